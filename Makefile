@@ -1,0 +1,44 @@
+# Brokerdeck: `make run` opens the app against the local broker sandbox; `make test` runs every check.
+# Both set up everything they need on a fresh machine (virtual environment, Debian packages).
+
+VENV        := .venv
+PY          := $(VENV)/bin/python
+STAMP       := $(VENV)/.installed
+# Debian packages the test suite needs: a real Secret Service (gnome-keyring on a private D-Bus),
+# and the libraries Qt loads even when it renders offscreen.
+TEST_DEBS   := gnome-keyring dbus-daemon libegl1 libgl1 libxkbcommon0 libfontconfig1 libglib2.0-0 fonts-dejavu-core
+RUN_DEBS    := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libegl1 libgl1 libfontconfig1 gnome-keyring
+
+.PHONY: run test lint layering pytest venv debs-test debs-run clean
+
+run: venv debs-run
+	$(VENV)/bin/brokerdeck --sandbox
+
+test: venv debs-test lint layering pytest
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || $$(scripts/find-python) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[test]'
+	@touch $@
+
+debs-test:
+	@scripts/ensure-debs $(TEST_DEBS)
+
+debs-run:
+	@scripts/ensure-debs $(RUN_DEBS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+layering: venv
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_layering.py
+
+pytest: venv
+	QT_QPA_PLATFORM=offscreen scripts/with-secret-service $(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .ruff_cache

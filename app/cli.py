@@ -1,0 +1,112 @@
+"""The `brokerdeck` command: the GUI by default, and the commands that share its core."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.context import AppContext
+from app.logging_setup import setup_logging
+from brokers.core.status import StatusReport, collect_status
+from brokers.sandbox import cli as sandbox_cli
+
+log = logging.getLogger(__name__)
+
+_DESCRIPTION = """\
+Brokerdeck: a control center for your broker connections.
+
+With no command, opens the main window.
+Config, data and logs live in the platform's user folders, or under $BROKERDECK_HOME when it is set.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="brokerdeck", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="with the main window: start the local broker emulators too, and stop them on exit",
+    )
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="PNG",
+        help="with the main window: save a picture of it once its status has loaded, then exit",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="run the local broker emulators on 127.0.0.1 (foreground; Ctrl+C stops them)",
+        description="Serve the local, protocol-faithful broker emulators on 127.0.0.1.",
+    )
+    sandbox_cli.add_arguments(sandbox)
+
+    status = commands.add_parser(
+        "status",
+        help="show every profile: kind, state, expiry, reason and next action",
+        description="Show every profile's credential health. Exit code 1 when profiles.toml has "
+        "errors or the vault cannot be used.",
+    )
+    status.add_argument("--json", action="store_true", help="machine-readable output for scripts")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    context = AppContext.from_environment()
+    setup_logging(context.paths.log_dir)
+    if args.command == "sandbox":
+        return sandbox_cli.run(args)
+    if args.command == "status":
+        return _status(context, as_json=args.json)
+    from app.gui import run_gui  # Qt is imported only when a window is wanted
+
+    return run_gui(context, start_sandbox=args.sandbox, screenshot=args.screenshot)
+
+
+def _status(context: AppContext, *, as_json: bool) -> int:
+    sandbox = context.sandbox()
+    report = collect_status(
+        context.profiles(sandbox), context.vault(), sandbox.services if sandbox else None
+    )
+    if as_json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print(format_status(report))
+    return 0 if report.healthy else 1
+
+
+def format_status(report: StatusReport) -> str:
+    """The human-readable status table."""
+    lines = [f"Profiles file: {report.profiles_file}"]
+    vault = "ok" if report.vault.ok else f"PROBLEM: {report.vault.problem}"
+    lines.append(f"Vault: {report.vault.backend}: {vault}")
+    if report.sandbox:
+        lines.append("Sandbox: " + ", ".join(f"{name} {url}" for name, url in report.sandbox.items()))
+    lines.append("")
+    if report.health:
+        rows = [("PROFILE", "KIND", "STATE", "EXPIRES", "REASON")]
+        rows += [
+            (h.profile, h.kind, h.state.value, h.expires_at.isoformat() if h.expires_at else "-", h.reason)
+            for h in report.health
+        ]
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        for index, row in enumerate(rows):
+            lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
+            if index:
+                health = report.health[index - 1]
+                lines.append(" " * (sum(widths) + 8) + f"next: {health.next_action.value}: {health.hint}")
+    else:
+        lines.append(f"No profiles yet. Add them to {report.profiles_file} (see the README).")
+    if report.profile_errors:
+        lines.append("")
+        lines.append("Problems in profiles.toml (these profiles were skipped):")
+        lines.extend(f"  {error}" for error in report.profile_errors)
+    return "\n".join(lines)

@@ -1,0 +1,129 @@
+"""The GUI entry: one qasync loop that runs Qt, httpx and websockets together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
+
+import qasync  # after PySide6, so qasync binds to it
+from app.context import AppContext
+from app.error_reporting import ErrorReporter
+from app.logging_setup import LOG_FILE_NAME
+from app.operations import Operations
+from app.sandbox_process import SandboxProcess, SandboxStartError
+from app.status_controller import StatusController
+from brokers.vault import Vault, VaultPassphraseWrong
+from brokers.vault.keys import BACKEND_ENV, PASSPHRASE_ENV
+from resources import resource_path
+from widgets.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+def run_gui(context: AppContext, *, start_sandbox: bool = False, screenshot: Path | None = None) -> int:
+    """Open the main window and run until it is closed; return the exit code."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Brokerdeck")
+    app.setOrganizationName("Brokerdeck")
+    app.setDesktopFileName("io.brokerdeck.Brokerdeck")
+    app.setQuitOnLastWindowClosed(False)  # the loop ends after our own async shutdown
+    app.setWindowIcon(QIcon(str(resource_path("icons/brokerdeck.svg"))))
+    app.setStyleSheet(resource_path("style.qss").read_text("utf-8"))
+    passphrase = _ask_passphrase_if_needed()
+    vault = context.vault(ask_passphrase=lambda: passphrase)
+    session = _Session(context, vault, start_sandbox=start_sandbox, screenshot=screenshot)
+    return asyncio.run(session.run(), loop_factory=qasync.QEventLoop)
+
+
+class _Session:
+    """Everything that lives as long as the main window, set up and torn down in order."""
+
+    def __init__(self, context: AppContext, vault: Vault, *, start_sandbox: bool, screenshot: Path | None) -> None:
+        self.context = context
+        self.vault = vault
+        self.start_sandbox = start_sandbox
+        self.screenshot = screenshot
+        self.closed = asyncio.Event()
+
+    async def run(self) -> int:
+        reporter = ErrorReporter()
+        reporter.install(asyncio.get_running_loop())
+        window = MainWindow()
+        log_file = str(self.context.paths.log_dir / LOG_FILE_NAME)
+        reporter.errorRaised.connect(lambda summary, details: window.error_dialog.add_error(summary, details, log_file))
+        settings = QSettings(str(self.context.paths.ui_settings_file), QSettings.Format.IniFormat)
+        window.restore_layout(settings.value("window/geometry"), settings.value("window/state"))
+        window.closing.connect(self.closed.set)
+        _close_on_signals(window)
+        window.show()
+
+        operations = Operations(reporter.report_exception)
+        sandbox = await self._start_sandbox(window, reporter) if self.start_sandbox else None
+        controller = StatusController(self.context, self.vault, window, operations)
+        if self.screenshot:
+            controller.applied.connect(lambda: QTimer.singleShot(100, lambda: self._save_screenshot(window)))
+        controller.start()
+        log.info("Main window open (sandbox=%s)", bool(sandbox))
+
+        await self.closed.wait()
+        geometry, state = window.layout_state()
+        settings.setValue("window/geometry", geometry)
+        settings.setValue("window/state", state)
+        settings.sync()
+        controller.stop()
+        await operations.shutdown()
+        if sandbox:
+            await sandbox.stop()
+        log.info("Main window closed")
+        return 0
+
+    async def _start_sandbox(self, window: MainWindow, reporter: ErrorReporter) -> SandboxProcess | None:
+        window.show_message("Starting the local broker sandbox…")
+        paths = self.context.paths
+        sandbox = SandboxProcess(paths.sandbox_endpoints_file, paths.log_dir / "sandbox.log")
+        try:
+            await sandbox.start()
+        except SandboxStartError as exc:
+            reporter.report_exception(exc)
+            return None
+        return sandbox
+
+    def _save_screenshot(self, window: MainWindow) -> None:
+        if self.screenshot and not self.closed.is_set():
+            self.screenshot.parent.mkdir(parents=True, exist_ok=True)
+            window.grab().save(str(self.screenshot))
+            log.info("Saved a screenshot of the main window to %s", self.screenshot)
+            self.screenshot = None
+            window.close()
+
+
+def _ask_passphrase_if_needed() -> str:
+    """With the opt-in passphrase vault and no passphrase in the environment, ask once, up front."""
+    if os.environ.get(BACKEND_ENV, "").strip().lower() != "passphrase":
+        return ""
+    if os.environ.get(PASSPHRASE_ENV):
+        return os.environ[PASSPHRASE_ENV]
+    text, accepted = QInputDialog.getText(
+        None, "Brokerdeck vault", "Vault passphrase:", QLineEdit.EchoMode.Password
+    )
+    if not accepted or not text:
+        raise VaultPassphraseWrong("No vault passphrase was entered, so the vault stays closed.")
+    return text
+
+
+def _close_on_signals(window: MainWindow) -> None:
+    """SIGINT/SIGTERM close the window cleanly, so the sandbox child and the layout are handled."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: window.close())
+    # Python runs signal handlers only between bytecodes; a cheap timer gives it the chance.
+    wake = QTimer(window)
+    wake.timeout.connect(lambda: None)
+    wake.start(250)

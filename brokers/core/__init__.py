@@ -1,0 +1,1 @@
+"""Broker-independent models and rules: profiles, connection state, credential health, paths."""

@@ -1,0 +1,104 @@
+"""What the trader needs to know about each profile's credentials, in one model.
+
+The same `CredentialHealth` feeds the GUI indicator and `brokerdeck status --json`, for IBKR sessions
+and OAuth tokens alike: a state, when it expires, why it is in that state, and the one action that
+fixes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class ConnectionState(StrEnum):
+    PENDING = "PENDING"  # set up but never connected, or a connect is under way
+    ACTIVE = "ACTIVE"
+    EXPIRING = "EXPIRING"  # usable now; renewal is due or failing
+    EXPIRED = "EXPIRED"
+    REVOKED = "REVOKED"
+    FAILED = "FAILED"  # unusable until the trader acts (broken config, damaged vault, auth error)
+
+
+class Severity(StrEnum):
+    """How the indicator colours a state."""
+
+    OK = "ok"
+    WARN = "warn"
+    ERROR = "error"
+    IDLE = "idle"
+
+
+SEVERITY: dict[ConnectionState, Severity] = {
+    ConnectionState.PENDING: Severity.IDLE,
+    ConnectionState.ACTIVE: Severity.OK,
+    ConnectionState.EXPIRING: Severity.WARN,
+    ConnectionState.EXPIRED: Severity.ERROR,
+    ConnectionState.REVOKED: Severity.ERROR,
+    ConnectionState.FAILED: Severity.ERROR,
+}
+
+
+class NextAction(StrEnum):
+    NONE = "none"
+    CONNECT = "connect"
+    RECONNECT = "reconnect"
+    FIX_PROFILE = "fix_profile"
+    UNLOCK_KEYRING = "unlock_keyring"
+    RESTORE_VAULT = "restore_vault"
+
+
+@dataclass(frozen=True)
+class CredentialItem:
+    """One credential of a profile (a vault entry, a token, a session), described without its value."""
+
+    name: str
+    state: ConnectionState
+    detail: str = ""
+    expires_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "state": self.state.value,
+            "detail": self.detail,
+            "expires_at": _iso(self.expires_at),
+        }
+
+
+@dataclass(frozen=True)
+class CredentialHealth:
+    profile: str
+    kind: str
+    state: ConnectionState
+    reason: str
+    next_action: NextAction
+    hint: str = ""  # the next action in words: what to click or type
+    expires_at: datetime | None = None
+    items: tuple[CredentialItem, ...] = field(default=())
+    origin: str = "profiles.toml"
+    checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def severity(self) -> Severity:
+        return SEVERITY[self.state]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile,
+            "kind": self.kind,
+            "origin": self.origin,
+            "state": self.state.value,
+            "expires_at": _iso(self.expires_at),
+            "reason": self.reason,
+            "next_action": self.next_action.value,
+            "hint": self.hint,
+            "checked_at": _iso(self.checked_at),
+            "items": [item.to_json() for item in self.items],
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None

@@ -1,0 +1,135 @@
+"""profiles.toml: every kind loads, and every mistake is named by line and field."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from brokers.core.profiles import (
+    IbkrProfile,
+    OAuth2Profile,
+    ProfileKind,
+    RobinhoodProfile,
+    SchwabProfile,
+    load_profiles,
+    parse_profiles,
+    required_fields,
+)
+from tests.conftest import REPO_ROOT
+
+GOOD = """\
+[profiles.ibkr-paper]
+kind = "ibkr-oauth1a"
+base_url = "https://api.ibkr.com/v1/api"
+consumer_key = "TESTCONS1"
+realm = "limited_poa"
+account = "DU1234567"
+
+[profiles.robinhood]
+kind = "robinhood-mcp"
+url = "https://agent.robinhood.com/mcp/trading"
+
+[profiles.schwab]
+kind = "schwab"
+app_key = "abcDEF123"
+callback = "https://127.0.0.1:8182/callback"
+
+[profiles.custom]
+kind = "oauth2"
+issuer = "https://auth.example.com"
+resource = "https://api.example.com"
+scopes = ["offline_access"]
+redirect_port = 0
+"""
+
+
+def test_every_kind_loads_with_typed_fields():
+    result = parse_profiles(GOOD)
+    assert result.errors == ()
+    ibkr, robinhood, schwab, custom = result.profiles
+    assert isinstance(ibkr, IbkrProfile) and ibkr.consumer_key == "TESTCONS1" and ibkr.account == "DU1234567"
+    assert isinstance(robinhood, RobinhoodProfile) and robinhood.url.endswith("/mcp/trading")
+    assert isinstance(schwab, SchwabProfile) and schwab.callback == "https://127.0.0.1:8182/callback"
+    assert isinstance(custom, OAuth2Profile) and custom.scopes == ("offline_access",) and custom.client_id == ""
+    assert [p.kind for p in result.profiles] == list(ProfileKind)
+
+
+def test_the_readme_example_is_valid():
+    readme = (REPO_ROOT / "README.md").read_text("utf-8")
+    block = re.search(r"```toml\n(.*?)```", readme, re.S)
+    assert block, "README.md shows a profiles.toml example"
+    result = parse_profiles(block.group(1))
+    assert result.errors == ()
+    assert {p.kind for p in result.profiles} == set(ProfileKind)
+
+
+def _errors(text: str) -> list[tuple[int | None, str | None, str | None]]:
+    return [(e.line, e.profile, e.field) for e in parse_profiles(text).errors]
+
+
+def test_a_bad_field_is_named_by_line_and_field_and_the_good_profiles_still_load():
+    text = GOOD.replace('base_url = "https://api.ibkr.com/v1/api"', 'base_url = "http://api.ibkr.com/v1/api"')
+    result = parse_profiles(text)
+    assert [(e.line, e.profile, e.field) for e in result.errors] == [(3, "ibkr-paper", "base_url")]
+    assert "https" in result.errors[0].message
+    assert [p.name for p in result.profiles] == ["robinhood", "schwab", "custom"]
+    assert str(result.errors[0]).startswith("line 3, profile 'ibkr-paper', field 'base_url':")
+
+
+def test_a_secret_in_the_file_is_refused_with_what_to_do():
+    result = parse_profiles('[profiles.s]\nkind = "schwab"\napp_key = "k"\ncallback = "https://127.0.0.1:8182/cb"\n'
+                           'app_secret = "hunter2"\n')
+    (error,) = result.errors
+    assert (error.line, error.field) == (5, "app_secret")
+    assert "secrets never go in profiles.toml" in error.message
+    assert "hunter2" not in str(error)
+    assert result.profiles == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[profiles.a]\nkind = "oauth2"\n', [(1, "a", "issuer")]),
+        ('[profiles.a]\nkind = "fidelity"\n', [(2, "a", "kind")]),
+        ('[profiles.a]\nissuer = "https://x"\n', [(1, "a", "kind")]),
+        ('[profiles.a]\nkind = "oauth2"\nissuer = "https://x"\nisuer = "https://y"\n', [(4, "a", "isuer")]),
+        ('[profiles.a]\nkind = "oauth2"\nissuer = "https://x"\nredirect_port = 70000\n', [(4, "a", "redirect_port")]),
+        ('[profiles.a]\nkind = "oauth2"\nissuer = "https://x"\nscopes = "read"\n', [(4, "a", "scopes")]),
+        ('[profiles.a]\nkind = "schwab"\napp_key = "k"\ncallback = "http://127.0.0.1:8182/cb"\n', [(4, "a", "callback")]),
+        ('[profiles.a]\nkind = "ibkr-oauth1a"\nbase_url = "https://x"\nconsumer_key = "K"\nrealm = "full"\n',
+         [(5, "a", "realm")]),
+        ('[profiles."bad name!"]\nkind = "oauth2"\nissuer = "https://x"\n', [(1, "bad name!", None)]),
+        ('title = "mine"\n', [(1, None, None)]),
+        ('[profiles.a]\nkind = "oauth2"\nissuer = "https://x?y=1"\n', [(3, "a", "issuer")]),
+    ],
+)
+def test_mistakes_are_located(text, expected):
+    assert _errors(text) == expected
+
+
+def test_plain_http_is_accepted_for_loopback_only():
+    ok = parse_profiles('[profiles.a]\nkind = "oauth2"\nissuer = "http://127.0.0.1:9000"\n')
+    assert ok.errors == () and ok.profiles[0].issuer == "http://127.0.0.1:9000"
+    assert _errors('[profiles.a]\nkind = "oauth2"\nissuer = "http://10.0.0.5:9000"\n') == [(3, "a", "issuer")]
+
+
+def test_broken_toml_names_the_line():
+    (error,) = parse_profiles('[profiles.a]\nkind = "oauth2"\nissuer = \n').errors
+    assert error.line == 3 and error.message.startswith("not valid TOML")
+    (at_end,) = parse_profiles('[profiles.a]\nkind = "oauth2"\nissuer =').errors
+    assert at_end.line == 3
+
+
+def test_missing_file_is_an_empty_set_and_unreadable_files_are_errors(tmp_path):
+    assert load_profiles(tmp_path / "absent.toml").profiles == ()
+    assert load_profiles(tmp_path / "absent.toml").errors == ()
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes('[profiles.a]\nlabel = "caf\xe9"\n'.encode("latin-1"))
+    (error,) = load_profiles(latin1).errors
+    assert "UTF-8" in error.message
+
+
+def test_required_fields_follow_the_schema():
+    assert required_fields(ProfileKind.IBKR_OAUTH1A) == ["base_url", "consumer_key"]
+    assert required_fields(ProfileKind.OAUTH2) == ["issuer"]

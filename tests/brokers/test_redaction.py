@@ -1,0 +1,65 @@
+"""Credentials never reach a log line, however they are passed."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pytest
+
+from brokers.core.redaction import MASK, RedactingFilter, redact
+
+SECRETS = {
+    "query": ("GET /cb?code=SplxlOBeZQQYbYS6WxSbIA&state=af0ifjsldkj&iss=https://as", "SplxlOBeZQQYbYS6WxSbIA"),
+    "json": ('{"access_token": "2YotnFZFEjr1zCsicMWpAA", "expires_in": 3600}', "2YotnFZFEjr1zCsicMWpAA"),
+    "form": ("grant_type=refresh_token&refresh_token=tGzv3JOkF0XG5Qx2TlKWIA", "tGzv3JOkF0XG5Qx2TlKWIA"),
+    "header": ("Authorization: Bearer mF_9.B5f-4.1JqM", "mF_9.B5f-4.1JqM"),
+    "oauth1": ('OAuth realm="limited_poa", oauth_signature="abc%2Bdef"', "abc%2Bdef"),
+    "jwt": ("id eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", "eyJhbGciOiJSUzI1NiJ9"),
+    "pem": ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----", "MIIEow"),
+    "lst": ("lst 8bV6bL0Un9bhB2qvu2yD5bIvq3FcrPlqzTwZxy0MO5Q= ok", "8bV6bL0Un9bhB2qvu2yD5bIvq3FcrPlqzTwZxy0MO5Q="),
+    "hex": ("prime 00f4c0ac1c6a120cffbea9ad3b2e8d8a1c2b4d6f", "00f4c0ac1c6a120cffbea9ad3b2e8d8a1c2b4d6f"),
+    "password": ("password = 'hunter2'", "hunter2"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECRETS))
+def test_secret_shapes_are_masked(name):
+    text, secret = SECRETS[name]
+    cleaned = redact(text)
+    assert secret not in cleaned
+    assert MASK in cleaned
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'File "/work/main/brokers/sandbox/endpoints_and_more_words.py", line 3, in read',
+        "HTTP 401 from /iserver/auth/status, status_code=401",
+        "consumer_key=TESTCONS1 realm=limited_poa",
+        "profile 'ibkr-paper' is ACTIVE until 2026-11-22T15:00:00+00:00",
+    ],
+)
+def test_ordinary_text_stays_readable(text):
+    assert redact(text) == text
+
+
+def test_log_filter_redacts_arguments_and_tracebacks():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    logger = logging.getLogger("test-redaction")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("token response %s", {"refresh_token": "tGzv3JOkF0XG5Qx2TlKWIA"})
+        try:
+            raise ValueError("bad Authorization: Bearer mF_9.B5f-4.1JqM")
+        except ValueError:
+            logger.exception("request failed")
+    finally:
+        logger.removeHandler(handler)
+    output = stream.getvalue()
+    assert "tGzv3JOkF0XG5Qx2TlKWIA" not in output
+    assert "mF_9.B5f-4.1JqM" not in output
+    assert "request failed" in output and "ValueError" in output

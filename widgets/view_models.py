@@ -1,0 +1,41 @@
+"""Plain data the widgets render. The app maps core models onto these, so widgets never import the core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class CredentialRow:
+    name: str
+    state: str
+    severity: str  # "ok" | "warn" | "error" | "idle"
+    detail: str
+    expires: str = ""
+
+
+@dataclass(frozen=True)
+class ProfileRow:
+    name: str
+    kind: str
+    origin: str
+    state: str
+    severity: str
+    reason: str
+    hint: str
+    expires: str = ""
+    credentials: tuple[CredentialRow, ...] = ()
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """Everything the connection panel and the health indicator show at one moment."""
+
+    profiles: tuple[ProfileRow, ...] = ()
+    profile_errors: tuple[str, ...] = ()
+    profiles_file: str = ""
+    vault_text: str = ""
+    vault_ok: bool = True
+    sandbox_text: str = ""
+    checked_at: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
