@@ -1,0 +1,83 @@
+"""The window shows each profile's vault state, collected off the UI thread from the real vault."""
+
+from __future__ import annotations
+
+import json
+import base64
+
+import pytest
+
+from app.context import AppContext
+from app.operations import Operations
+from app.status_controller import StatusController
+from widgets.main_window import MainWindow
+
+pytestmark = pytest.mark.secretservice
+
+PROFILES = """\
+[profiles.ibkr-paper]
+kind = "ibkr-oauth1a"
+base_url = "https://api.ibkr.com/v1/api"
+consumer_key = "TESTCONS1"
+
+[profiles.broken]
+kind = "oauth2"
+issuer = "http://auth.example.com"
+"""
+
+
+@pytest.fixture
+def window_and_controller(home, vault, qloop, qtbot):
+    home.config_dir.mkdir(parents=True)
+    home.profiles_file.write_text(PROFILES)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    operations = Operations(lambda e: pytest.fail(f"unexpected error: {e!r}"))
+    controller = StatusController(AppContext(home), vault, window, operations)
+    yield window, controller
+    controller.stop()
+
+
+def names(window: MainWindow) -> list[str]:
+    model = window.connection_panel.model
+    return [model.row_object(r).name for r in range(model.rowCount())]
+
+
+def test_profiles_and_their_vault_state_appear(window_and_controller, vault, qtbot):
+    window, controller = window_and_controller
+    vault.put("ibkr-paper", "token-set", b"stored secret")
+    with qtbot.waitSignal(controller.applied, timeout=5000):
+        controller.start()
+    assert names(window) == ["ibkr-paper"]
+    indicator = window.health_indicator
+    assert "PENDING" in indicator.title.text()
+    assert "1 secret(s) stored and intact" in indicator.reason.text()
+    assert indicator.credentials.row_object(0).name == "vault: token-set"
+    assert "field 'issuer'" in window.connection_panel.errors_label.text()
+    assert "OS keyring (SecretService): OK" in indicator.vault_label.text()
+
+
+def test_a_tampered_secret_turns_the_profile_red(window_and_controller, vault, qtbot):
+    window, controller = window_and_controller
+    vault.put("ibkr-paper", "token-set", b"stored secret")
+    path = vault.directory / "ibkr-paper.token-set.blob"
+    record = json.loads(path.read_bytes())
+    record["ct"] = base64.b64encode(b"\x00" * 40).decode()
+    path.write_text(json.dumps(record))
+    with qtbot.waitSignal(controller.applied, timeout=5000):
+        controller.start()
+    row = window.connection_panel.model.row_object(0)
+    assert (row.state, row.severity) == ("FAILED", "error")
+    assert "integrity check" in row.reason
+    assert "Restore" in window.health_indicator.action.text()
+
+
+def test_saving_profiles_toml_reloads_the_window(window_and_controller, home, qtbot):
+    window, controller = window_and_controller
+    with qtbot.waitSignal(controller.applied, timeout=5000):
+        controller.start()
+    fixed = PROFILES.replace("http://auth.example.com", "https://auth.example.com")
+    with qtbot.waitSignal(controller.applied, timeout=5000):
+        home.profiles_file.write_text(fixed)
+    qtbot.waitUntil(lambda: names(window) == ["ibkr-paper", "broken"], timeout=5000)
+    assert window.connection_panel.errors_label.isHidden()

@@ -1,0 +1,59 @@
+"""The real application, started as a user starts it, with the sandbox as its child process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage
+
+from tests.conftest import run_cli
+
+pytestmark = [pytest.mark.e2e, pytest.mark.secretservice]
+
+PROFILES = """\
+[profiles.ibkr-paper]
+kind = "ibkr-oauth1a"
+base_url = "https://api.ibkr.com/v1/api"
+consumer_key = "TESTCONS1"
+
+[profiles.broken]
+kind = "schwab"
+app_key = "k"
+"""
+
+
+def sandbox_processes(endpoints_file: Path) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if str(endpoints_file).encode() in cmdline:
+                found.append(int(proc.name))
+    return found
+
+
+def test_window_opens_against_the_sandbox_and_shuts_it_down(home, vault, tmp_path):
+    home.config_dir.mkdir(parents=True)
+    home.profiles_file.write_text(PROFILES)
+    vault.put("ibkr-paper", "token-set", b"lst-secret-8bV6bL0Un9bhB2qvu2yD5bIvq3Fc")
+    shot = tmp_path / "window.png"
+
+    result = run_cli("--sandbox", "--screenshot", str(shot), env={"QT_QPA_PLATFORM": "offscreen"}, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(shot))
+    assert (image.width(), image.height()) == (1280, 800)
+    assert len({image.pixel(x, y) for x in range(0, 1280, 16) for y in range(0, 800, 16)}) > 10
+    log = (home.log_dir / "brokerdeck.log").read_text()
+    assert "Main window open (sandbox=True)" in log
+    assert "Main window closed" in log
+    assert "8bV6bL0Un9bhB2qvu2yD5bIvq3Fc" not in log
+    assert not home.sandbox_endpoints_file.exists()
+    assert sandbox_processes(home.sandbox_endpoints_file) == []
+    assert (home.config_dir / "ui.ini").exists()  # the layout was saved on close
+    assert os.stat(home.vault_dir / "ibkr-paper.token-set.blob").st_mode & 0o077 == 0
