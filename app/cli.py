@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -73,9 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _status(context: AppContext, *, as_json: bool) -> int:
     sandbox = context.sandbox()
-    report = collect_status(
-        context.profiles(sandbox), context.vault(), sandbox.services if sandbox else None
-    )
+    report = collect_status(context.profiles(sandbox), context.vault(), sandbox.services if sandbox else None)
     if as_json:
         print(json.dumps(report.to_json(), indent=2))
     else:

@@ -34,9 +34,7 @@ class ErrorReporter(QObject):
     def report_exception(self, error: BaseException) -> None:
         self._report(type(error), error, error.__traceback__, "in a background task")
 
-    def _excepthook(
-        self, kind: type[BaseException], value: BaseException, tb: TracebackType | None
-    ) -> None:
+    def _excepthook(self, kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         self._report(kind, value, tb, "in the user interface")
 
     def _thread_excepthook(self, args: threading.ExceptHookArgs) -> None:
@@ -54,9 +52,7 @@ class ErrorReporter(QObject):
             return
         self._report(type(error), error, error.__traceback__, "in a background task")
 
-    def _report(
-        self, kind: type[BaseException], value: BaseException, tb: TracebackType | None, where: str
-    ) -> None:
+    def _report(self, kind: type[BaseException], value: BaseException, tb: TracebackType | None, where: str) -> None:
         log.error("Unhandled error %s", where, exc_info=(kind, value, tb))
         details = redact("".join(traceback.format_exception(kind, value, tb)))
         summary = redact(f"Unexpected {kind.__name__} {where}: {value}")

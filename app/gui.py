@@ -9,11 +9,11 @@ import signal
 import sys
 from pathlib import Path
 
+import qasync  # after PySide6, so qasync binds to it
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
 
-import qasync  # after PySide6, so qasync binds to it
 from app.context import AppContext
 from app.error_reporting import ErrorReporter
 from app.logging_setup import LOG_FILE_NAME
@@ -111,9 +111,7 @@ def _ask_passphrase_if_needed() -> str:
         return ""
     if os.environ.get(PASSPHRASE_ENV):
         return os.environ[PASSPHRASE_ENV]
-    text, accepted = QInputDialog.getText(
-        None, "Brokerdeck vault", "Vault passphrase:", QLineEdit.EchoMode.Password
-    )
+    text, accepted = QInputDialog.getText(None, "Brokerdeck vault", "Vault passphrase:", QLineEdit.EchoMode.Password)
     if not accepted or not text:
         raise VaultPassphraseWrong("No vault passphrase was entered, so the vault stays closed.")
     return text

@@ -20,9 +20,7 @@ def setup_logging(log_dir: Path, console_level: int = logging.WARNING) -> Path:
     log_file = log_dir / LOG_FILE_NAME
 
     redact = RedactingFilter()
-    file_handler = _PrivateRotatingFileHandler(
-        log_file, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
-    )
+    file_handler = _PrivateRotatingFileHandler(log_file, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
     file_handler.setFormatter(logging.Formatter(_FORMAT))
     file_handler.addFilter(redact)
     console = logging.StreamHandler(sys.stderr)
@@ -48,4 +46,4 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
 
     def _open(self):  # noqa: ANN202 - matches the base class
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)  # noqa: PTH123, SIM115
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)

@@ -62,10 +62,10 @@ class Operations:
             result = await work
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - every failure is routed, none is dropped
+        except Exception as exc:
             (on_failure or self._on_unhandled)(exc)
             return
         try:
             on_success(result)
-        except Exception as exc:  # noqa: BLE001 - a broken callback must not kill the loop
+        except Exception as exc:
             self._on_unhandled(exc)

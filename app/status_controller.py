@@ -150,5 +150,3 @@ def _sandbox_text(sandbox: SandboxEndpoints | None) -> str:
 
 def _local(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment else ""
-
-

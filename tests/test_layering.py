@@ -11,9 +11,25 @@ ROOT = Path(__file__).resolve().parent.parent
 
 QT = {"PySide6", "shiboken6", "qasync", "pyqtgraph", "PyQt5", "PyQt6", "PySide2", "qtpy"}
 IO_AND_SECRETS = {
-    "httpx", "websockets", "keyring", "secretstorage", "socket", "ssl", "subprocess", "requests",
-    "urllib", "http", "sqlite3", "shutil", "tomllib", "platformdirs", "cryptography", "mcp", "uvicorn",
-    "starlette", "asyncio",
+    "httpx",
+    "websockets",
+    "keyring",
+    "secretstorage",
+    "socket",
+    "ssl",
+    "subprocess",
+    "requests",
+    "urllib",
+    "http",
+    "sqlite3",
+    "shutil",
+    "tomllib",
+    "platformdirs",
+    "cryptography",
+    "mcp",
+    "uvicorn",
+    "starlette",
+    "asyncio",
 }
 RULES = {
     "brokers": QT | {"app", "widgets", "resources"},
@@ -61,7 +77,12 @@ def test_widgets_do_not_open_files():
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "open":
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
-            if isinstance(node, ast.Attribute) and node.attr in {"read_text", "write_text", "read_bytes", "write_bytes"}:
+            if isinstance(node, ast.Attribute) and node.attr in {
+                "read_text",
+                "write_text",
+                "read_bytes",
+                "write_bytes",
+            }:
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
 

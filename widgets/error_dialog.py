@@ -30,9 +30,7 @@ class ErrorDialog(QDialog):
         """Show `summary` (already free of secrets) and append `details` to the list."""
         self.count += 1
         noun = "error" if self.count == 1 else f"{self.count} errors"
-        self.summary.setText(
-            f"{summary}\n\nBrokerdeck kept running ({noun} so far). The full report is in {log_file}."
-        )
+        self.summary.setText(f"{summary}\n\nBrokerdeck kept running ({noun} so far). The full report is in {log_file}.")
         self.details.appendPlainText(f"--- {summary}\n{details}\n")
         self.show()
         self.raise_()

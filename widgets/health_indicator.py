@@ -50,7 +50,7 @@ class HealthChip(QFrame):
         layout.addWidget(self.text)
         self.setToolTip(f"{row.name}: {SEVERITY_WORDS.get(row.severity, '')}. {row.reason}")
 
-    def mousePressEvent(self, event: object) -> None:  # noqa: N802 - Qt API
+    def mousePressEvent(self, event: object) -> None:
         self.clicked.emit(self.profile)
 
 

@@ -41,9 +41,7 @@ class MainWindow(QMainWindow):
         self._add_dock("health", "Credential health", self.health_indicator, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._add_dock("market", "Market data", self.market_viewer, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("mode", "Trading mode", self.mode_toggle, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.resizeDocks(
-            [self.docks["connections"], self.docks["market"]], [620, 660], Qt.Orientation.Horizontal
-        )
+        self.resizeDocks([self.docks["connections"], self.docks["market"]], [620, 660], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["market"], self.docks["mode"]], [560, 160], Qt.Orientation.Vertical)
 
         self.connection_panel.profileSelected.connect(self.health_indicator.select_profile)
@@ -77,6 +75,6 @@ class MainWindow(QMainWindow):
     def layout_state(self) -> tuple[QByteArray, QByteArray]:
         return self.saveGeometry(), self.saveState(LAYOUT_VERSION)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.closing.emit()
         super().closeEvent(event)

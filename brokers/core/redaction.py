@@ -12,7 +12,7 @@ import re
 MASK = "[REDACTED]"
 
 _SECRET_WORDS = (
-    r"token|secret|password|passwd|passphrase|api_?key|private_?key|verifier|assertion|signature"
+    r"token|secret|password|passwd|passphrase|api_?key|private_?key|verifier|assertion|signature"  # noqa: S105 - names to look for
     r"|cookie|authorization|challenge"
 )
 

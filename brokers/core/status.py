@@ -87,7 +87,12 @@ def _vault_health(profile: Profile, vault: Vault) -> CredentialHealth:
         )
         for c in checks
     )
-    common = {"profile": profile.name, "kind": profile.kind.value, "items": items, "origin": profile.origin.value}
+    common = {
+        "profile": profile.name,
+        "kind": profile.kind.value,
+        "items": items,
+        "origin": profile.origin.value,
+    }
     damaged = [c for c in checks if not c.intact]
     if damaged:
         names = ", ".join(c.kind for c in damaged)
@@ -129,5 +134,5 @@ def _vault_failure(profile: Profile, error: VaultError) -> CredentialHealth:
 def _describe(vault: Vault) -> str:
     try:
         return vault.key_source.describe()
-    except Exception as exc:  # noqa: BLE001 - a description must never break the status report
+    except Exception as exc:
         return f"unknown ({type(exc).__name__})"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 PASSPHRASE_HELP = (
-    "On a machine without a desktop keyring you can opt in to a passphrase instead: set "
+    "On a machine without a desktop keyring you can opt in to a passphrase instead: set "  # noqa: S105 - help text
     "BROKERDECK_VAULT=passphrase (Brokerdeck then asks for it, or reads BROKERDECK_VAULT_PASSPHRASE)."
 )
 

@@ -35,7 +35,7 @@ from brokers.vault.errors import (
 KEYRING_SERVICE = "brokerdeck"
 KEY_BYTES = 32
 BACKEND_ENV = "BROKERDECK_VAULT"
-PASSPHRASE_ENV = "BROKERDECK_VAULT_PASSPHRASE"
+PASSPHRASE_ENV = "BROKERDECK_VAULT_PASSPHRASE"  # noqa: S105 - a variable name
 
 
 class KeySource(Protocol):
@@ -103,15 +103,13 @@ class KeyringKeySource:
         except keyring.errors.NoKeyringError as exc:
             raise VaultUnavailable(
                 "No OS keyring is available, so Brokerdeck cannot keep secrets safely. On Linux, install "
-                "and start a Secret Service (gnome-keyring or KWallet) in your desktop session. "
-                + PASSPHRASE_HELP
+                "and start a Secret Service (gnome-keyring or KWallet) in your desktop session. " + PASSPHRASE_HELP
             ) from exc
         except (keyring.errors.KeyringLocked, keyring.errors.InitError) as exc:
             # InitError: the collection is missing and no prompt could be shown to create or unlock it.
             raise VaultLocked(
                 "The OS keyring is locked and could not be unlocked. Unlock it (log in to your desktop "
-                "session, or open your keyring manager and unlock the 'login' keyring), then retry. "
-                + PASSPHRASE_HELP
+                "session, or open your keyring manager and unlock the 'login' keyring), then retry. " + PASSPHRASE_HELP
             ) from exc
         except keyring.errors.KeyringError as exc:
             raise VaultUnavailable(

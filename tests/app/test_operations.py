@@ -61,7 +61,8 @@ def test_shutdown_cancels_what_is_still_running(qloop, qtbot):
     qtbot.waitUntil(lambda: operations.pending == 1, timeout=2000)
     shutdown = qloop.create_task(operations.shutdown())
     qtbot.waitUntil(shutdown.done, timeout=2000)
-    assert operations.pending == 0 and finished == []
+    assert operations.pending == 0
+    assert finished == []
 
 
 class _Emitter(QObject):

@@ -48,10 +48,16 @@ def test_every_kind_loads_with_typed_fields():
     result = parse_profiles(GOOD)
     assert result.errors == ()
     ibkr, robinhood, schwab, custom = result.profiles
-    assert isinstance(ibkr, IbkrProfile) and ibkr.consumer_key == "TESTCONS1" and ibkr.account == "DU1234567"
-    assert isinstance(robinhood, RobinhoodProfile) and robinhood.url.endswith("/mcp/trading")
-    assert isinstance(schwab, SchwabProfile) and schwab.callback == "https://127.0.0.1:8182/callback"
-    assert isinstance(custom, OAuth2Profile) and custom.scopes == ("offline_access",) and custom.client_id == ""
+    assert isinstance(ibkr, IbkrProfile)
+    assert ibkr.consumer_key == "TESTCONS1"
+    assert ibkr.account == "DU1234567"
+    assert isinstance(robinhood, RobinhoodProfile)
+    assert robinhood.url.endswith("/mcp/trading")
+    assert isinstance(schwab, SchwabProfile)
+    assert schwab.callback == "https://127.0.0.1:8182/callback"
+    assert isinstance(custom, OAuth2Profile)
+    assert custom.scopes == ("offline_access",)
+    assert custom.client_id == ""
     assert [p.kind for p in result.profiles] == list(ProfileKind)
 
 
@@ -78,8 +84,9 @@ def test_a_bad_field_is_named_by_line_and_field_and_the_good_profiles_still_load
 
 
 def test_a_secret_in_the_file_is_refused_with_what_to_do():
-    result = parse_profiles('[profiles.s]\nkind = "schwab"\napp_key = "k"\ncallback = "https://127.0.0.1:8182/cb"\n'
-                           'app_secret = "hunter2"\n')
+    result = parse_profiles(
+        '[profiles.s]\nkind = "schwab"\napp_key = "k"\ncallback = "https://127.0.0.1:8182/cb"\napp_secret = "hunter2"\n'
+    )
     (error,) = result.errors
     assert (error.line, error.field) == (5, "app_secret")
     assert "secrets never go in profiles.toml" in error.message
@@ -94,11 +101,19 @@ def test_a_secret_in_the_file_is_refused_with_what_to_do():
         ('[profiles.a]\nkind = "fidelity"\n', [(2, "a", "kind")]),
         ('[profiles.a]\nissuer = "https://x"\n', [(1, "a", "kind")]),
         ('[profiles.a]\nkind = "oauth2"\nissuer = "https://x"\nisuer = "https://y"\n', [(4, "a", "isuer")]),
-        ('[profiles.a]\nkind = "oauth2"\nissuer = "https://x"\nredirect_port = 70000\n', [(4, "a", "redirect_port")]),
+        (
+            '[profiles.a]\nkind = "oauth2"\nissuer = "https://x"\nredirect_port = 70000\n',
+            [(4, "a", "redirect_port")],
+        ),
         ('[profiles.a]\nkind = "oauth2"\nissuer = "https://x"\nscopes = "read"\n', [(4, "a", "scopes")]),
-        ('[profiles.a]\nkind = "schwab"\napp_key = "k"\ncallback = "http://127.0.0.1:8182/cb"\n', [(4, "a", "callback")]),
-        ('[profiles.a]\nkind = "ibkr-oauth1a"\nbase_url = "https://x"\nconsumer_key = "K"\nrealm = "full"\n',
-         [(5, "a", "realm")]),
+        (
+            '[profiles.a]\nkind = "schwab"\napp_key = "k"\ncallback = "http://127.0.0.1:8182/cb"\n',
+            [(4, "a", "callback")],
+        ),
+        (
+            '[profiles.a]\nkind = "ibkr-oauth1a"\nbase_url = "https://x"\nconsumer_key = "K"\nrealm = "full"\n',
+            [(5, "a", "realm")],
+        ),
         ('[profiles."bad name!"]\nkind = "oauth2"\nissuer = "https://x"\n', [(1, "bad name!", None)]),
         ('title = "mine"\n', [(1, None, None)]),
         ('[profiles.a]\nkind = "oauth2"\nissuer = "https://x?y=1"\n', [(3, "a", "issuer")]),
@@ -110,13 +125,15 @@ def test_mistakes_are_located(text, expected):
 
 def test_plain_http_is_accepted_for_loopback_only():
     ok = parse_profiles('[profiles.a]\nkind = "oauth2"\nissuer = "http://127.0.0.1:9000"\n')
-    assert ok.errors == () and ok.profiles[0].issuer == "http://127.0.0.1:9000"
+    assert ok.errors == ()
+    assert ok.profiles[0].issuer == "http://127.0.0.1:9000"
     assert _errors('[profiles.a]\nkind = "oauth2"\nissuer = "http://10.0.0.5:9000"\n') == [(3, "a", "issuer")]
 
 
 def test_broken_toml_names_the_line():
     (error,) = parse_profiles('[profiles.a]\nkind = "oauth2"\nissuer = \n').errors
-    assert error.line == 3 and error.message.startswith("not valid TOML")
+    assert error.line == 3
+    assert error.message.startswith("not valid TOML")
     (at_end,) = parse_profiles('[profiles.a]\nkind = "oauth2"\nissuer =').errors
     assert at_end.line == 3
 

@@ -10,14 +10,20 @@ import pytest
 from brokers.core.redaction import MASK, RedactingFilter, redact
 
 SECRETS = {
-    "query": ("GET /cb?code=SplxlOBeZQQYbYS6WxSbIA&state=af0ifjsldkj&iss=https://as", "SplxlOBeZQQYbYS6WxSbIA"),
+    "query": (
+        "GET /cb?code=SplxlOBeZQQYbYS6WxSbIA&state=af0ifjsldkj&iss=https://as",
+        "SplxlOBeZQQYbYS6WxSbIA",
+    ),
     "json": ('{"access_token": "2YotnFZFEjr1zCsicMWpAA", "expires_in": 3600}', "2YotnFZFEjr1zCsicMWpAA"),
     "form": ("grant_type=refresh_token&refresh_token=tGzv3JOkF0XG5Qx2TlKWIA", "tGzv3JOkF0XG5Qx2TlKWIA"),
     "header": ("Authorization: Bearer mF_9.B5f-4.1JqM", "mF_9.B5f-4.1JqM"),
     "oauth1": ('OAuth realm="limited_poa", oauth_signature="abc%2Bdef"', "abc%2Bdef"),
     "jwt": ("id eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", "eyJhbGciOiJSUzI1NiJ9"),
     "pem": ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----", "MIIEow"),
-    "lst": ("lst 8bV6bL0Un9bhB2qvu2yD5bIvq3FcrPlqzTwZxy0MO5Q= ok", "8bV6bL0Un9bhB2qvu2yD5bIvq3FcrPlqzTwZxy0MO5Q="),
+    "lst": (
+        "lst 8bV6bL0Un9bhB2qvu2yD5bIvq3FcrPlqzTwZxy0MO5Q= ok",
+        "8bV6bL0Un9bhB2qvu2yD5bIvq3FcrPlqzTwZxy0MO5Q=",
+    ),
     "hex": ("prime 00f4c0ac1c6a120cffbea9ad3b2e8d8a1c2b4d6f", "00f4c0ac1c6a120cffbea9ad3b2e8d8a1c2b4d6f"),
     "password": ("password = 'hunter2'", "hunter2"),
 }
@@ -62,4 +68,5 @@ def test_log_filter_redacts_arguments_and_tracebacks():
     output = stream.getvalue()
     assert "tGzv3JOkF0XG5Qx2TlKWIA" not in output
     assert "mF_9.B5f-4.1JqM" not in output
-    assert "request failed" in output and "ValueError" in output
+    assert "request failed" in output
+    assert "ValueError" in output

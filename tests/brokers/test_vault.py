@@ -37,7 +37,8 @@ def test_8kb_blob_round_trips_through_the_real_keyring(vault):
     assert vault.get("ibkr-paper", "token-set") == SECRET_8K
     assert isinstance(keyring.get_keyring(), keyring.backends.SecretService.Keyring)
     stored_key = keyring.get_password("brokerdeck", vault.key_source.username)
-    assert stored_key is not None and len(base64.urlsafe_b64decode(stored_key + "==")) == 32
+    assert stored_key is not None
+    assert len(base64.urlsafe_b64decode(stored_key + "==")) == 32
 
 
 def test_a_fresh_vault_reads_the_key_back_from_the_keyring(vault, home):
@@ -141,10 +142,21 @@ _PROBE = textwrap.dedent(
 def test_no_dbus_session_means_keyring_unavailable(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
     out = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(tmp_path)], env=env, cwd=REPO_ROOT, capture_output=True, text=True,
-        timeout=60, check=True,
+        [sys.executable, "-c", _PROBE, str(tmp_path)],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     ).stdout
     assert out.startswith("VaultUnavailable: No OS keyring is available")
+
+
+_LOCK = (
+    "import secretstorage; c = secretstorage.get_default_collection(secretstorage.dbus_init()); "
+    "c.lock(); assert c.is_locked()"
+)
 
 
 def test_locked_keyring_gives_unlock_instructions(tmp_path):
@@ -155,13 +167,17 @@ def test_locked_keyring_gives_unlock_instructions(tmp_path):
         export XDG_DATA_HOME={tmp_path}/xdg
         mkdir -p "$XDG_DATA_HOME/keyrings"
         eval "$(printf pw | gnome-keyring-daemon --unlock --components=secrets)"
-        {sys.executable} -c 'import secretstorage; c = secretstorage.get_default_collection(secretstorage.dbus_init()); c.lock(); assert c.is_locked()'
+        {sys.executable} -c '{_LOCK}'
         {sys.executable} -c '{_PROBE}' {tmp_path}/vault
         """
     )
     result = subprocess.run(
-        ["dbus-run-session", "--", "sh", "-c", script], cwd=REPO_ROOT, capture_output=True, text=True,
-        timeout=60, check=False,
+        ["dbus-run-session", "--", "sh", "-c", script],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "VaultLocked: The OS keyring is locked" in result.stdout
@@ -193,13 +209,16 @@ def test_switching_key_mode_names_the_mode_instead_of_claiming_tampering(vault, 
 
 def test_stale_temp_files_of_dead_writers_are_swept(vault):
     vault.put("p", "token-set", b"x")
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     stale = vault.directory / f".p.token-set.blob.tmp-{dead.stdout.strip()}-abcd"
     live = vault.directory / f".p.token-set.blob.tmp-{os.getpid()}-abcd"
     stale.write_bytes(b"partial")
     live.write_bytes(b"in progress")
     assert vault.sweep() == 1
-    assert not stale.exists() and live.exists()
+    assert not stale.exists()
+    assert live.exists()
     assert vault.get("p", "token-set") == b"x"
 
 

@@ -50,7 +50,10 @@ def test_connection_panel_lists_profiles_errors_and_sandbox(qtbot):
     qtbot.addWidget(panel)
     panel.show_status(VIEW)
     assert [panel.model.headerData(c, Qt.Orientation.Horizontal) for c in range(4)] == [
-        "Profile", "Kind", "State", "Detail"
+        "Profile",
+        "Kind",
+        "State",
+        "Detail",
     ]
     assert [cell(panel, r, 0) for r in range(4)] == ["alpha", "bravo", "charlie", "delta"]
     assert cell(panel, 2, 2) == "FAILED"
@@ -87,7 +90,8 @@ def test_health_indicator_shows_detail_and_states_look_distinct(qtbot):
     qtbot.waitExposed(indicator)
     indicator.show_status(VIEW)
     assert list(indicator.chips) == ["alpha", "bravo", "charlie", "delta"]
-    assert "alpha" in indicator.title.text() and indicator.action.text() == "Next: fix alpha"
+    assert "alpha" in indicator.title.text()
+    assert indicator.action.text() == "Next: fix alpha"
 
     indicator.select_profile("charlie")
     assert "FAILED" in indicator.title.text()
@@ -99,11 +103,7 @@ def test_health_indicator_shows_detail_and_states_look_distinct(qtbot):
     seen = {}
     for name, chip in indicator.chips.items():
         image = chip.dot.grab().toImage()
-        colours = {
-            QColor(image.pixel(x, y)).name()
-            for x in range(image.width())
-            for y in range(image.height())
-        }
+        colours = {QColor(image.pixel(x, y)).name() for x in range(image.width()) for y in range(image.height())}
         seen[name] = SEVERITY_COLORS[chip.severity].name() in colours
     assert seen == {"alpha": True, "bravo": True, "charlie": True, "delta": True}
     assert len({SEVERITY_COLORS[c.severity].name() for c in indicator.chips.values()}) == 4
@@ -123,7 +123,10 @@ def test_main_window_has_the_four_areas_and_says_what_is_missing(qtbot):
     window = MainWindow()
     qtbot.addWidget(window)
     assert [d.windowTitle() for d in window.docks.values()] == [
-        "Connections", "Credential health", "Market data", "Trading mode"
+        "Connections",
+        "Credential health",
+        "Market data",
+        "Trading mode",
     ]
     assert "not available yet" in window.market_viewer.heading.text()
     assert "not available yet" in window.mode_toggle.explanation.text()
