@@ -6,8 +6,10 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,6 +66,30 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) 
         timeout=timeout,
         check=False,
     )
+
+
+def run_async[T](scenario: Callable[[], Coroutine[Any, Any, T]], timeout: float = 120) -> T:
+    """Run `scenario()` on a fresh event loop in its own thread.
+
+    The main thread's loop belongs to Qt (qasync) for the whole session, so a plain `asyncio.run`
+    there would collide with it; a thread has its own running-loop slot.
+    """
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(scenario())
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="test-asyncio")
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise TimeoutError(f"the async scenario did not finish within {timeout} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 # ---- qasync + pytest-qt: one loop for the whole session, never stopped between tests ----------

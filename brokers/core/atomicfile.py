@@ -11,6 +11,8 @@ import os
 import secrets
 from pathlib import Path
 
+from brokers.core.processes import process_alive
+
 _TMP_MARK = ".tmp-"
 
 
@@ -49,22 +51,10 @@ def sweep_stale_temp_files(directory: Path) -> list[Path]:
         if not name.startswith(".") or _TMP_MARK not in name:
             continue
         pid_text = name.rsplit(_TMP_MARK, 1)[1].split("-", 1)[0]
-        if pid_text.isdigit() and not _process_alive(int(pid_text)):
+        if pid_text.isdigit() and not process_alive(int(pid_text)):
             candidate.unlink(missing_ok=True)
             removed.append(candidate)
     return removed
-
-
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _fsync_dir(directory: Path) -> None:
