@@ -119,6 +119,7 @@ def status_view(report: StatusReport, sandbox: SandboxEndpoints | None) -> Statu
 def _profile_row(health: CredentialHealth) -> ProfileRow:
     return ProfileRow(
         name=health.profile,
+        label=health.label or health.profile,
         kind=health.kind,
         origin=f"from {health.origin}",
         state=health.state.value,

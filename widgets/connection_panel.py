@@ -18,10 +18,10 @@ from widgets.table_spec import Column, RowTableModel
 from widgets.view_models import StatusView
 
 PROFILE_COLUMNS = (
-    Column("name", "Profile", tooltip_key="origin"),
+    Column("label", "Profile", tooltip_key="origin"),
     Column("kind", "Kind"),
-    Column("state", "State", tooltip_key="reason", colored_by="severity"),
-    Column("reason", "Detail", tooltip_key="hint"),
+    Column("state", "State", tooltip_key="hint", colored_by="severity"),
+    Column("reason", "Detail", tooltip_key="reason"),
 )
 
 

@@ -43,12 +43,12 @@ class HealthChip(QFrame):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.dot = QLabel("●", self)
         self.dot.setStyleSheet(f"color: {severity_color(row.severity).name()}; font-size: 16px;")
-        self.text = QLabel(f"{row.name}  {row.state}", self)
+        self.text = QLabel(f"{row.label}  {row.state}", self)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 8, 2)
         layout.addWidget(self.dot)
         layout.addWidget(self.text)
-        self.setToolTip(f"{row.name}: {SEVERITY_WORDS.get(row.severity, '')}. {row.reason}")
+        self.setToolTip(f"{row.label}: {SEVERITY_WORDS.get(row.severity, '')}. {row.reason}")
 
     def mousePressEvent(self, event: object) -> None:
         self.clicked.emit(self.profile)
@@ -129,7 +129,7 @@ class HealthIndicator(QWidget):
             self.action.setText("")
             self.credentials.set_rows(())
             return
-        self.title.setText(f"<b>{row.name}</b> ({row.kind}): {row.state}")
+        self.title.setText(f"<b>{row.label}</b> ({row.name}, {row.kind}): {row.state}")
         self.reason.setText(row.reason)
         self.action.setText(f"Next: {row.hint}" if row.hint else "")
         self.credentials.set_rows(row.credentials)

@@ -17,6 +17,7 @@ class CredentialRow:
 @dataclass(frozen=True)
 class ProfileRow:
     name: str
+    label: str  # what the trader called it; the name when no label was given
     kind: str
     origin: str
     state: str

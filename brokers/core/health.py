@@ -79,6 +79,7 @@ class CredentialHealth:
     expires_at: datetime | None = None
     items: tuple[CredentialItem, ...] = field(default=())
     origin: str = "profiles.toml"
+    label: str = ""  # the trader's name for the profile, when it has one
     checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -88,6 +89,7 @@ class CredentialHealth:
     def to_json(self) -> dict[str, Any]:
         return {
             "profile": self.profile,
+            "label": self.label or self.profile,
             "kind": self.kind,
             "origin": self.origin,
             "state": self.state.value,

@@ -87,12 +87,7 @@ def _vault_health(profile: Profile, vault: Vault) -> CredentialHealth:
         )
         for c in checks
     )
-    common = {
-        "profile": profile.name,
-        "kind": profile.kind.value,
-        "items": items,
-        "origin": profile.origin.value,
-    }
+    common = {**_identity(profile), "items": items}
     damaged = [c for c in checks if not c.intact]
     if damaged:
         names = ", ".join(c.kind for c in damaged)
@@ -121,14 +116,18 @@ def _vault_failure(profile: Profile, error: VaultError) -> CredentialHealth:
     else:
         action, hint = NextAction.RESTORE_VAULT, "See the reason; fix the vault, then refresh."
     return CredentialHealth(
-        profile=profile.name,
-        kind=profile.kind.value,
-        state=ConnectionState.FAILED,
-        reason=str(error),
-        next_action=action,
-        hint=hint,
-        origin=profile.origin.value,
+        state=ConnectionState.FAILED, reason=str(error), next_action=action, hint=hint, **_identity(profile)
     )
+
+
+def _identity(profile: Profile) -> dict[str, str]:
+    """The fields every health entry of `profile` starts with."""
+    return {
+        "profile": profile.name,
+        "label": profile.display_name,
+        "kind": profile.kind.value,
+        "origin": profile.origin.value,
+    }
 
 
 def _describe(vault: Vault) -> str:

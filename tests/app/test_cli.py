@@ -13,6 +13,7 @@ pytestmark = pytest.mark.secretservice
 PROFILES = """\
 [profiles.ibkr-paper]
 kind = "ibkr-oauth1a"
+label = "IBKR paper"
 base_url = "https://api.ibkr.com/v1/api"
 consumer_key = "TESTCONS1"
 
@@ -54,8 +55,9 @@ def test_status_json_reports_the_model_and_profile_errors(home, vault):
         "next_action": "connect",
     }
     assert "1 secret(s) stored and intact" in profile["reason"]
+    assert profile["label"] == "IBKR paper"
     (error,) = report["profile_errors"]
-    assert (error["line"], error["profile"], error["field"]) == (9, "custom", "client_secret")
+    assert (error["line"], error["profile"], error["field"]) == (10, "custom", "client_secret")
     assert report["vault"]["ok"] is True
     assert "do-not-put-me-here" not in result.stdout + result.stderr
 

@@ -90,6 +90,17 @@ def test_an_exception_in_a_slot_reaches_the_dialog_and_the_window_survives(qloop
     assert "broken_slot" in details
 
 
+def test_a_failed_task_nobody_awaited_is_reported(qloop, qtbot):
+    reporter = ErrorReporter()
+    reporter.install(qloop)
+    try:
+        with qtbot.waitSignal(reporter.errorRaised, timeout=2000) as raised:
+            qloop.call_exception_handler({"message": "Task exception was never retrieved", "exception": OSError(5)})
+    finally:
+        qloop.set_exception_handler(None)
+    assert raised.args[0].startswith("Unexpected OSError in a background task")
+
+
 def test_exceptions_in_threads_are_reported(qloop, qtbot, monkeypatch):
     monkeypatch.setattr(threading, "excepthook", threading.excepthook)
     reporter = ErrorReporter()

@@ -16,6 +16,7 @@ from widgets.view_models import CredentialRow, ProfileRow, StatusView
 def row(name: str, state: str, severity: str, reason: str = "because") -> ProfileRow:
     return ProfileRow(
         name=name,
+        label=name.title(),
         kind="oauth2",
         origin="from profiles.toml",
         state=state,
@@ -55,7 +56,8 @@ def test_connection_panel_lists_profiles_errors_and_sandbox(qtbot):
         "State",
         "Detail",
     ]
-    assert [cell(panel, r, 0) for r in range(4)] == ["alpha", "bravo", "charlie", "delta"]
+    assert [cell(panel, r, 0) for r in range(4)] == ["Alpha", "Bravo", "Charlie", "Delta"]
+    assert cell(panel, 0, 0, Qt.ItemDataRole.ToolTipRole) == "from profiles.toml"
     assert cell(panel, 2, 2) == "FAILED"
     assert cell(panel, 2, 2, Qt.ItemDataRole.ForegroundRole) == SEVERITY_COLORS["error"]
     assert cell(panel, 2, 3) == "stored secret failed its integrity check"
@@ -90,7 +92,8 @@ def test_health_indicator_shows_detail_and_states_look_distinct(qtbot):
     qtbot.waitExposed(indicator)
     indicator.show_status(VIEW)
     assert list(indicator.chips) == ["alpha", "bravo", "charlie", "delta"]
-    assert "alpha" in indicator.title.text()
+    assert indicator.title.text() == "<b>Alpha</b> (alpha, oauth2): ACTIVE"
+    assert indicator.chips["alpha"].text.text() == "Alpha  ACTIVE"
     assert indicator.action.text() == "Next: fix alpha"
 
     indicator.select_profile("charlie")
