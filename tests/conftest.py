@@ -17,6 +17,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+IBKR_PAPER_TOML = """\
+[profiles.ibkr-paper]
+kind = "ibkr-oauth1a"
+base_url = "https://api.ibkr.com/v1/api"
+consumer_key = "TESTCONS1"
+"""
+
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

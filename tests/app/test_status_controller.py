@@ -10,16 +10,13 @@ import pytest
 from app.context import AppContext
 from app.operations import Operations
 from app.status_controller import StatusController
+from tests.conftest import IBKR_PAPER_TOML
 from widgets.main_window import MainWindow
 
 pytestmark = pytest.mark.secretservice
 
-PROFILES = """\
-[profiles.ibkr-paper]
-kind = "ibkr-oauth1a"
-base_url = "https://api.ibkr.com/v1/api"
-consumer_key = "TESTCONS1"
-
+PROFILES = f"""\
+{IBKR_PAPER_TOML}
 [profiles.broken]
 kind = "oauth2"
 issuer = "http://auth.example.com"

@@ -8,16 +8,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QImage
 
-from tests.conftest import run_cli
+from tests.conftest import IBKR_PAPER_TOML, run_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.secretservice]
 
-PROFILES = """\
-[profiles.ibkr-paper]
-kind = "ibkr-oauth1a"
-base_url = "https://api.ibkr.com/v1/api"
-consumer_key = "TESTCONS1"
-
+PROFILES = f"""\
+{IBKR_PAPER_TOML}
 [profiles.broken]
 kind = "schwab"
 app_key = "k"
