@@ -8,10 +8,11 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+from app import keys_cli
 from app.context import AppContext
 from app.logging_setup import setup_logging
-from brokers.core.status import StatusReport, collect_status
 from brokers.sandbox import cli as sandbox_cli
+from brokers.status import StatusReport, collect_status
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
         "errors or the vault cannot be used.",
     )
     status.add_argument("--json", action="store_true", help="machine-readable output for scripts")
+
+    keys = commands.add_parser(
+        "keys",
+        help="IBKR self-service keys: `keys init PROFILE`",
+        description="Manage the OAuth 1.0a keys of IBKR profiles.",
+    )
+    keys_cli.add_arguments(keys)
     return parser
 
 
@@ -65,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return sandbox_cli.run(args)
     if args.command == "status":
         return _status(context, as_json=args.json)
+    if args.command == "keys":
+        return keys_cli.run(context, args)
     from app.gui import run_gui  # Qt is imported only when a window is wanted
 
     return run_gui(context, start_sandbox=args.sandbox, screenshot=args.screenshot)
@@ -72,7 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _status(context: AppContext, *, as_json: bool) -> int:
     sandbox = context.sandbox()
-    report = collect_status(context.profiles(sandbox), context.vault(), sandbox.services if sandbox else None)
+    profiles = context.profiles(sandbox)
+    report = collect_status(
+        profiles, context.vault(), sandbox.services if sandbox else None, context.published_sessions(profiles)
+    )
     if as_json:
         print(json.dumps(report.to_json(), indent=2))
     else:

@@ -9,8 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from brokers.core.paths import Paths
-from brokers.core.profiles import ProfileSet, load_profiles
+from brokers.core.profiles import IbkrProfile, ProfileSet, load_profiles
+from brokers.ibkr.health import ibkr_health
+from brokers.ibkr.session_state import read_snapshot, state_file
 from brokers.sandbox.endpoints import SandboxEndpoints, read_endpoints, sandbox_profiles
+from brokers.status import LiveHealth
 from brokers.vault import Vault, key_source_from_env
 from brokers.vault.keys import prompt_passphrase_from_terminal
 
@@ -31,6 +34,16 @@ class AppContext:
         """The user's profiles, plus the ready-made sandbox set when a sandbox is running."""
         loaded = load_profiles(self.paths.profiles_file)
         return loaded.with_profiles(sandbox_profiles(sandbox)) if sandbox else loaded
+
+    def published_sessions(self, profiles: ProfileSet) -> dict[str, LiveHealth]:
+        """Health of the IBKR sessions a running Brokerdeck window publishes, for the CLI."""
+        live: dict[str, LiveHealth] = {}
+        for profile in profiles.profiles:
+            if isinstance(profile, IbkrProfile):
+                snapshot = read_snapshot(state_file(self.paths.data_dir, profile.name))
+                if snapshot is not None:
+                    live[profile.name] = lambda now, p=profile, s=snapshot: ibkr_health(p, s, now)
+        return live
 
     def vault(self, ask_passphrase: Callable[[], str] = prompt_passphrase_from_terminal) -> Vault:
         directory = self.paths.vault_dir

@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import qasync  # after PySide6, so qasync binds to it
@@ -26,6 +27,8 @@ from resources import resource_path
 from widgets.main_window import MainWindow
 
 log = logging.getLogger(__name__)
+
+SCREENSHOT_PATIENCE_S = 20.0  # how long --screenshot waits for broker sessions to finish connecting
 
 
 def run_gui(context: AppContext, *, start_sandbox: bool = False, screenshot: Path | None = None) -> int:
@@ -69,7 +72,13 @@ class _Session:
         sandbox = await self._start_sandbox(window, reporter) if self.start_sandbox else None
         controller = StatusController(self.context, self.vault, window, operations)
         if self.screenshot:
-            controller.applied.connect(lambda: QTimer.singleShot(100, lambda: self._save_screenshot(window)))
+            deadline = time.monotonic() + SCREENSHOT_PATIENCE_S
+            controller.applied.connect(
+                lambda: (
+                    (controller.sessions.settled() or time.monotonic() > deadline)
+                    and QTimer.singleShot(100, lambda: self._save_screenshot(window))
+                )
+            )
         controller.start()
         log.info("Main window open (sandbox=%s)", bool(sandbox))
 
@@ -78,7 +87,7 @@ class _Session:
         settings.setValue("window/geometry", geometry)
         settings.setValue("window/state", state)
         settings.sync()
-        controller.stop()
+        await controller.stop()
         await operations.shutdown()
         if sandbox:
             await sandbox.stop()

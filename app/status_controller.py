@@ -1,29 +1,51 @@
 """Keeps the connection panel and the health indicator current.
 
-Status is collected off the UI thread (keyring and disk are blocking) and pushed to the window as
-plain view data. It refreshes on start, on request, when profiles.toml changes, and every 30 s.
+The vault is inspected off the UI thread (keyring and disk block) on start, on request, when
+profiles.toml changes and every 30 s. Between inspections the window is re-rendered from the last
+findings and the live IBKR sessions once a second, so countdowns move without any I/O.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from datetime import datetime
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 
 from app.context import AppContext
+from app.ibkr_sessions import IbkrSessions
 from app.operations import Operations
-from brokers.core.health import SEVERITY, CredentialHealth
-from brokers.core.status import StatusReport, collect_status
+from brokers.core.health import SEVERITY, CredentialHealth, NextAction
+from brokers.core.profiles import ProfileSet
 from brokers.sandbox.endpoints import SandboxEndpoints
+from brokers.status import StatusReport, VaultFindings, build_report, inspect_vault
 from brokers.vault import Vault
 from widgets.main_window import MainWindow
 from widgets.view_models import CredentialRow, ProfileRow, StatusView
 
 REFRESH_INTERVAL_MS = 30_000
+RENDER_INTERVAL_MS = 1_000
+
+#: buttons for the actions the window can carry out itself
+ACTION_LABELS = {
+    NextAction.RETRY: "Retry now",
+    NextAction.RECONNECT: "Reconnect",
+    NextAction.TAKE_OVER: "Take over session",
+    NextAction.SETUP_KEYS: "Copy setup command",
+}
+
+
+@dataclass(frozen=True)
+class _Inspection:
+    profiles: ProfileSet
+    findings: VaultFindings
+    sandbox: SandboxEndpoints | None
 
 
 class StatusController(QObject):
-    """Collects `StatusReport`s in the background and renders them; `applied` fires after each."""
+    """Collects vault findings in the background and renders them; `applied` fires after each render."""
 
     applied = Signal()
 
@@ -35,10 +57,16 @@ class StatusController(QObject):
         self._operations = operations
         self._running = False
         self._again = False
+        self._last: _Inspection | None = None
+        self.sessions = IbkrSessions(context, vault, operations, self)
+        self.sessions.changed.connect(self.render)
 
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_INTERVAL_MS)
         self._timer.timeout.connect(self.refresh)
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(RENDER_INTERVAL_MS)
+        self._ticker.timeout.connect(self.render)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(300)
@@ -49,34 +77,50 @@ class StatusController(QObject):
 
         window.connection_panel.reloadRequested.connect(self.refresh)
         window.health_indicator.refreshRequested.connect(self.refresh)
+        window.health_indicator.actionRequested.connect(self._on_action)
 
     def start(self) -> None:
         self._watch()
         self._timer.start()
+        self._ticker.start()
         self.refresh()
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         self._timer.stop()
+        self._ticker.stop()
         self._debounce.stop()
+        await self.sessions.shutdown()
 
     def refresh(self) -> None:
         if self._running:
             self._again = True  # one more pass after the current one, never two at once
             return
         self._running = True
-        self._operations.run_blocking(self._collect, self._apply, self._failed)
+        self._operations.run_blocking(self._inspect, self._inspected, self._failed)
 
-    def _collect(self) -> tuple[StatusReport, SandboxEndpoints | None]:
+    def render(self) -> None:
+        """Render the last inspection with the sessions' current state. No I/O."""
+        if self._last is None:
+            return
+        last = self._last
+        services = last.sandbox.services if last.sandbox else None
+        report = build_report(last.profiles, last.findings, self.sessions.live_health(), time.time(), services)
+        self._window.show_status(status_view(report, last.sandbox))
+        self.applied.emit()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _inspect(self) -> _Inspection:
         sandbox = self._context.sandbox()
-        report = collect_status(self._context.profiles(sandbox), self._vault, sandbox.services if sandbox else None)
-        return report, sandbox
+        profiles = self._context.profiles(sandbox)
+        return _Inspection(profiles, inspect_vault(profiles, self._vault), sandbox)
 
-    def _apply(self, result: tuple[StatusReport, SandboxEndpoints | None]) -> None:
-        report, sandbox = result
-        self._window.show_status(status_view(report, sandbox))
+    def _inspected(self, inspection: _Inspection) -> None:
+        self._last = inspection
+        self.sessions.sync(inspection.profiles, inspection.sandbox)
         self._window.show_message(f"Status checked at {datetime.now():%H:%M:%S}")
         self._finish()
-        self.applied.emit()
+        self.render()
 
     def _failed(self, error: BaseException) -> None:
         self._window.show_message(f"Could not check status: {error}")
@@ -89,6 +133,14 @@ class StatusController(QObject):
         if self._again:
             self._again = False
             self.refresh()
+
+    def _on_action(self, profile: str, action: str) -> None:
+        if action == NextAction.SETUP_KEYS:
+            command = f"brokerdeck keys init {profile}"
+            QGuiApplication.clipboard().setText(command)
+            self._window.show_message(f"Copied `{command}`: run it in a terminal to set up the keys.")
+        elif self.sessions.act(profile, action):
+            self._window.show_message(f"{ACTION_LABELS.get(NextAction(action), action)}: {profile}")
 
     def _watch(self) -> None:
         """Watch profiles.toml and its folder (an editor's save may replace the file)."""
@@ -117,6 +169,7 @@ def status_view(report: StatusReport, sandbox: SandboxEndpoints | None) -> Statu
 
 
 def _profile_row(health: CredentialHealth) -> ProfileRow:
+    now = datetime.now().astimezone()
     return ProfileRow(
         name=health.profile,
         label=health.label or health.profile,
@@ -126,14 +179,16 @@ def _profile_row(health: CredentialHealth) -> ProfileRow:
         severity=health.severity.value,
         reason=health.reason,
         hint=health.hint,
-        expires=_local(health.expires_at),
+        expires=_expiry(health.expires_at, now),
+        action=health.next_action.value if health.next_action in ACTION_LABELS else "",
+        action_label=ACTION_LABELS.get(health.next_action, ""),
         credentials=tuple(
             CredentialRow(
                 name=item.name,
                 state=item.state.value,
                 severity=SEVERITY[item.state].value,
                 detail=item.detail,
-                expires=_local(item.expires_at),
+                expires=_expiry(item.expires_at, now),
             )
             for item in health.items
         ),
@@ -149,5 +204,14 @@ def _sandbox_text(sandbox: SandboxEndpoints | None) -> str:
     return f"Sandbox running (seed {sandbox.seed}): {services}.{note}"
 
 
-def _local(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+def _expiry(moment: datetime | None, now: datetime) -> str:
+    """'15:04:05 (in 23h 59m)': the local time and a countdown that moves with every render."""
+    if moment is None:
+        return ""
+    seconds = int((moment - now).total_seconds())
+    if seconds <= 0:
+        return f"{moment.astimezone():%H:%M:%S} (expired)"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    left = f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
+    return f"{moment.astimezone():%H:%M:%S} (in {left})"

@@ -59,6 +59,7 @@ class HealthIndicator(QWidget):
 
     refreshRequested = Signal()
     profileSelected = Signal(str)
+    actionRequested = Signal(str, str)  # profile, action
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -86,6 +87,9 @@ class HealthIndicator(QWidget):
         self.action = QLabel(self)
         self.action.setObjectName("healthAction")
         self.action.setWordWrap(True)
+        self.action_button = QPushButton(self)
+        self.action_button.setObjectName("healthActionButton")
+        self.action_button.clicked.connect(self._on_action_clicked)
         self.credentials = RowTableModel(CREDENTIAL_COLUMNS)
         self.credential_table = QTableView(self)
         self.credential_table.setModel(self.credentials)
@@ -101,7 +105,10 @@ class HealthIndicator(QWidget):
         layout.addLayout(self.chip_bar)
         layout.addWidget(self.title)
         layout.addWidget(self.reason)
-        layout.addWidget(self.action)
+        action_row = QHBoxLayout()
+        action_row.addWidget(self.action, 1)
+        action_row.addWidget(self.action_button)
+        layout.addLayout(action_row)
         layout.addWidget(self.credential_table, 1)
         layout.addLayout(footer)
         self.show_status(StatusView())
@@ -127,12 +134,20 @@ class HealthIndicator(QWidget):
             self.title.setText("No profiles to check yet.")
             self.reason.setText("")
             self.action.setText("")
+            self.action_button.hide()
             self.credentials.set_rows(())
             return
         self.title.setText(f"<b>{row.label}</b> ({row.name}, {row.kind}): {row.state}")
         self.reason.setText(row.reason)
         self.action.setText(f"Next: {row.hint}" if row.hint else "")
+        self.action_button.setText(row.action_label)
+        self.action_button.setVisible(bool(row.action))
         self.credentials.set_rows(row.credentials)
+
+    def _on_action_clicked(self) -> None:
+        row = self._rows.get(self._selected)
+        if row is not None and row.action:
+            self.actionRequested.emit(row.name, row.action)
 
     def _rebuild_chips(self, rows: tuple[ProfileRow, ...]) -> None:
         while self.chip_bar.count():

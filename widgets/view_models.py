@@ -25,6 +25,8 @@ class ProfileRow:
     reason: str
     hint: str
     expires: str = ""
+    action: str = ""  # the intent sent back when the trader presses the action button
+    action_label: str = ""  # the button's text; no button when empty
     credentials: tuple[CredentialRow, ...] = ()
 
 

@@ -45,6 +45,9 @@ class NextAction(StrEnum):
     NONE = "none"
     CONNECT = "connect"
     RECONNECT = "reconnect"
+    RETRY = "retry"
+    TAKE_OVER = "take_over"  # end the competing brokerage session elsewhere and use this one
+    SETUP_KEYS = "setup_keys"
     FIX_PROFILE = "fix_profile"
     UNLOCK_KEYRING = "unlock_keyring"
     RESTORE_VAULT = "restore_vault"

@@ -24,10 +24,11 @@ from starlette.types import Receive, Scope, Send
 
 from brokers.sandbox.control import ControlService
 from brokers.sandbox.endpoints import SandboxEndpoints, write_endpoints
+from brokers.sandbox.ibkr.gateway import IbkrEmulator
 from brokers.sandbox.market import SyntheticMarket
 from brokers.sandbox.services import Emulator, SandboxContext
 
-EMULATORS: tuple[Emulator, ...] = (ControlService(),)
+EMULATORS: tuple[Emulator, ...] = (ControlService(), IbkrEmulator())
 
 _STARTUP_TIMEOUT_S = 15.0
 

@@ -52,9 +52,10 @@ def test_status_json_reports_the_model_and_profile_errors(home, vault):
         "kind": "ibkr-oauth1a",
         "state": "PENDING",
         "expires_at": None,
-        "next_action": "connect",
+        "next_action": "setup_keys",
     }
-    assert "1 secret(s) stored and intact" in profile["reason"]
+    assert profile["reason"].startswith("keys not set up yet (missing: access-token, dh-params")
+    assert [item["name"] for item in profile["items"]] == ["vault: token-set"]
     assert profile["label"] == "IBKR paper"
     (error,) = report["profile_errors"]
     assert (error["line"], error["profile"], error["field"]) == (10, "custom", "client_secret")

@@ -32,7 +32,8 @@ def window_and_controller(home, vault, qloop, qtbot):
     operations = Operations(lambda e: pytest.fail(f"unexpected error: {e!r}"))
     controller = StatusController(AppContext(home), vault, window, operations)
     yield window, controller
-    controller.stop()
+    stopping = qloop.create_task(controller.stop())
+    qtbot.waitUntil(stopping.done, timeout=5000)
 
 
 def names(window: MainWindow) -> list[str]:
@@ -48,7 +49,8 @@ def test_profiles_and_their_vault_state_appear(window_and_controller, vault, qtb
     assert names(window) == ["ibkr-paper"]
     indicator = window.health_indicator
     assert "PENDING" in indicator.title.text()
-    assert "1 secret(s) stored and intact" in indicator.reason.text()
+    assert indicator.reason.text().startswith("keys not set up yet")
+    assert indicator.action_button.text() == "Copy setup command"
     assert indicator.credentials.row_object(0).name == "vault: token-set"
     assert "field 'issuer'" in window.connection_panel.errors_label.text()
     assert "OS keyring (SecretService): OK" in indicator.vault_label.text()

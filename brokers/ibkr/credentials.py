@@ -1,0 +1,76 @@
+"""An IBKR profile's OAuth 1.0a material, kept in the vault and nowhere else.
+
+Key material (two RSA private keys and the DH parameters) is created once by `keys init` and must
+survive re-runs: the public halves are registered with IBKR. The access token and its encrypted
+secret come from IBKR's self-service portal and are replaced when the trader rotates them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from brokers.core.profiles import IbkrProfile
+from brokers.ibkr.keys import dh_params_pem, load_dh_prime, load_private_key, private_key_pem
+from brokers.vault import Vault
+
+SIGNATURE_KEY = "signature-key"
+ENCRYPTION_KEY = "encryption-key"
+DH_PARAMS = "dh-params"
+ACCESS_TOKEN = "access-token"  # noqa: S105 - the vault entry's name
+
+
+@dataclass(frozen=True)
+class KeyMaterial:
+    signature_key: rsa.RSAPrivateKey = field(repr=False)
+    encryption_key: rsa.RSAPrivateKey = field(repr=False)
+    dh_prime: int = field(repr=False)
+
+
+@dataclass(frozen=True)
+class IbkrCredentials:
+    """Everything needed to mint a live session token. Its repr shows no secret."""
+
+    consumer_key: str
+    realm: str
+    access_token: str = field(repr=False)
+    access_token_secret: str = field(repr=False)
+    keys: KeyMaterial = field(repr=False)
+
+
+def store_key_material(vault: Vault, profile: str, keys: KeyMaterial) -> None:
+    vault.put(profile, SIGNATURE_KEY, private_key_pem(keys.signature_key))
+    vault.put(profile, ENCRYPTION_KEY, private_key_pem(keys.encryption_key))
+    vault.put(profile, DH_PARAMS, dh_params_pem(keys.dh_prime).encode("ascii"))
+
+
+def load_key_material(vault: Vault, profile: str) -> KeyMaterial | None:
+    signature = vault.get(profile, SIGNATURE_KEY)
+    encryption = vault.get(profile, ENCRYPTION_KEY)
+    dh_params = vault.get(profile, DH_PARAMS)
+    if signature is None or encryption is None or dh_params is None:
+        return None
+    return KeyMaterial(load_private_key(signature), load_private_key(encryption), load_dh_prime(dh_params))
+
+
+def store_access_token(vault: Vault, profile: str, access_token: str, access_token_secret: str) -> None:
+    record = {"access_token": access_token, "access_token_secret": access_token_secret}
+    vault.put(profile, ACCESS_TOKEN, json.dumps(record).encode("utf-8"))
+
+
+def load_credentials(vault: Vault, profile: IbkrProfile) -> IbkrCredentials | None:
+    """The complete credentials of `profile`, or None while setup is unfinished."""
+    keys = load_key_material(vault, profile.name)
+    access = vault.get(profile.name, ACCESS_TOKEN)
+    if keys is None or access is None:
+        return None
+    record = json.loads(access)
+    return IbkrCredentials(
+        consumer_key=profile.consumer_key,
+        realm=profile.realm,
+        access_token=record["access_token"],
+        access_token_secret=record["access_token_secret"],
+        keys=keys,
+    )

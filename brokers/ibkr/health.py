@@ -1,0 +1,105 @@
+"""Turn an IBKR session snapshot into the credential-health model every view renders."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from brokers.core.health import ConnectionState, CredentialHealth, CredentialItem, NextAction
+from brokers.core.profiles import IbkrProfile
+from brokers.ibkr.session import SessionPhase, SessionSnapshot
+
+
+def ibkr_health(profile: IbkrProfile, snap: SessionSnapshot, now: float) -> CredentialHealth:
+    """State, reason and the one action that fixes it, for one IBKR profile at time `now`."""
+    state, reason, action, hint = _verdict(profile, snap, now)
+    return CredentialHealth(
+        profile=profile.name,
+        label=profile.display_name,
+        kind=profile.kind.value,
+        origin=profile.origin.value,
+        state=state,
+        reason=reason,
+        next_action=action,
+        hint=hint,
+        expires_at=_dt(snap.lst_expires_at),
+        items=_items(snap, now),
+    )
+
+
+def _verdict(profile: IbkrProfile, snap: SessionSnapshot, now: float) -> tuple[ConnectionState, str, NextAction, str]:
+    keys_cmd = f"Run `brokerdeck keys init {profile.name}` and register what it prints in IBKR's portal."
+    if snap.phase == SessionPhase.FAILED:
+        action = NextAction(snap.error_action) if snap.error_action else NextAction.RECONNECT
+        hint = keys_cmd if action == NextAction.SETUP_KEYS else "Fix what the reason says, then reconnect."
+        return ConnectionState.FAILED, snap.error, action, hint
+    if snap.lst_expires_at is not None and now >= snap.lst_expires_at:
+        return ConnectionState.EXPIRED, "The live session token has expired.", NextAction.RECONNECT, "Reconnect."
+    if snap.phase == SessionPhase.RETRYING:
+        wait = f" Next try in {max(0, round((snap.retry_at or now) - now))} s." if snap.retry_at else ""
+        return ConnectionState.EXPIRING, f"{snap.error}{wait}", NextAction.RETRY, "Retry now, or wait."
+    if snap.phase in (SessionPhase.IDLE, SessionPhase.CONNECTING) or snap.lst_expires_at is None:
+        return ConnectionState.PENDING, "Connecting to IBKR…", NextAction.NONE, ""
+    if snap.competing:
+        return (
+            ConnectionState.EXPIRING,
+            "Another session for this IBKR user (TWS, Client Portal or mobile) competes with this one.",
+            NextAction.TAKE_OVER,
+            "Take over the brokerage session here (this logs the other session out).",
+        )
+    if snap.authenticated is False:
+        detail = f" ({snap.status_message})" if snap.status_message else ""
+        return (
+            ConnectionState.FAILED,
+            f"The brokerage session is not authenticated{detail}.",
+            NextAction.RECONNECT,
+            "Reconnect to open a new brokerage session.",
+        )
+    if snap.renew_at is not None and now >= snap.renew_at:
+        return ConnectionState.EXPIRING, "Renewing the live session token.", NextAction.NONE, ""
+    return ConnectionState.ACTIVE, "Live session token valid; brokerage session authenticated.", NextAction.NONE, ""
+
+
+def _items(snap: SessionSnapshot, now: float) -> tuple[CredentialItem, ...]:
+    items = []
+    if snap.lst_minted_at is not None and snap.lst_expires_at is not None:
+        lst_state = ConnectionState.ACTIVE if now < snap.lst_expires_at else ConnectionState.EXPIRED
+        items.append(
+            CredentialItem(
+                "live session token",
+                lst_state,
+                f"age {_duration(now - snap.lst_minted_at)}, renewal at {_clock(snap.renew_at)}",
+                _dt(snap.lst_expires_at),
+            )
+        )
+    if snap.authenticated is not None:
+        if snap.competing:
+            session_state, detail = ConnectionState.EXPIRING, "authenticated, but competing"
+        elif snap.authenticated:
+            session_state, detail = ConnectionState.ACTIVE, "authenticated"
+        else:
+            session_state, detail = ConnectionState.FAILED, "not authenticated"
+        items.append(CredentialItem("brokerage session", session_state, detail))
+    if snap.last_tickle_at is not None:
+        items.append(
+            CredentialItem(
+                "keep-alive tickle",
+                ConnectionState.ACTIVE,
+                f"last {_duration(now - snap.last_tickle_at)} ago, next at {_clock(snap.next_tickle_at)}",
+            )
+        )
+    return tuple(items)
+
+
+def _dt(moment: float | None) -> datetime | None:
+    return datetime.fromtimestamp(moment, UTC) if moment is not None else None
+
+
+def _clock(moment: float | None) -> str:
+    return datetime.fromtimestamp(moment).strftime("%H:%M:%S") if moment is not None else "-"
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"

@@ -1,0 +1,301 @@
+"""One IBKR OAuth 1.0a session: live session token, brokerage session, and keeping both alive.
+
+The live session token (LST) is minted with a Diffie-Hellman exchange and signs every later request.
+The session renews it at 80 % of its lifetime, tickles IBKR every minute so the brokerage session does
+not time out, and re-mints once when IBKR answers 401. Every change is published as an immutable
+`SessionSnapshot`, which the health view renders; nothing in a snapshot is secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+import httpx
+
+from brokers.ibkr import oauth1a
+from brokers.ibkr.credentials import IbkrCredentials
+from brokers.ibkr.errors import (
+    IbkrAuthError,
+    IbkrError,
+    IbkrLiveSessionTokenInvalid,
+    IbkrRateLimited,
+    IbkrUnreachable,
+    error_from_response,
+)
+
+log = logging.getLogger(__name__)
+
+RENEW_AT_FRACTION = 0.8
+TICKLE_INTERVAL_S = 60.0
+DEFAULT_LST_LIFETIME_S = 24 * 3600.0
+MAX_BACKOFF_S = 60.0
+# Errors only the trader can fix: the keep-alive stops retrying and waits to be told to try again.
+NEEDS_TRADER = {"setup_keys", "fix_profile"}
+
+
+class SessionPhase(StrEnum):
+    IDLE = "idle"
+    CONNECTING = "connecting"
+    READY = "ready"
+    RETRYING = "retrying"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class SessionSnapshot:
+    """The session as the health view sees it; times are epoch seconds."""
+
+    phase: SessionPhase = SessionPhase.IDLE
+    lst_minted_at: float | None = None
+    lst_expires_at: float | None = None
+    renew_at: float | None = None
+    authenticated: bool | None = None
+    competing: bool = False
+    connected: bool = False
+    status_message: str = ""
+    last_tickle_at: float | None = None
+    next_tickle_at: float | None = None
+    error: str = ""
+    error_action: str = ""
+    retry_at: float | None = None
+
+
+class IbkrSession:
+    """Owns the LST and the brokerage session of one IBKR profile. Runs in the app's asyncio loop."""
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: IbkrCredentials,
+        *,
+        http: httpx.AsyncClient | None = None,
+        clock: Callable[[], float] = time.time,
+        tickle_interval_s: float = TICKLE_INTERVAL_S,
+        on_change: Callable[[SessionSnapshot], None] | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._credentials = credentials
+        self._own_http = http is None
+        self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=10.0))
+        self._clock = clock
+        self._tickle_interval_s = tickle_interval_s
+        self._on_change = on_change
+        self._lst: str | None = None
+        self._api_session: str | None = None
+        self._wake = asyncio.Event()
+        self._compete = True
+        self.snapshot = SessionSnapshot()
+
+    # -- what the rest of the app uses ---------------------------------------------------------
+
+    @property
+    def api_session(self) -> str | None:
+        """The `session` value of the last tickle: the WebSocket's `api` cookie. A secret."""
+        return self._api_session
+
+    async def connect(self) -> None:
+        """Mint and validate an LST, open the brokerage session, and read its status."""
+        self._publish(phase=SessionPhase.CONNECTING, error="", error_action="", retry_at=None)
+        await self.mint_live_session_token()
+        await self.open_brokerage_session()
+        await self.tickle()
+        self._publish(phase=SessionPhase.READY)
+
+    async def mint_live_session_token(self) -> None:
+        creds = self._credentials
+        prepend = oauth1a.decrypt_prepend(creds.keys.encryption_key, creds.access_token_secret)
+        secret = oauth1a.new_dh_secret()
+        url = f"{self.base_url}/oauth/live_session_token"
+        headers = oauth1a.lst_request_headers(
+            url,
+            consumer_key=creds.consumer_key,
+            access_token=creds.access_token,
+            prepend=prepend,
+            signature_key=creds.keys.signature_key,
+            realm=creds.realm,
+            dh_prime=creds.keys.dh_prime,
+            dh_secret=secret,
+        )
+        response = await self._send("POST", url, headers, what="the live session token request")
+        body = response.json()
+        lst = oauth1a.compute_live_session_token(
+            format(creds.keys.dh_prime, "x"), format(secret, "x"), body["diffie_hellman_response"], prepend
+        )
+        if not oauth1a.validate_live_session_token(lst, body["live_session_token_signature"], creds.consumer_key):
+            raise IbkrLiveSessionTokenInvalid(
+                "The live session token IBKR sent does not validate. The DH parameters or the encryption key "
+                "in the vault differ from the ones registered in IBKR's self-service portal: run "
+                "`brokerdeck keys init PROFILE` and register the keys it prints."
+            )
+        now = self._clock()
+        expires = float(body.get("live_session_token_expiration", 0)) / 1000.0
+        if expires <= now:  # a past or missing expiry: IBKR documents ~24 h
+            expires = now + DEFAULT_LST_LIFETIME_S
+        self._lst = lst
+        self._publish(
+            lst_minted_at=now,
+            lst_expires_at=expires,
+            renew_at=now + (expires - now) * RENEW_AT_FRACTION,
+        )
+        log.info("Minted a live session token for %s, valid for %.0f s", creds.consumer_key, expires - now)
+
+    async def open_brokerage_session(self, compete: bool | None = None) -> dict[str, Any]:
+        compete = self._compete if compete is None else compete
+        body = await self.request(
+            "POST",
+            "/iserver/auth/ssodh/init",
+            json={"publish": True, "compete": compete},
+            what="opening the brokerage session",
+        )
+        self._apply_status(body)
+        return body
+
+    async def auth_status(self) -> dict[str, Any]:
+        body = await self.request("POST", "/iserver/auth/status", what="the session status")
+        self._apply_status(body)
+        return body
+
+    async def tickle(self) -> dict[str, Any]:
+        body = await self.request("POST", "/tickle", what="the keep-alive tickle")
+        self._api_session = body.get("session") or self._api_session
+        status = (body.get("iserver") or {}).get("authStatus") or {}
+        now = self._clock()
+        self._publish(last_tickle_at=now, next_tickle_at=now + self._tickle_interval_s)
+        if status:
+            self._apply_status(status)
+        return body
+
+    async def request(
+        self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None, what: str = ""
+    ) -> Any:
+        """A signed request; a 401 re-mints the LST once and retries once. Returns the JSON body."""
+        what = what or f"{method} {path}"
+        if self._lst is None or self._lst_expired():
+            await self.mint_live_session_token()
+        url = f"{self.base_url}{path}"
+        response = await self._signed(method, url, json, params, what)
+        if response.status_code == 401:
+            log.info("IBKR answered 401 to %s: minting a new live session token and retrying once", what)
+            await self.mint_live_session_token()
+            response = await self._signed(method, url, json, params, what)
+            if response.status_code == 401:
+                raise IbkrAuthError(
+                    f"IBKR refused {what} twice, even with a fresh live session token. Reconnect; if it "
+                    "keeps failing, generate a new access token in IBKR's portal and run `brokerdeck keys init`."
+                )
+        return response.json() if response.content else {}
+
+    async def run(self) -> None:
+        """Keep the session alive until cancelled: connect, tickle, renew, and retry with backoff."""
+        backoff = 1.0
+        while True:
+            try:
+                if self.snapshot.phase != SessionPhase.READY:
+                    await self.connect()
+                await self._sleep_until(min(self.snapshot.renew_at or 0, self.snapshot.next_tickle_at or 0))
+                if self._clock() >= (self.snapshot.renew_at or 0):
+                    await self.mint_live_session_token()
+                    if not (await self.auth_status()).get("authenticated"):
+                        await self.open_brokerage_session()
+                if self._clock() >= (self.snapshot.next_tickle_at or 0):
+                    await self.tickle()
+                    if self.snapshot.authenticated is False and not self.snapshot.competing:
+                        await self.open_brokerage_session()  # it lapsed; a competing one waits for the trader
+                backoff = 1.0
+            except IbkrError as error:
+                wait = error.retry_after_s if isinstance(error, IbkrRateLimited) else backoff
+                if error.action in NEEDS_TRADER:
+                    self._publish(phase=SessionPhase.FAILED, error=str(error), error_action=error.action)
+                    await self._sleep_until(None)
+                    continue
+                self._publish(
+                    phase=SessionPhase.RETRYING,
+                    error=str(error),
+                    error_action=error.action,
+                    retry_at=self._clock() + wait,
+                )
+                await self._sleep_until(self._clock() + wait)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    def retry_now(self, compete: bool | None = None) -> None:
+        """Wake the keep-alive to reconnect at once (optionally taking over a competing session)."""
+        if compete is not None:
+            self._compete = compete
+        self._publish(phase=SessionPhase.IDLE)
+        self._wake.set()
+
+    async def close(self) -> None:
+        if self._lst is not None:
+            with contextlib.suppress(IbkrError, httpx.HTTPError):
+                await self.request("POST", "/logout", what="logging out")
+        if self._own_http:
+            await self._http.aclose()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    async def _signed(
+        self, method: str, url: str, json: Any, params: dict[str, str] | None, what: str
+    ) -> httpx.Response:
+        creds = self._credentials
+        assert self._lst is not None
+        headers = oauth1a.signed_request_headers(
+            method,
+            url,
+            consumer_key=creds.consumer_key,
+            access_token=creds.access_token,
+            live_session_token=self._lst,
+            realm=creds.realm,
+        )
+        return await self._send(method, url, headers, what=what, json=json, params=params, raise_for_401=False)
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        *,
+        what: str,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        raise_for_401: bool = True,
+    ) -> httpx.Response:
+        try:
+            response = await self._http.request(method, url, headers=headers, json=json, params=params)
+        except httpx.HTTPError as exc:
+            raise IbkrUnreachable(
+                f"Cannot reach IBKR at {self.base_url} for {what} ({type(exc).__name__}). Check the network "
+                "connection; Brokerdeck keeps retrying."
+            ) from None
+        if response.status_code >= 400 and (raise_for_401 or response.status_code != 401):
+            raise error_from_response(response, what)
+        return response
+
+    def _apply_status(self, body: dict[str, Any]) -> None:
+        self._publish(
+            authenticated=bool(body.get("authenticated")),
+            competing=bool(body.get("competing")),
+            connected=bool(body.get("connected")),
+            status_message=str(body.get("message") or body.get("fail") or ""),
+        )
+
+    def _lst_expired(self) -> bool:
+        return self.snapshot.lst_expires_at is not None and self._clock() >= self.snapshot.lst_expires_at
+
+    async def _sleep_until(self, moment: float | None) -> None:
+        """Sleep until `moment` (forever when None), or until `retry_now` wakes us."""
+        self._wake.clear()
+        timeout = None if moment is None else max(0.0, moment - self._clock())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+
+    def _publish(self, **changes: Any) -> None:
+        self.snapshot = replace(self.snapshot, **changes)
+        if self._on_change is not None:
+            self._on_change(self.snapshot)

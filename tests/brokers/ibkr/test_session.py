@@ -1,0 +1,249 @@
+"""The IBKR session against the sandbox gateway over real HTTP: mint, brokerage session, keep-alive, faults."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+
+import httpx
+import pytest
+
+from brokers.core.health import ConnectionState, NextAction
+from brokers.ibkr.errors import (
+    IbkrAuthError,
+    IbkrBrokerageSessionFailed,
+    IbkrInvalidConsumer,
+    IbkrLiveSessionTokenInvalid,
+    IbkrNoBridge,
+    IbkrPaperGone,
+    IbkrRateLimited,
+    IbkrServerError,
+    IbkrUnreachable,
+)
+from brokers.ibkr.health import ibkr_health
+from brokers.ibkr.session import IbkrSession, SessionPhase
+from tests.brokers.ibkr.sandbox_peer import running_gateway
+from tests.conftest import run_async
+
+
+async def _until(condition, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+def test_full_cycle_mint_brokerage_session_and_tickle():
+    async def scenario():
+        async with running_gateway() as gw:
+            changes = []
+            session = IbkrSession(gw.base_url, await gw.credentials(), on_change=changes.append)
+            await session.connect()
+            snap = session.snapshot
+            assert snap.phase == SessionPhase.READY
+            assert (snap.authenticated, snap.competing, snap.connected) == (True, False, True)
+            assert 23.9 * 3600 < snap.lst_expires_at - snap.lst_minted_at <= 24 * 3600 + 1
+            assert snap.renew_at == pytest.approx(snap.lst_minted_at + 0.8 * (snap.lst_expires_at - snap.lst_minted_at))
+            assert session.api_session
+            assert snap.last_tickle_at
+            assert snap.next_tickle_at
+            accounts = await session.request("GET", "/iserver/accounts")
+            assert accounts["accounts"] == ["DU1234567"]
+            health = ibkr_health(gw.profile(), snap, time.time())
+            assert (health.state, health.next_action) == (ConnectionState.ACTIVE, NextAction.NONE)
+            assert [i.name for i in health.items] == ["live session token", "brokerage session", "keep-alive tickle"]
+            assert changes[-1] == snap
+            await session.close()
+
+    run_async(scenario)
+
+
+def test_the_snapshot_preflight_quirk_is_handled_by_a_second_call():
+    async def scenario():
+        async with running_gateway() as gw:
+            session = IbkrSession(gw.base_url, await gw.credentials())
+            await session.connect()
+            await session.request("GET", "/iserver/accounts")
+            params = {"conids": "265598", "fields": "31,84,86"}
+            first = await session.request("GET", "/iserver/marketdata/snapshot", params=params)
+            second = await session.request("GET", "/iserver/marketdata/snapshot", params=params)
+            await session.close()
+        assert set(first[0]) == {"conid", "conidEx"}
+        assert {"31", "84", "86"} <= set(second[0])
+
+    run_async(scenario)
+
+
+def test_short_lived_token_is_renewed_before_it_expires():
+    async def scenario():
+        async with running_gateway() as gw:
+            session = IbkrSession(gw.base_url, await gw.credentials(lst_lifetime_s=3), tickle_interval_s=30)
+            keepalive = asyncio.create_task(session.run())
+            await _until(lambda: session.snapshot.phase == SessionPhase.READY)
+            first = session.snapshot
+            await _until(lambda: session.snapshot.lst_minted_at != first.lst_minted_at)
+            renewed = session.snapshot
+            keepalive.cancel()
+            await asyncio.gather(keepalive, return_exceptions=True)
+            await session.close()
+        assert renewed.lst_minted_at < first.lst_expires_at  # renewed while the old token was still valid
+        assert renewed.lst_expires_at > first.lst_expires_at
+        assert renewed.phase == SessionPhase.READY
+
+    run_async(scenario)
+
+
+def test_a_401_mints_a_new_token_once_and_retries():
+    async def scenario():
+        async with running_gateway() as gw:
+            session = IbkrSession(gw.base_url, await gw.credentials())
+            await session.connect()
+            minted = session.snapshot.lst_minted_at
+            await gw.expire_tokens()
+            status = await session.auth_status()
+            assert status["authenticated"] is True
+            assert session.snapshot.lst_minted_at > minted
+            await session.close()
+
+    run_async(scenario)
+
+
+def test_a_second_401_is_a_clear_auth_error():
+    async def scenario():
+        async with running_gateway() as gw:
+            session = IbkrSession(gw.base_url, await gw.credentials())
+            await session.connect()
+            await gw.fault(path="/v1/api/iserver/auth/status", status=401, times=2)
+            with pytest.raises(IbkrAuthError, match="twice, even with a fresh live session token"):
+                await session.auth_status()
+            await session.close()
+
+    run_async(scenario)
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "action"),
+    [
+        ({"path": "/v1/api/tickle", "status": 429, "times": 1}, IbkrRateLimited, "retry"),
+        (
+            {"path": "/v1/api/iserver/auth/ssodh/init", "status": 500, "times": 1},
+            IbkrBrokerageSessionFailed,
+            "reconnect",
+        ),
+        ({"path": "/v1/api/tickle", "status": 500, "times": 1}, IbkrServerError, "retry"),
+    ],
+)
+def test_injected_faults_become_typed_errors(fault, error, action):
+    async def scenario():
+        async with running_gateway() as gw:
+            session = IbkrSession(gw.base_url, await gw.credentials())
+            await gw.fault(**fault)
+            with pytest.raises(error) as caught:
+                await session.connect()
+            await session.close()
+        return caught.value
+
+    raised = run_async(scenario)
+    assert raised.action == action
+    if isinstance(raised, IbkrRateLimited):
+        assert raised.retry_after_s >= 1
+
+
+def test_a_slow_gateway_is_reported_as_unreachable():
+    async def scenario():
+        async with running_gateway() as gw:
+            http = httpx.AsyncClient(timeout=0.3)
+            session = IbkrSession(gw.base_url, await gw.credentials(), http=http)
+            await gw.fault(path="*", delay_s=1.0, times=1)
+            with pytest.raises(IbkrUnreachable, match="Cannot reach IBKR"):
+                await session.connect()
+            await http.aclose()
+
+    run_async(scenario)
+
+
+def test_competing_session_is_surfaced_and_taking_over_clears_it():
+    async def scenario():
+        async with running_gateway() as gw:
+            session = IbkrSession(gw.base_url, await gw.credentials())
+            await session.connect()
+            await gw.fault(competing=True)
+            await session.tickle()
+            competing = ibkr_health(gw.profile(), session.snapshot, time.time())
+            await gw.fault(clear=True)
+            await session.open_brokerage_session(compete=True)
+            await session.auth_status()
+            after = ibkr_health(gw.profile(), session.snapshot, time.time())
+            await session.close()
+        return competing, after
+
+    competing, after = run_async(scenario)
+    assert (competing.state, competing.next_action) == (ConnectionState.EXPIRING, NextAction.TAKE_OVER)
+    assert "competes" in competing.reason
+    assert after.state == ConnectionState.ACTIVE
+
+
+def test_known_ibkr_errors_tell_the_trader_what_to_do():
+    async def scenario():
+        async with running_gateway() as gw:
+            credentials = await gw.credentials()
+            unknown = IbkrSession(gw.base_url, replace(credentials, consumer_key="NOSUCHKEY"))
+            with pytest.raises(IbkrInvalidConsumer, match="weekend restart"):
+                await unknown.mint_live_session_token()
+            await unknown.close()
+
+            paper = IbkrSession(gw.base_url, await gw.credentials(consumer_key="BDPAPER01", paper_410=True))
+            with pytest.raises(IbkrPaperGone, match=r"1\.api\.ibkr\.com"):
+                await paper.connect()
+            await paper.close()
+
+            bare = IbkrSession(gw.base_url, await gw.credentials(consumer_key="BDNOBRIDG"))
+            with pytest.raises(IbkrNoBridge, match="no bridge"):
+                await bare.request("GET", "/iserver/accounts")
+            await bare.close()
+
+    run_async(scenario)
+
+
+def test_keys_that_do_not_match_the_registration_fail_validation():
+    async def scenario():
+        async with running_gateway() as gw:
+            credentials = await gw.credentials()
+            wrong_prime = replace(credentials.keys, dh_prime=credentials.keys.dh_prime - 2)
+            session = IbkrSession(gw.base_url, replace(credentials, keys=wrong_prime))
+            with pytest.raises(IbkrLiveSessionTokenInvalid, match="keys init"):
+                await session.mint_live_session_token()
+            await session.close()
+
+    run_async(scenario)
+
+
+def test_keepalive_stops_on_errors_only_the_trader_can_fix_and_retries_the_rest():
+    async def scenario():
+        async with running_gateway() as gw:
+            await gw.register()
+            credentials = await gw.credentials()
+            await gw.fault(path="/v1/api/tickle", status=500, times=2)
+            session = IbkrSession(gw.base_url, credentials)
+            keepalive = asyncio.create_task(session.run())
+            await _until(lambda: session.snapshot.phase == SessionPhase.RETRYING)
+            retrying = ibkr_health(gw.profile(), session.snapshot, time.time())
+            await _until(lambda: session.snapshot.phase == SessionPhase.READY, timeout=20)
+            keepalive.cancel()
+            await asyncio.gather(keepalive, return_exceptions=True)
+            await session.close()
+
+            broken = IbkrSession(gw.base_url, replace(credentials, consumer_key="NOSUCHKEY"))
+            keepalive = asyncio.create_task(broken.run())
+            await _until(lambda: broken.snapshot.phase == SessionPhase.FAILED)
+            failed = ibkr_health(gw.profile(), broken.snapshot, time.time())
+            keepalive.cancel()
+            await asyncio.gather(keepalive, return_exceptions=True)
+            await broken.close()
+        return retrying, failed
+
+    retrying, failed = run_async(scenario)
+    assert (retrying.state, retrying.next_action) == (ConnectionState.EXPIRING, NextAction.RETRY)
+    assert (failed.state, failed.next_action) == (ConnectionState.FAILED, NextAction.SETUP_KEYS)
