@@ -22,11 +22,14 @@ class Operations:
         self._on_unhandled = on_unhandled
         self._tasks: set[asyncio.Task[None]] = set()
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="brokerdeck-io")
+        self._closed = False
 
     def run[T](
         self, work: Awaitable[T], on_success: Callable[[T], None], on_failure: Failure | None = None
     ) -> asyncio.Task[None]:
         """Await `work` on the loop; then call `on_success(result)` or `on_failure(error)`."""
+        if self._closed:
+            raise RuntimeError("background work was requested after shutdown")
         task = asyncio.get_running_loop().create_task(self._complete(work, on_success, on_failure))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -36,6 +39,8 @@ class Operations:
         self, work: Callable[[], T], on_success: Callable[[T], None], on_failure: Failure | None = None
     ) -> asyncio.Task[None]:
         """Run `work()` on a worker thread; the callbacks run on the UI thread."""
+        if self._closed:
+            raise RuntimeError("background work was requested after shutdown")
         future = asyncio.get_running_loop().run_in_executor(self._executor, work)
         return self.run(future, on_success, on_failure)
 
@@ -49,6 +54,7 @@ class Operations:
 
     async def shutdown(self) -> None:
         """Cancel what is still running and wait for it, so nothing outlives the window."""
+        self._closed = True
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

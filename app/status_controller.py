@@ -57,6 +57,7 @@ class StatusController(QObject):
         self._operations = operations
         self._running = False
         self._again = False
+        self._stopped = False
         self._last: _Inspection | None = None
         self.sessions = IbkrSessions(context, vault, operations, self)
         self.sessions.changed.connect(self.render)
@@ -86,12 +87,18 @@ class StatusController(QObject):
         self.refresh()
 
     async def stop(self) -> None:
+        self._stopped = True
+        watched = self._watcher.files() + self._watcher.directories()
+        if watched:
+            self._watcher.removePaths(watched)
         self._timer.stop()
         self._ticker.stop()
         self._debounce.stop()
         await self.sessions.shutdown()
 
     def refresh(self) -> None:
+        if self._stopped:
+            return
         if self._running:
             self._again = True  # one more pass after the current one, never two at once
             return

@@ -154,7 +154,8 @@ def _not_connected(profile: Profile, checks: list[BlobCheck], items: tuple[Crede
     stored = {c.kind for c in checks}
     needed = _SETUP_KINDS.get(profile.kind)
     if needed is None:
-        reason = f"{len(checks) or 'no'} secret(s) stored; connecting this kind of profile is not available yet"
+        stored_text = f"{len(checks)} secret(s) stored" if checks else "no secrets stored"
+        reason = f"{stored_text}; connecting this kind of profile is not available yet"
         return CredentialHealth(
             state=ConnectionState.PENDING,
             reason=reason,

@@ -7,7 +7,9 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +99,36 @@ def run_async[T](scenario: Callable[[], Coroutine[Any, Any, T]], timeout: float 
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+@pytest.fixture
+def sandbox(home):
+    """A real sandbox process for this test's BROKERDECK_HOME; yields its endpoints."""
+    from brokers.sandbox.endpoints import read_endpoints
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "brokers.sandbox", "--endpoints-file", str(home.sandbox_endpoints_file)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while (endpoints := read_endpoints(home.sandbox_endpoints_file)) is None or endpoints.pid != process.pid:
+        assert time.monotonic() < deadline, "the sandbox did not start"
+        time.sleep(0.05)
+    yield RunningSandbox(endpoints, process)
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@dataclass
+class RunningSandbox:
+    endpoints: Any
+    process: subprocess.Popen[bytes]
+
+    @property
+    def services(self) -> dict[str, str]:
+        return self.endpoints.services
 
 
 # ---- qasync + pytest-qt: one loop for the whole session, never stopped between tests ----------

@@ -37,17 +37,24 @@ class HealthChip(QFrame):
     def __init__(self, row: ProfileRow, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.profile = row.name
-        self.severity = row.severity
+        self.severity = ""
         self.setObjectName(f"chip-{row.name}")
         self.setProperty("role", "chip")
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.dot = QLabel("●", self)
-        self.dot.setStyleSheet(f"color: {severity_color(row.severity).name()}; font-size: 16px;")
-        self.text = QLabel(f"{row.label}  {row.state}", self)
+        self.text = QLabel(self)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 8, 2)
         layout.addWidget(self.dot)
         layout.addWidget(self.text)
+        self.show_row(row)
+
+    def show_row(self, row: ProfileRow) -> None:
+        """Update in place: chips are rebuilt only when the set of profiles changes."""
+        if row.severity != self.severity:
+            self.severity = row.severity
+            self.dot.setStyleSheet(f"color: {severity_color(row.severity).name()}; font-size: 16px;")
+        self.text.setText(f"{row.label}  {row.state}")
         self.setToolTip(f"{row.label}: {SEVERITY_WORDS.get(row.severity, '')}. {row.reason}")
 
     def mousePressEvent(self, event: object) -> None:
@@ -150,6 +157,10 @@ class HealthIndicator(QWidget):
             self.actionRequested.emit(row.name, row.action)
 
     def _rebuild_chips(self, rows: tuple[ProfileRow, ...]) -> None:
+        if list(self.chips) == [row.name for row in rows]:
+            for row in rows:
+                self.chips[row.name].show_row(row)
+            return
         while self.chip_bar.count():
             widget = self.chip_bar.takeAt(0).widget()
             if widget is not None:

@@ -7,37 +7,18 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from brokers.ibkr.keys import dh_params_pem, generate_rsa_key, public_key_pem
-from brokers.sandbox.endpoints import read_endpoints
 from brokers.sandbox.provisioning import RFC3526_GROUP14_PRIME
 from tests.conftest import REPO_ROOT, run_cli
 
 pytestmark = pytest.mark.secretservice
 
 PEM = re.compile(r"-----BEGIN PUBLIC KEY-----\n.*?-----END PUBLIC KEY-----\n?", re.S)
-
-
-@pytest.fixture
-def sandbox(home):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "brokers.sandbox", "--endpoints-file", str(home.sandbox_endpoints_file)],
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while (endpoints := read_endpoints(home.sandbox_endpoints_file)) is None or endpoints.pid != process.pid:
-        assert time.monotonic() < deadline, "the sandbox did not start"
-        time.sleep(0.05)
-    yield endpoints
-    process.terminate()
-    process.wait(timeout=10)
 
 
 @pytest.fixture

@@ -110,3 +110,11 @@ def test_exceptions_in_threads_are_reported(qloop, qtbot, monkeypatch):
         thread.start()
         thread.join()
     assert "in thread feed" in raised.args[0]
+
+
+def test_no_work_is_accepted_after_shutdown(qloop, qtbot):
+    operations = Operations(lambda e: None)
+    shutdown = qloop.create_task(operations.shutdown())
+    qtbot.waitUntil(shutdown.done, timeout=2000)
+    with pytest.raises(RuntimeError, match="after shutdown"):
+        operations.run_blocking(lambda: 1, lambda _: None)

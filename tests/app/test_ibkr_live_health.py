@@ -1,0 +1,115 @@
+"""The window follows a real IBKR session: the sandbox profile is provisioned, connects, and degrades."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import fields
+
+import pytest
+
+from app.context import AppContext
+from app.operations import Operations
+from app.status_controller import StatusController
+from brokers.ibkr.session import SessionPhase, SessionSnapshot
+from brokers.ibkr.session_state import state_file, write_snapshot
+from tests.conftest import IBKR_PAPER_TOML, run_cli
+from widgets.main_window import MainWindow
+from widgets.severity import SEVERITY_COLORS
+
+pytestmark = pytest.mark.secretservice
+
+
+def row_of(window: MainWindow, name: str):
+    model = window.connection_panel.model
+    rows = [model.row_object(r) for r in range(model.rowCount())]
+    return next((r for r in rows if r.name == name), None)
+
+
+def test_sandbox_profile_connects_by_itself_then_shows_the_fix_when_the_gateway_goes(
+    home, vault, sandbox, qloop, qtbot
+):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    errors: list[BaseException] = []
+    operations = Operations(errors.append)
+    controller = StatusController(AppContext(home), vault, window, operations)
+    controller.start()
+    try:
+        qtbot.waitUntil(lambda: getattr(row_of(window, "sandbox-ibkr"), "state", "") == "ACTIVE", timeout=30_000)
+        window.health_indicator.select_profile("sandbox-ibkr")
+        indicator = window.health_indicator
+        names = [indicator.credentials.row_object(r).name for r in range(indicator.credentials.rowCount())]
+        assert names[:3] == ["live session token", "brokerage session", "keep-alive tickle"]
+        lst = indicator.credentials.row_object(0)
+        assert "(in 23h 5" in lst.expires or "(in 24h 00m)" in lst.expires
+        assert indicator.chips["sandbox-ibkr"].severity == "ok"
+        assert not indicator.action_button.isVisible()
+        published = json.loads(state_file(home.data_dir, "sandbox-ibkr").read_text())
+        assert published["snapshot"]["phase"] == "ready"
+        assert set(published["snapshot"]) == {f.name for f in fields(SessionSnapshot)}  # times and flags only
+
+        report = json.loads(run_cli("status", "--json").stdout)
+        (cli_view,) = [p for p in report["profiles"] if p["profile"] == "sandbox-ibkr"]
+        assert cli_view["state"] == "ACTIVE"
+        assert cli_view["expires_at"]
+
+        minted = published["snapshot"]["lst_minted_at"]
+        controller.sessions.act("sandbox-ibkr", "reconnect")
+        qtbot.waitUntil(
+            lambda: (
+                json.loads(state_file(home.data_dir, "sandbox-ibkr").read_text())["snapshot"]["lst_minted_at"] != minted
+            ),
+            timeout=15_000,
+        )
+        qtbot.waitUntil(lambda: row_of(window, "sandbox-ibkr").state == "ACTIVE", timeout=15_000)
+    finally:
+        stopping = qloop.create_task(controller.stop())
+        qtbot.waitUntil(stopping.done, timeout=10_000)
+    assert errors == []
+
+
+def test_a_gateway_that_goes_away_turns_amber_with_a_retry_button(home, vault, sandbox, qloop, qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    controller = StatusController(AppContext(home), vault, window, Operations(lambda e: None))
+    controller.start()
+    try:
+        qtbot.waitUntil(lambda: getattr(row_of(window, "sandbox-ibkr"), "state", "") == "ACTIVE", timeout=30_000)
+        sandbox.process.terminate()
+        sandbox.process.wait(timeout=10)
+        controller.sessions.act("sandbox-ibkr", "reconnect")
+        qtbot.waitUntil(lambda: row_of(window, "sandbox-ibkr").state == "EXPIRING", timeout=15_000)
+        window.health_indicator.select_profile("sandbox-ibkr")
+        row = row_of(window, "sandbox-ibkr")
+        assert "Cannot reach IBKR" in row.reason
+        assert window.health_indicator.action_button.text() == "Retry now"
+        assert window.health_indicator.chips["sandbox-ibkr"].severity == "warn"
+        assert SEVERITY_COLORS["warn"] != SEVERITY_COLORS["ok"]
+    finally:
+        stopping = qloop.create_task(controller.stop())
+        qtbot.waitUntil(stopping.done, timeout=10_000)
+
+
+def test_status_reports_the_session_a_running_window_publishes(home, vault):
+    home.config_dir.mkdir(parents=True)
+    home.profiles_file.write_text(IBKR_PAPER_TOML)
+    now = time.time()
+    write_snapshot(
+        state_file(home.data_dir, "ibkr-paper"),
+        SessionSnapshot(
+            phase=SessionPhase.READY,
+            lst_minted_at=now - 60,
+            lst_expires_at=now + 3600,
+            renew_at=now + 2800,
+            authenticated=True,
+            connected=True,
+            last_tickle_at=now - 5,
+            next_tickle_at=now + 55,
+        ),
+    )
+    report = json.loads(run_cli("status", "--json").stdout)
+    (ibkr,) = report["profiles"]
+    assert (ibkr["state"], ibkr["next_action"]) == ("ACTIVE", "none")
+    assert ibkr["expires_at"].startswith(time.strftime("%Y-%m-%d", time.gmtime(now + 3600)))
+    assert [i["name"] for i in ibkr["items"]] == ["live session token", "brokerage session", "keep-alive tickle"]
