@@ -42,6 +42,7 @@ class IbkrSessions(QObject):
     """Starts, follows and stops the sessions; `changed` fires (coalesced) when any snapshot changes."""
 
     changed = Signal()
+    credentialsStored = Signal()  # the sandbox profile was provisioned: the vault holds new secrets
 
     def __init__(
         self, context: AppContext, vault: Vault, operations: Operations, parent: QObject | None = None
@@ -115,6 +116,7 @@ class IbkrSessions(QObject):
             self._failed.pop(profile.name, None)
             if provision:
                 self._provisioned.add(profile.name)
+                self.credentialsStored.emit()
             if credentials is not None:
                 self._run(profile, credentials)
 

@@ -61,6 +61,7 @@ class StatusController(QObject):
         self._last: _Inspection | None = None
         self.sessions = IbkrSessions(context, vault, operations, self)
         self.sessions.changed.connect(self.render)
+        self.sessions.credentialsStored.connect(self.refresh)
 
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_INTERVAL_MS)
@@ -221,4 +222,6 @@ def _expiry(moment: datetime | None, now: datetime) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     left = f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
-    return f"{moment.astimezone():%H:%M:%S} (in {left})"
+    local = moment.astimezone()
+    when = f"{local:%H:%M:%S}" if local.date() == now.date() else f"{local:%a %H:%M:%S}"
+    return f"{when} (in {left})"

@@ -95,7 +95,11 @@ def _dt(moment: float | None) -> datetime | None:
 
 
 def _clock(moment: float | None) -> str:
-    return datetime.fromtimestamp(moment).strftime("%H:%M:%S") if moment is not None else "-"
+    """Local time of day, with the weekday when it is not today."""
+    if moment is None:
+        return "-"
+    local = datetime.fromtimestamp(moment)
+    return local.strftime("%H:%M:%S" if local.date() == datetime.now().date() else "%a %H:%M:%S")
 
 
 def _duration(seconds: float) -> str:
