@@ -7,12 +7,15 @@ import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app import keys_cli
 from app.context import AppContext
 from app.logging_setup import setup_logging
 from brokers.sandbox import cli as sandbox_cli
-from brokers.status import StatusReport, collect_status
+
+if TYPE_CHECKING:
+    from brokers.status import StatusReport
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _status(context: AppContext, *, as_json: bool) -> int:
+    from brokers.status import collect_status  # the vault and IBKR client load only for this command
+
     sandbox = context.sandbox()
     profiles = context.profiles(sandbox)
     report = collect_status(

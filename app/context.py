@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from brokers.core.paths import Paths
 from brokers.core.profiles import IbkrProfile, ProfileSet, load_profiles
-from brokers.ibkr.health import ibkr_health
-from brokers.ibkr.session_state import read_snapshot, state_file
 from brokers.sandbox.endpoints import SandboxEndpoints, read_endpoints, sandbox_profiles
-from brokers.status import LiveHealth
-from brokers.vault import Vault, key_source_from_env
-from brokers.vault.keys import prompt_passphrase_from_terminal
+
+if TYPE_CHECKING:
+    from brokers.status import LiveHealth
+    from brokers.vault import Vault
+
+# The vault (keyring, cryptography) and the IBKR client (httpx) are imported where they are used,
+# so the window can paint before they load.
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,9 @@ class AppContext:
 
     def published_sessions(self, profiles: ProfileSet) -> dict[str, LiveHealth]:
         """Health of the IBKR sessions a running Brokerdeck window publishes, for the CLI."""
+        from brokers.ibkr.health import ibkr_health
+        from brokers.ibkr.session_state import read_snapshot, state_file
+
         live: dict[str, LiveHealth] = {}
         for profile in profiles.profiles:
             if isinstance(profile, IbkrProfile):
@@ -45,6 +51,11 @@ class AppContext:
                     live[profile.name] = lambda now, p=profile, s=snapshot: ibkr_health(p, s, now)
         return live
 
-    def vault(self, ask_passphrase: Callable[[], str] = prompt_passphrase_from_terminal) -> Vault:
+    def vault(self, ask_passphrase: Callable[[], str] | None = None) -> Vault:
+        """The vault; without `ask_passphrase` a passphrase vault asks on the terminal."""
+        from brokers.vault import Vault, key_source_from_env
+        from brokers.vault.keys import prompt_passphrase_from_terminal
+
         directory = self.paths.vault_dir
-        return Vault(directory, key_source_from_env(directory, Vault.install_id(directory), ask_passphrase))
+        ask = ask_passphrase or prompt_passphrase_from_terminal
+        return Vault(directory, key_source_from_env(directory, Vault.install_id(directory), ask))

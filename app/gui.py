@@ -1,4 +1,8 @@
-"""The GUI entry: one qasync loop that runs Qt, httpx and websockets together."""
+"""The GUI entry: one qasync loop that runs Qt, httpx and websockets together.
+
+The window is shown before the heavy parts (vault, HTTP client, controllers) are imported, so the
+trader sees it as early as Qt can paint it.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,8 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import qasync  # after PySide6, so qasync binds to it
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
@@ -18,13 +22,12 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
 from app.context import AppContext
 from app.error_reporting import ErrorReporter
 from app.logging_setup import LOG_FILE_NAME
-from app.operations import Operations
-from app.sandbox_process import SandboxProcess, SandboxStartError
-from app.status_controller import StatusController
-from brokers.vault import Vault, VaultPassphraseWrong
-from brokers.vault.keys import BACKEND_ENV, PASSPHRASE_ENV
+from brokers.core.environment import VAULT_BACKEND_ENV, VAULT_PASSPHRASE_ENV
 from resources import resource_path
 from widgets.main_window import MainWindow
+
+if TYPE_CHECKING:
+    from app.sandbox_process import SandboxProcess
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +43,19 @@ def run_gui(context: AppContext, *, start_sandbox: bool = False, screenshot: Pat
     app.setQuitOnLastWindowClosed(False)  # the loop ends after our own async shutdown
     app.setWindowIcon(QIcon(str(resource_path("icons/brokerdeck.svg"))))
     app.setStyleSheet(resource_path("style.qss").read_text("utf-8"))
-    passphrase = _ask_passphrase_if_needed()
-    vault = context.vault(ask_passphrase=lambda: passphrase)
-    session = _Session(context, vault, start_sandbox=start_sandbox, screenshot=screenshot)
+    passphrase = _ask_passphrase_if_needed()  # modal: it must run before the asyncio loop starts
+    session = _Session(context, passphrase, start_sandbox=start_sandbox, screenshot=screenshot)
+    import qasync  # after PySide6, so qasync binds to it
+
     return asyncio.run(session.run(), loop_factory=qasync.QEventLoop)
 
 
 class _Session:
     """Everything that lives as long as the main window, set up and torn down in order."""
 
-    def __init__(self, context: AppContext, vault: Vault, *, start_sandbox: bool, screenshot: Path | None) -> None:
+    def __init__(self, context: AppContext, passphrase: str, *, start_sandbox: bool, screenshot: Path | None) -> None:
         self.context = context
-        self.vault = vault
+        self.passphrase = passphrase
         self.start_sandbox = start_sandbox
         self.screenshot = screenshot
         self.closed = asyncio.Event()
@@ -67,10 +71,15 @@ class _Session:
         window.closing.connect(self.closed.set)
         _close_on_signals(window)
         window.show()
+        await asyncio.sleep(0.01)  # let Qt paint the window before the heavy imports below
+
+        from app.operations import Operations
+        from app.status_controller import StatusController
 
         operations = Operations(reporter.report_exception)
+        vault = self.context.vault(ask_passphrase=lambda: self.passphrase)
         sandbox = await self._start_sandbox(window, reporter) if self.start_sandbox else None
-        controller = StatusController(self.context, self.vault, window, operations)
+        controller = StatusController(self.context, vault, window, operations)
         if self.screenshot:
             deadline = time.monotonic() + SCREENSHOT_PATIENCE_S
             controller.applied.connect(
@@ -95,6 +104,8 @@ class _Session:
         return 0
 
     async def _start_sandbox(self, window: MainWindow, reporter: ErrorReporter) -> SandboxProcess | None:
+        from app.sandbox_process import SandboxProcess, SandboxStartError
+
         window.show_message("Starting the local broker sandbox…")
         paths = self.context.paths
         sandbox = SandboxProcess(paths.sandbox_endpoints_file, paths.log_dir / "sandbox.log")
@@ -116,12 +127,14 @@ class _Session:
 
 def _ask_passphrase_if_needed() -> str:
     """With the opt-in passphrase vault and no passphrase in the environment, ask once, up front."""
-    if os.environ.get(BACKEND_ENV, "").strip().lower() != "passphrase":
+    if os.environ.get(VAULT_BACKEND_ENV, "").strip().lower() != "passphrase":
         return ""
-    if os.environ.get(PASSPHRASE_ENV):
-        return os.environ[PASSPHRASE_ENV]
+    if os.environ.get(VAULT_PASSPHRASE_ENV):
+        return os.environ[VAULT_PASSPHRASE_ENV]
     text, accepted = QInputDialog.getText(None, "Brokerdeck vault", "Vault passphrase:", QLineEdit.EchoMode.Password)
     if not accepted or not text:
+        from brokers.vault import VaultPassphraseWrong
+
         raise VaultPassphraseWrong("No vault passphrase was entered, so the vault stays closed.")
     return text
 

@@ -79,6 +79,14 @@ class IbkrSessions(QObject):
             live.setdefault(name, lambda _now, p=profile, m=message: _setup_failure(p, m))
         return live
 
+    def ready(self) -> list[tuple[IbkrProfile, IbkrSession]]:
+        """Sessions whose brokerage session is open, in profile order: market data can use them."""
+        return [
+            (r.profile, r.session)
+            for r in self._running.values()
+            if r.session.snapshot.phase == SessionPhase.READY and r.session.snapshot.authenticated
+        ]
+
     def settled(self) -> bool:
         """True when no credentials are loading and no session is still connecting."""
         connecting = any(r.session.snapshot.phase in _UNSETTLED for r in self._running.values())

@@ -8,14 +8,12 @@ import getpass
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from app.context import AppContext
 from brokers.core.profiles import IbkrProfile
-from brokers.ibkr.errors import IbkrError
-from brokers.ibkr.keys import KeyMaterialError, parse_consumer_key
-from brokers.ibkr.oauth1a import OAuth1aInputError
-from brokers.ibkr.setup import ensure_key_material, portal_instructions, prove_and_store
-from brokers.vault import VaultError
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +32,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(context: AppContext, args: argparse.Namespace) -> int:
+    # Crypto and HTTP load only when keys are set up, not for every `brokerdeck` start.
+    from brokers.ibkr.errors import IbkrError
+    from brokers.ibkr.keys import KeyMaterialError, parse_consumer_key
+    from brokers.ibkr.oauth1a import OAuth1aInputError
+    from brokers.ibkr.setup import ensure_key_material, portal_instructions, prove_and_store
+    from brokers.vault import VaultError
+
     profile = context.profiles(context.sandbox()).get(args.profile)
     if not isinstance(profile, IbkrProfile):
         what = "is not an ibkr-oauth1a profile" if profile else "is not in profiles.toml"

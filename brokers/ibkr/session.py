@@ -96,6 +96,11 @@ class IbkrSession:
     # -- what the rest of the app uses ---------------------------------------------------------
 
     @property
+    def access_token(self) -> str:
+        """The OAuth access token. IBKR's WebSocket URL must carry it (`?oauth_token=`): never log that URL."""
+        return self._credentials.access_token
+
+    @property
     def api_session(self) -> str | None:
         """The `session` value of the last tickle: the WebSocket's `api` cookie. A secret."""
         return self._api_session

@@ -12,9 +12,12 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from brokers.core.paths import Paths
-from brokers.sandbox.server import SandboxServer
+
+if TYPE_CHECKING:
+    from brokers.sandbox.server import SandboxServer
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -33,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; 0 after a clean stop, 1 when the sandbox cannot start."""
+    from brokers.sandbox.server import SandboxServer
+
     sandbox = SandboxServer(seed=args.seed, endpoints_path=args.endpoints_file)
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:

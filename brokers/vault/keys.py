@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from brokers.core.atomicfile import write_atomic
+from brokers.core.environment import VAULT_BACKEND_ENV, VAULT_PASSPHRASE_ENV
 from brokers.vault.errors import (
     PASSPHRASE_HELP,
     VaultError,
@@ -34,8 +35,8 @@ from brokers.vault.errors import (
 
 KEYRING_SERVICE = "brokerdeck"
 KEY_BYTES = 32
-BACKEND_ENV = "BROKERDECK_VAULT"
-PASSPHRASE_ENV = "BROKERDECK_VAULT_PASSPHRASE"  # noqa: S105 - a variable name
+BACKEND_ENV = VAULT_BACKEND_ENV
+PASSPHRASE_ENV = VAULT_PASSPHRASE_ENV
 
 
 class KeySource(Protocol):
