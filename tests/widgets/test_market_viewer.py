@@ -1,0 +1,292 @@
+"""The market viewer renders a known book; every value is read back from the real widgets."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+
+from widgets.market_view_models import AGE_COLORS, LadderLevel, MarketView, Print, SearchResult, price_decimals
+from widgets.market_viewer import EMPTY_TEXT, MarketViewer
+from widgets.tick_chart import BAND_POINTS, TickChart
+from widgets.time_and_sales import DIRECTION_COLORS
+
+T0 = 1_760_000_000.0  # a fixed epoch, so times are reproducible
+
+
+def book(mid_ticks: int = 18942, tick: float = 0.01, levels: int = 12) -> tuple[tuple, tuple]:
+    bids = tuple(LadderLevel(round((mid_ticks - 1 - i) * tick, 2), 100 * (i + 1) + 37 * (i % 3)) for i in range(levels))
+    asks = tuple(LadderLevel(round((mid_ticks + 1 + i) * tick, 2), 90 * (i + 2) + 11 * (i % 4)) for i in range(levels))
+    return bids, asks
+
+
+def history(n: int = 2400, end: float = T0, seed: int = 7) -> dict[str, np.ndarray]:
+    """A random walk in ticks at 4 samples a second: longer than the 5-minute window on purpose."""
+    rng = np.random.default_rng(seed)
+    t = end - (n - 1) * 0.25 + np.arange(n) * 0.25
+    last = 189.42 + np.cumsum(rng.integers(-1, 2, n)) * 0.01
+    half = rng.integers(1, 3, n) * 0.01
+    volume = np.where(rng.random(n) < 0.4, rng.integers(1, 30, n) * 100, 0).astype(float)
+    return {"t": t, "last": last, "bid": last - half, "ask": last + half, "volume": volume}
+
+
+def make_view(version: int = 1, age: str = "live", shift: int = 0, **overrides) -> MarketView:
+    bids, asks = book(18942 + shift)
+    h = history(end=T0 + shift * 0.25)
+    prints = (
+        Print(T0 + 3.25, 189.43, 200),
+        Print(T0 + 2.3, 189.41, 100),
+        Print(T0 + 1, 189.42, 300),
+        Print(T0, 189.42, 50),
+    )
+    fields = {
+        "conid": 265598,
+        "symbol": "AAPL",
+        "version": version,
+        "last": 189.43,
+        "last_size": 200,
+        "bid": bids[0].price,
+        "ask": asks[0].price,
+        "bid_size": bids[0].size,
+        "ask_size": asks[0].size,
+        "volume": 41_234_567,
+        "high": 190.12,
+        "low": 187.95,
+        "bids": bids,
+        "asks": asks,
+        "ladder_last": 189.43,
+        "prints": prints,
+        "history_t": h["t"],
+        "history_last": h["last"],
+        "history_bid": h["bid"],
+        "history_ask": h["ask"],
+        "history_volume": h["volume"],
+        "age": age,
+        "age_detail": f"{age}: last update 0.2 s ago",
+        "tick_size": 0.01,
+        "stream_text": "IBKR WebSocket: subscribed, 42 msg/s",
+    }
+    fields.update(overrides)
+    return MarketView(**fields)
+
+
+@pytest.fixture
+def viewer(qtbot):
+    widget = MarketViewer()
+    qtbot.addWidget(widget)
+    widget.resize(1280, 560)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def test_price_decimals_follow_the_tick():
+    assert [price_decimals(t) for t in (0.01, 0.25, 0.005, 1.0, 5.0, 0.0001, 0.0)] == [2, 2, 3, 0, 0, 4, 2]
+
+
+def test_ladder_shows_asks_above_bids_with_inside_and_last(viewer):
+    viewer.show_market(make_view())
+    rows = viewer.ladder.rows()
+    assert len(rows) == 20  # 10 levels a side, though the book has 12
+    assert [r.side for r in rows] == ["ask"] * 10 + ["bid"] * 10
+    assert rows[0].price_text == "189.52"
+    assert rows[9].price_text == "189.43"
+    assert rows[10].price_text == "189.41"
+    assert rows[19].price_text == "189.32"
+    assert [r.inside for r in rows].count(True) == 2
+    assert rows[9].inside
+    assert rows[10].inside
+    assert [i for i, r in enumerate(rows) if r.last] == [9]
+    assert (rows[9].ask_text, rows[9].bid_text) == ("180", "")
+    assert (rows[10].bid_text, rows[10].ask_text) == ("100", "")
+    assert rows[19].bid_text == "1,000"
+    assert viewer.ladder.spread_text() == "spread 0.02 (2 ticks)"
+    assert viewer.ladder.mid_text() == "mid 189.42"
+
+
+def test_ladder_spread_wording_for_one_tick_half_tick_mid_and_empty(viewer):
+    bids, asks = (LadderLevel(100.00, 5),), (LadderLevel(100.01, 7),)
+    viewer.ladder.set_book(bids, asks, None, 0.01)
+    assert (viewer.ladder.spread_text(), viewer.ladder.mid_text()) == ("spread 0.01 (1 tick)", "mid 100.005")
+    viewer.ladder.set_book(bids, (LadderLevel(100.00, 7),), None, 0.01)
+    assert viewer.ladder.spread_text() == "spread 0.00 (locked)"
+    viewer.ladder.set_book((), asks, None, 0.01)
+    assert (viewer.ladder.spread_text(), viewer.ladder.mid_text()) == ("spread —", "")
+    viewer.ladder.set_book((LadderLevel(4512.25, 3),), (LadderLevel(4512.75, 9),), 4512.25, 0.25)
+    assert viewer.ladder.spread_text() == "spread 0.50 (2 ticks)"
+    assert [r.price_text for r in viewer.ladder.rows()] == ["4,512.75", "4,512.25"]
+    assert viewer.ladder.rows()[1].last
+
+
+def test_quote_strip_and_tape(viewer):
+    viewer.show_market(make_view())
+    assert viewer.quote_symbol.text() == "AAPL"
+    assert viewer.quote_last.text() == "189.43"
+    assert viewer.quote_bid.text() == "bid 189.41 × 100"
+    assert viewer.quote_ask.text() == "ask 189.43 × 180"
+    assert "vol 41,234,567" in viewer.quote_stats.text()
+    tape = viewer.tape
+    assert tape.model.rowCount() == 4
+    assert [tape.cell(r, 1) for r in range(4)] == ["189.43", "189.41", "189.42", "189.42"]
+    assert [tape.cell(r, 2) for r in range(4)] == ["200", "100", "300", "50"]
+    assert tape.cell(0, 0) == time.strftime("%H:%M:%S", time.localtime(T0 + 3)) + ".250"
+    assert tape.cell(1, 0).endswith(".300")  # rounded, not truncated to 299
+    colours = [tape.cell(r, 1, Qt.ItemDataRole.ForegroundRole) for r in range(4)]
+    assert colours == [DIRECTION_COLORS[d] for d in ("up", "down", "flat", "flat")]
+    assert tape.cell(0, 0, Qt.ItemDataRole.ForegroundRole) is None
+
+
+def test_tape_keeps_the_newest_n(qtbot):
+    widget = MarketViewer(max_prints=3)
+    qtbot.addWidget(widget)
+    prints = tuple(Print(T0 - i, 100 + i * 0.01, i + 1) for i in range(10))
+    widget.show_market(make_view(prints=prints))
+    assert widget.tape.model.rowCount() == 3
+    assert [widget.tape.cell(r, 2) for r in range(3)] == ["1", "2", "3"]
+    assert widget.tape.cell(2, 1, Qt.ItemDataRole.ForegroundRole) == DIRECTION_COLORS["down"]
+
+
+def test_chart_holds_the_history_and_scrolls_the_window(viewer):
+    view = make_view()
+    viewer.show_market(view)
+    chart = viewer.chart
+    window = view.history_t >= T0 - 300.25  # the window and the sample before it
+    x, y = chart.last_curve.getOriginalDataset()
+    np.testing.assert_array_equal(x, view.history_t[window])
+    np.testing.assert_array_equal(y, view.history_last[window])
+    np.testing.assert_array_equal(chart.bid_curve.getOriginalDataset()[1], view.history_bid[window])
+    np.testing.assert_array_equal(chart.ask_curve.getOriginalDataset()[1], view.history_ask[window])
+    shown_x, shown_y = chart.last_curve.getData()  # clipped to the view, then peak-downsampled
+    assert len(shown_x) < window.sum()
+    assert shown_x.min() >= T0 - 300.5
+    assert shown_x.max() <= T0
+    assert (shown_y.min(), shown_y.max()) == (view.history_last[window].min(), view.history_last[window].max())
+    band = chart.band.path().boundingRect()
+    assert band.left() >= T0 - 300.25
+    assert band.right() == T0
+    assert band.top() == pytest.approx(view.history_bid[-1201:].min())
+    (x0, x1), _ = chart.price_plot.vb.viewRange()
+    assert (x0, x1) == pytest.approx((T0 - 300, T0))
+    assert chart.volume_plot.vb.viewRange()[0] == pytest.approx([T0 - 300, T0])
+    viewer.grab()  # pyqtgraph auto-ranges Y just before it paints
+    y0, y1 = chart.price_plot.vb.viewRange()[1]  # Y fits what is in the window, not the whole history
+    in_view = view.history_t >= T0 - 300.25
+    assert y0 <= view.history_bid[in_view].min()
+    assert y1 >= view.history_ask[in_view].max()
+    assert y1 - y0 < 1.5 * (view.history_ask[in_view].max() - view.history_bid[in_view].min())
+    centres, heights = chart.bar_data()
+    in_window = view.history_t >= T0 - 300
+    assert heights.sum() == view.history_volume[in_window].sum()
+    assert centres.min() >= T0 - 300 - 2.5
+    assert centres.max() <= T0 + 2.5
+    assert chart.last_line.value() == pytest.approx(view.history_last[-1])
+    assert chart.last_curve.opts["clipToView"]
+    assert chart.last_curve.opts["autoDownsample"]
+
+
+def test_a_dense_band_is_decimated_but_keeps_its_extremes_and_newest_sample(qtbot):
+    chart = TickChart()
+    qtbot.addWidget(chart)
+    t = T0 - 299.985 + np.arange(20_000) * 0.015  # 5 minutes at 66 samples a second
+    bid = 100 + np.sin(t / 7)
+    chart.set_history(t, bid + 0.01, bid, bid + 0.02, np.ones_like(t))
+    path = chart.band.path()
+    bounds = path.boundingRect()
+    assert path.elementCount() <= 2 * (BAND_POINTS + 1)
+    assert (bounds.left(), bounds.right()) == (t[0], t[-1])
+    assert (bounds.top(), bounds.bottom()) == pytest.approx((bid.min(), bid.max() + 0.02))
+    assert chart.bar_data()[1].sum() == 20_000
+
+
+@pytest.mark.parametrize("age", ["live", "delayed", "frozen", "stale", "none"])
+def test_age_badge_says_and_paints_the_state(viewer, age):
+    viewer.show_market(make_view(age=age))
+    assert viewer.age_badge.text() == {"delayed": "DELAYED", "none": "NO DATA"}.get(age, age.upper())
+    assert viewer.age_badge.toolTip() == f"{age}: last update 0.2 s ago"
+    assert viewer.age_color() == AGE_COLORS[age]
+    image = viewer.age_badge.grab().toImage()
+    centre_left = QColor(image.pixel(4, image.height() // 2)).name()
+    assert centre_left == AGE_COLORS[age]
+    assert len(set(AGE_COLORS.values())) == 5
+
+
+def test_same_version_is_skipped_and_none_shows_the_prompt(viewer):
+    assert viewer.stack.currentWidget() is viewer.empty_label
+    assert viewer.empty_label.text() == EMPTY_TEXT
+    viewer.show_market(make_view(version=1))
+    assert viewer.render_count == 1
+    assert viewer.last_render_ms > 0
+    viewer.show_market(make_view(version=1, last=1.0))
+    assert viewer.render_count == 1
+    assert viewer.quote_last.text() == "189.43"
+    viewer.show_market(make_view(version=2, last=189.5))
+    assert viewer.render_count == 2
+    assert viewer.quote_last.text() == "189.50"
+    assert viewer.stack.currentWidget() is viewer.splitter
+    viewer.show_market(None)
+    assert viewer.stack.currentWidget() is viewer.empty_label
+    assert viewer.age_badge.text() == "NO DATA"
+    assert viewer.quote_symbol.text() == ""
+    viewer.show_market(make_view(version=2))
+    assert viewer.render_count == 3
+
+
+def test_typing_searches_after_a_pause_and_picking_chooses(viewer, qtbot):
+    with qtbot.assertNotEmitted(viewer.searchRequested, wait=100):
+        qtbot.keyClicks(viewer.symbol_edit, "AA")
+    with qtbot.waitSignal(viewer.searchRequested, timeout=1000) as searched:
+        qtbot.keyClicks(viewer.symbol_edit, "PL")
+    assert searched.args == ["AAPL"]
+
+    results = (SearchResult(265598, "AAPL", "APPLE INC - NASDAQ"), SearchResult(38708077, "AAPL", "APPLE INC - MEXI"))
+    viewer.show_search_results(results)
+    assert viewer.results.count() == 2
+    assert "conid 265598" in viewer.results.itemText(0)
+    assert "conid 38708077" in viewer.results.itemText(1)
+    assert viewer.results.currentIndex() == -1
+    with qtbot.waitSignal(viewer.instrumentChosen, timeout=1000) as chosen:
+        qtbot.keyClick(viewer.results, Qt.Key.Key_Down)
+    assert chosen.args == [265598]
+    with qtbot.waitSignal(viewer.instrumentChosen, timeout=1000) as chosen:
+        qtbot.keyClick(viewer.results, Qt.Key.Key_Down)
+    assert chosen.args == [38708077]
+    with qtbot.waitSignal(viewer.instrumentChosen, timeout=1000) as chosen:
+        qtbot.keyClick(viewer.symbol_edit, Qt.Key.Key_Return)
+    assert chosen.args == [265598]
+
+    viewer.symbol_edit.setText("AAP")  # results are for AAPL: Enter must not guess
+    with qtbot.assertNotEmitted(viewer.instrumentChosen, wait=50):
+        qtbot.keyClick(viewer.symbol_edit, Qt.Key.Key_Return)
+
+    viewer.show_search_results(())
+    assert viewer.results.count() == 0
+    assert "No instrument matches" in viewer.results.placeholderText()
+
+
+def test_screenshot_looks_like_a_market(viewer, qtbot, tmp_path):
+    viewer.show_market(make_view())
+    qtbot.wait(50)
+    path = tmp_path / "market.png"
+    assert viewer.grab().save(str(path))
+    image = viewer.grab().toImage().scaled(320, 140)
+    colours = {image.pixel(x, y) for x in range(image.width()) for y in range(image.height())}
+    assert len(colours) > 200
+    ladder = viewer.ladder.grab().toImage()
+    ladder_colours = {QColor(ladder.pixel(x, y)).name() for x in range(ladder.width()) for y in range(ladder.height())}
+    assert {"#1b4176", "#6e2a27", "#e3b341"} <= ladder_colours  # bid bars, ask bars, the last-trade frame
+
+
+@pytest.mark.slow
+def test_300_painted_updates_paint_without_fault(viewer):
+    """A smoke test for the PySide6/pyqtgraph pin: repaint after every update, no crash and no warning.
+
+    How fast this is belongs to `make bench`, not to a test.
+    """
+    for frame in range(300):
+        viewer.show_market(make_view(version=frame + 1, shift=frame % 40, age="live" if frame % 50 else "delayed"))
+        viewer.repaint()
+    assert viewer.render_count == 300
+    assert viewer.age_badge.text() == "LIVE"

@@ -1,0 +1,132 @@
+"""Time and sales: the newest prints at the top, each price coloured by its move from the print before.
+
+A declarative table over at most N rows; it is reset only when the prints actually change, rows have a
+fixed height and columns fixed widths, so a reset never measures text or re-sorts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QFont, QFontDatabase
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
+
+from widgets.market_view_models import COLORS, Print, format_price, format_size, price_decimals
+from widgets.table_spec import Column, RowTableModel
+
+_Index = QModelIndex | QPersistentModelIndex
+
+DIRECTION_COLORS = {"up": QColor(COLORS["up"]), "down": QColor(COLORS["down"]), "flat": QColor(COLORS["text"])}
+
+
+@dataclass(frozen=True, slots=True)
+class TapeRow:
+    time: str
+    price: str
+    size: str
+    direction: str  # "up" | "down" | "flat", against the previous (older) print
+
+
+TAPE_COLUMNS = (
+    Column("time", "Time"),
+    Column("price", "Price", colored_by="direction"),
+    Column("size", "Size"),
+)
+_NUMERIC = {"price", "size"}
+
+
+def _alignment(key: str) -> Qt.AlignmentFlag:
+    horizontal = Qt.AlignmentFlag.AlignRight if key in _NUMERIC else Qt.AlignmentFlag.AlignLeft
+    return horizontal | Qt.AlignmentFlag.AlignVCenter
+
+
+class TapeModel(RowTableModel):
+    """`RowTableModel` whose `colored_by` names a price direction, with numbers right-aligned."""
+
+    def __init__(self, columns: Sequence[Column]) -> None:
+        super().__init__(columns)
+        self.columns = tuple(columns)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        column = self.columns[index.column()]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if not column.colored_by:
+                return None
+            return DIRECTION_COLORS[getattr(self.row_object(index.row()), column.colored_by)]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _alignment(column.key)
+        return super().data(index, role)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.TextAlignmentRole:
+            return _alignment(self.columns[section].key)
+        return super().headerData(section, orientation, role)
+
+
+def tape_rows(prints: Sequence[Print], decimals: int) -> tuple[TapeRow, ...]:
+    """Newest-first prints as table rows; the oldest shown print has nothing to compare with and is flat."""
+    rows = []
+    for i, p in enumerate(prints):
+        older = prints[i + 1].price if i + 1 < len(prints) else p.price
+        direction = "up" if p.price > older else "down" if p.price < older else "flat"
+        seconds, millis = divmod(round(p.epoch_s * 1000), 1000)  # rounded: 0.3 s is not 299 ms
+        clock = time.strftime("%H:%M:%S", time.localtime(seconds))
+        rows.append(TapeRow(f"{clock}.{millis:03d}", format_price(p.price, decimals), format_size(p.size), direction))
+    return tuple(rows)
+
+
+class TimeAndSales(QWidget):
+    """The last `max_prints` prints, newest first."""
+
+    def __init__(self, max_prints: int = 50, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("timeAndSales")
+        self.max_prints = max_prints
+        self._prints: tuple[Print, ...] = ()
+        self._decimals = -1
+        self.model = TapeModel(TAPE_COLUMNS)
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPointSizeF(9.0)
+        font.setStyleHint(QFont.StyleHint.Monospace)
+        self.table.setFont(font)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # a tape: the wheel scrolls
+        vertical = self.table.verticalHeader()
+        vertical.setVisible(False)
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.table.fontMetrics().height() + 4)
+        horizontal = self.table.horizontalHeader()
+        horizontal.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        horizontal.setMinimumSectionSize(24)
+        horizontal.setDefaultSectionSize(50)  # the stretched last section never shrinks below this
+        horizontal.setStretchLastSection(True)
+        width = self.table.fontMetrics().horizontalAdvance("0")
+        self.table.setColumnWidth(0, width * 12 + 10)
+        self.table.setColumnWidth(1, width * 9 + 6)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.table)
+
+    def set_prints(self, prints: Sequence[Print], tick_size: float) -> None:
+        """Reset the table only when the shown prints or the price format changed."""
+        shown = tuple(prints[: self.max_prints + 1])  # one more than shown, to colour the oldest row
+        decimals = price_decimals(tick_size)
+        if shown == self._prints and decimals == self._decimals:
+            return
+        self._prints, self._decimals = shown, decimals
+        self.model.set_rows(tape_rows(shown, decimals)[: self.max_prints])
+
+    def cell(self, row: int, column: int, role: Qt.ItemDataRole = Qt.ItemDataRole.DisplayRole) -> Any:
+        return self.model.data(self.model.index(row, column), role)
