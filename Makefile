@@ -9,7 +9,7 @@ STAMP       := $(VENV)/.installed
 TEST_DEBS   := gnome-keyring dbus-daemon libegl1 libgl1 libxkbcommon0 libfontconfig1 libglib2.0-0 fonts-dejavu-core
 RUN_DEBS    := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libegl1 libgl1 libfontconfig1 gnome-keyring
 
-.PHONY: run test lint layering pytest venv debs-test debs-run clean
+.PHONY: run test bench lint layering pytest venv debs-test debs-run clean
 
 run: venv debs-run
 	$(VENV)/bin/brokerdeck --sandbox
@@ -29,6 +29,10 @@ debs-test:
 
 debs-run:
 	@scripts/ensure-debs $(RUN_DEBS)
+
+# The market-data benchmark (about 6 minutes with the 5-minute memory soak); see README "Performance".
+bench: venv debs-test
+	QT_QPA_PLATFORM=offscreen $(PY) -m tests.bench.run $(BENCH_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

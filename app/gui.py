@@ -73,6 +73,7 @@ class _Session:
         window.show()
         await asyncio.sleep(0.01)  # let Qt paint the window before the heavy imports below
 
+        from app.market_controller import MarketController
         from app.operations import Operations
         from app.status_controller import StatusController
 
@@ -88,7 +89,9 @@ class _Session:
                     and QTimer.singleShot(100, lambda: self._save_screenshot(window))
                 )
             )
+        market = MarketController(window.market_viewer, controller.sessions, operations, parent=window)
         controller.start()
+        market.start()
         log.info("Main window open (sandbox=%s)", bool(sandbox))
 
         await self.closed.wait()
@@ -96,6 +99,7 @@ class _Session:
         settings.setValue("window/geometry", geometry)
         settings.setValue("window/state", state)
         settings.sync()
+        await market.stop()
         await controller.stop()
         await operations.shutdown()
         if sandbox:

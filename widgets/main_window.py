@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
 from widgets.connection_panel import ConnectionPanel
 from widgets.error_dialog import ErrorDialog
 from widgets.health_indicator import HealthIndicator
-from widgets.pending_feature import market_viewer_pending, trading_mode_pending
+from widgets.market_viewer import MarketViewer
+from widgets.pending_feature import trading_mode_pending
 from widgets.view_models import StatusView
 
 LAYOUT_VERSION = 1  # bump only when dock names change; restoring an old layout is then skipped
@@ -32,7 +33,7 @@ class MainWindow(QMainWindow):
         )
         self.connection_panel = ConnectionPanel(self)
         self.health_indicator = HealthIndicator(self)
-        self.market_viewer = market_viewer_pending(self)
+        self.market_viewer = MarketViewer(parent=self)
         self.mode_toggle = trading_mode_pending(self)
         self.error_dialog = ErrorDialog(self)
 
@@ -41,14 +42,14 @@ class MainWindow(QMainWindow):
         self._add_dock("health", "Credential health", self.health_indicator, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._add_dock("market", "Market data", self.market_viewer, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("mode", "Trading mode", self.mode_toggle, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.resizeDocks([self.docks["connections"], self.docks["market"]], [620, 660], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["market"], self.docks["mode"]], [560, 160], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["connections"], self.docks["market"]], [540, 900], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["market"], self.docks["mode"]], [640, 120], Qt.Orientation.Vertical)
 
         self.connection_panel.profileSelected.connect(self.health_indicator.select_profile)
         self.health_indicator.profileSelected.connect(self.connection_panel.select_profile)
         self.status_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.status_label, 1)
-        self.resize(1280, 800)
+        self.resize(1440, 860)
 
     def _add_dock(self, name: str, title: str, body: QWidget, area: Qt.DockWidgetArea) -> None:
         dock = QDockWidget(title, self)

@@ -22,15 +22,6 @@ class PendingFeature(QWidget):
         layout.setAlignment(Qt.AlignmentFlag.AlignTop)
 
 
-def market_viewer_pending(parent: QWidget | None = None) -> PendingFeature:
-    return PendingFeature(
-        "Market data: not available yet",
-        "This version has no market data. The tick chart, depth ladder and time and sales from the "
-        "IBKR WebSocket arrive in a later version; nothing shown here is live.",
-        parent,
-    )
-
-
 def trading_mode_pending(parent: QWidget | None = None) -> PendingFeature:
     return PendingFeature(
         "Trading mode: SHADOW",

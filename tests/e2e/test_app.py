@@ -43,8 +43,8 @@ def test_window_opens_against_the_sandbox_and_shuts_it_down(home, vault, tmp_pat
 
     assert result.returncode == 0, result.stderr
     image = QImage(str(shot))
-    assert (image.width(), image.height()) == (1280, 800)
-    assert len({image.pixel(x, y) for x in range(0, 1280, 16) for y in range(0, 800, 16)}) > 10
+    assert (image.width(), image.height()) == (1440, 860)
+    assert len({image.pixel(x, y) for x in range(0, 1440, 16) for y in range(0, 860, 16)}) > 10
     log = (home.log_dir / "brokerdeck.log").read_text()
     assert "Main window open (sandbox=True)" in log
     assert "Main window closed" in log

@@ -131,7 +131,7 @@ def test_main_window_has_the_four_areas_and_says_what_is_missing(qtbot):
         "Market data",
         "Trading mode",
     ]
-    assert "not available yet" in window.market_viewer.heading.text()
+    assert window.market_viewer.empty_label.text() == "Pick an instrument to see its market."
     assert "not available yet" in window.mode_toggle.explanation.text()
     window.show_status(VIEW)
     window.connection_panel.select_profile("charlie")

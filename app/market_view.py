@@ -1,0 +1,72 @@
+"""Map the worker's book onto the viewer's plain data. Pure; runs on every display refresh."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from brokers.ibkr.book import BookModel, InstrumentBook
+from brokers.ibkr.stream import StreamState
+from widgets.market_view_models import LadderLevel, MarketView, Print
+
+TAPE_PRINTS = 50
+HISTORY_POINTS = 20_000
+_AGE_DETAIL = {
+    "live": "Real-time data, ticking.",
+    "delayed": "IBKR marks this data as delayed (no real-time subscription for it).",
+    "frozen": "IBKR marks this data as frozen: the market is closed.",
+    "stale": "No update for over 5 seconds: the stream may be stalled; it reconnects by itself.",
+    "none": "No data has arrived yet.",
+}
+
+
+def market_view(book: InstrumentBook, model: BookModel, now_monotonic: float, version: int, stream: str) -> MarketView:
+    """The viewer's picture of `book`; `version` changes whenever anything shown changes."""
+    age = model.data_age(book.conid, now_monotonic)
+    t, last, bid, ask, volume = book.history_view(HISTORY_POINTS)
+    traded = np.diff(volume, prepend=volume[:1]) if len(volume) else volume  # day volume -> size per sample
+    np.nan_to_num(traded, copy=False, nan=0.0)
+    np.clip(traded, 0.0, None, out=traded)
+    prints = tuple(Print(ts, price, size) for ts, price, size in list(book.trades)[-TAPE_PRINTS:][::-1])
+    return MarketView(
+        conid=book.conid,
+        symbol=book.symbol or str(book.conid),
+        version=version,
+        last=book.last,
+        last_size=book.last_size,
+        last_prefix=book.last_prefix,
+        bid=book.bid,
+        ask=book.ask,
+        bid_size=book.bid_size,
+        ask_size=book.ask_size,
+        volume=book.volume,
+        high=book.high,
+        low=book.low,
+        bids=tuple(LadderLevel(p, s) for p, s in book.bids),
+        asks=tuple(LadderLevel(p, s) for p, s in book.asks),
+        ladder_last=book.ladder_last[0] if book.ladder_last else None,
+        prints=prints,
+        history_t=t,
+        history_last=last,
+        history_bid=bid,
+        history_ask=ask,
+        history_volume=traded,
+        age=age,
+        age_detail=_AGE_DETAIL[age],
+        tick_size=tick_size(book),
+        stream_text=stream,
+    )
+
+
+def stream_text(state: StreamState) -> str:
+    if not state.connected:
+        return f"IBKR WebSocket: reconnecting… {state.last_error}".strip()
+    return f"IBKR WebSocket: {len(state.subscriptions)} subscribed, {state.frames:,} frames, {state.malformed} dropped"
+
+
+def tick_size(book: InstrumentBook) -> float:
+    """The smallest step between ladder prices; IBKR's stream does not carry the tick size itself."""
+    prices = sorted({p for p, _ in book.bids} | {p for p, _ in book.asks})
+    steps = [round(b - a, 10) for a, b in itertools.pairwise(prices) if b > a]
+    return min(steps) if steps else 0.01
