@@ -11,7 +11,7 @@ from brokers.ibkr.stream import StreamState
 from widgets.market_view_models import LadderLevel, MarketView, Print
 
 TAPE_PRINTS = 50
-HISTORY_POINTS = 20_000
+HISTORY_POINTS = 5_000  # ticks handed to the chart each update: its scrolling window
 _AGE_DETAIL = {
     "live": "Real-time data, ticking.",
     "delayed": "IBKR marks this data as delayed (no real-time subscription for it).",

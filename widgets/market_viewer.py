@@ -37,6 +37,8 @@ from widgets.tick_chart import TickChart
 from widgets.time_and_sales import TimeAndSales
 
 SEARCH_DEBOUNCE_MS = 250
+CHART_HZ = 15.0  # redraw ceilings of the slow parts; the ladder and quotes follow the app's refresh rate
+TAPE_HZ = 10.0
 EMPTY_TEXT = "Pick an instrument to see its market."
 
 _STYLE = f"""
@@ -102,6 +104,9 @@ class MarketViewer(QWidget):
         self.setStyleSheet(_STYLE)
         self.last_render_ms = 0.0
         self.render_count = 0
+        self._chart_due = 0.0
+        self._chart_conid: int | None = None
+        self._tape_due = 0.0
         self._shown: tuple[int, int] | None = None
         self._results: tuple[SearchResult, ...] = ()
         self._age = ""
@@ -239,10 +244,17 @@ class MarketViewer(QWidget):
             f"H {format_price(view.high, decimals) or '—'}   L {format_price(view.low, decimals) or '—'}"
         )
         self.ladder.set_book(view.bids, view.asks, view.ladder_last, view.tick_size)
-        self.chart.set_history(
-            view.history_t, view.history_last, view.history_bid, view.history_ask, view.history_volume, decimals
-        )
-        self.tape.set_prints(view.prints, view.tick_size)
+        switched = view.conid != self._chart_conid
+        if started >= self._chart_due or switched:
+            # A 5-minute chart gains nothing from 60 redraws a second; the ladder and quotes keep them.
+            self._chart_due = started + 1.0 / CHART_HZ
+            self._chart_conid = view.conid
+            self.chart.set_history(
+                view.history_t, view.history_last, view.history_bid, view.history_ask, view.history_volume, decimals
+            )
+        if started >= self._tape_due or switched:
+            self._tape_due = started + 1.0 / TAPE_HZ
+            self.tape.set_prints(view.prints, view.tick_size)
         if self.stack.currentIndex() != 1:
             self.stack.setCurrentIndex(1)
         self.render_count += 1

@@ -33,6 +33,7 @@ from brokers.sandbox.ibkr.crypto import (
 )
 from brokers.sandbox.ibkr.faults import FaultInjector, control_routes, fault_response
 from brokers.sandbox.ibkr.portal import portal_routes
+from brokers.sandbox.ibkr.stream_control import StreamHub, secdef_search
 from brokers.sandbox.services import SandboxContext
 
 API = "/v1/api"
@@ -60,6 +61,7 @@ class _Gateway:
         self.registry = ConsumerRegistry()
         self.faults = FaultInjector()
         self.last_trade: dict[int, float] = {}
+        self.stream = StreamHub(context.market, self.registry, self.last_trade, idle_timeout_s)
 
     # ---- OAuth -------------------------------------------------------------------------------
 
@@ -263,12 +265,14 @@ class _Gateway:
             ("/iserver/accounts", self.iserver_accounts, ["GET"]),
             ("/portfolio/accounts", self.portfolio_accounts, ["GET"]),
             ("/iserver/marketdata/snapshot", self.snapshot, ["GET"]),
+            ("/iserver/secdef/search", secdef_search(self.market), ["GET"]),
         ]
         routes = [
             Route(f"{API}/oauth/live_session_token", self.live_session_token, methods=["POST"]),
             *(Route(API + path, self.signed(handler), methods=methods) for path, handler, methods in api),
             *control_routes(self.faults, self.registry),
             *portal_routes(self.registry),
+            *self.stream.routes(API),
         ]
         return Starlette(routes=routes)
 

@@ -1,0 +1,296 @@
+"""The shared side of the emulated IBKR WebSocket: one hub per sandbox, and its HTTP controls.
+
+The hub owns what every connection shares: settings, the tickers fed by the sandbox market, the
+session check, and the faults tests arm over `POST /sandbox/ibkr/stream/faults`. The contract search
+(`/iserver/secdef/search`) lives here too: it is how a streaming client finds the conids to ask for.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import math
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+from brokers.sandbox.ibkr.consumers import SERVER_INFO, Consumer, ConsumerRegistry, Session
+from brokers.sandbox.ibkr.stream import MARKET_STEP_S, Connection, Ticker, dumps, format_size, micro_table
+from brokers.sandbox.market import SyntheticMarket
+
+DEPTH_LEVELS = 10
+MAX_RATE = 100_000
+MAX_STALL_S = 300.0
+MAX_GARBAGE = 10_000
+
+# (kind, lowest, highest) for each setting, bounds inclusive.
+_LIMITS: dict[str, tuple[str, float, float]] = {
+    "rate": ("float", 0, MAX_RATE),
+    "hb_interval_s": ("float", 0.05, 3600),
+    "smd_ttl_s": ("float", 0.1, 86_400),
+    "max_lines": ("int", 1, 10_000),
+    "depth_rate": ("float", 0.1, 1000),
+    "burst": ("bool", 0, 1),
+}
+
+# Company name, listing exchange and security type, as /iserver/secdef/search reports them.
+_CONTRACTS = {
+    "AAPL": ("APPLE INC", "NASDAQ", "STK"),
+    "MSFT": ("MICROSOFT CORP", "NASDAQ", "STK"),
+    "ES": ("E-mini S&P 500", "CME", "FUT"),
+    "EUR.USD": ("European Monetary Union Euro", "IDEALPRO", "CASH"),
+}
+
+GARBAGE_FRAMES = (
+    "garbage {not json",
+    '{"hb":1712596911593,"note":"no topic"}',
+    '{"topic":265598,"args":"topic is not a string"}',
+    '{"topic":"smd+265598","conid":"not-a-number","31":189.6,"84":null,"_updated":"soon"}',
+    '["a","json","array"]',
+    '{"topic":"sts","args":"authenticated"}',
+    '{"topic":"system","hb":"never"}',
+    "",
+)
+"""What the garbage fault sends, in turn: non-JSON, no topic, wrong types, wrong shapes."""
+
+
+@dataclass
+class StreamSettings:
+    """Pacing and limits of every connection; a change applies to open connections too.
+
+    `burst` true sends the frames due every ~5 ms back to back; false spreads them down to ~1 ms apart.
+    """
+
+    rate: float = 20.0
+    hb_interval_s: float = 10.0
+    smd_ttl_s: float = 900.0
+    max_lines: int = 100
+    depth_rate: float = 5.0
+    burst: bool = True
+
+    def update(self, body: Any) -> dict[str, Any]:
+        """Apply a partial update all-or-nothing; ValueError says which value is wrong."""
+        if not isinstance(body, dict):
+            raise ValueError("the body must be a JSON object")
+        known = {f.name for f in fields(self)}
+        if unknown := sorted(set(body) - known):
+            raise ValueError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        checked = {name: _checked(name, value) for name, value in body.items()}
+        for name, value in checked.items():
+            setattr(self, name, value)
+        return asdict(self)
+
+
+def _checked(name: str, value: Any) -> Any:
+    kind, low, high = _LIMITS[name]
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError(f"'{name}' must be true or false")
+        return value
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if not numeric or not math.isfinite(value) or not low <= value <= high or (kind == "int" and value % 1):
+        whole = "whole " if kind == "int" else ""
+        raise ValueError(f"'{name}' must be a {whole}number from {low:g} to {high:g}")
+    return int(value) if kind == "int" else float(value)
+
+
+class StreamHub:
+    """Every WebSocket of one sandbox's IBKR; also the ASGI app that accepts them."""
+
+    def __init__(
+        self, market: SyntheticMarket, registry: ConsumerRegistry, trades: dict[int, float], idle_timeout_s: float
+    ) -> None:
+        self.market, self.registry, self.idle_timeout_s = market, registry, idle_timeout_s
+        self.settings = StreamSettings()
+        table = micro_table(random.Random(f"{market.seed}/stream"))  # noqa: S311 - synthetic and reproducible
+        self.tickers = {i.conid: Ticker(i, market.quote(i.conid), table, trades) for i in market.instruments}
+        self.connections: set[Connection] = set()
+        self.stalled_until = 0.0
+        self._next_step = 0.0
+
+    def routes(self, api: str) -> list[BaseRoute]:
+        return [WebSocketRoute(f"{api}/ws", self), *_control_routes(self)]
+
+    def advance(self, ticker: Ticker) -> None:
+        """Move `ticker` on: a market step when one is due, an in-between update otherwise."""
+        now = time.monotonic()
+        if now < self._next_step:
+            ticker.micro()
+            return
+        self._next_step = now + MARKET_STEP_S
+        for quote in self.market.step():
+            if (stepped := self.tickers.get(quote.conid)) is not None:
+                stepped.apply(quote)
+
+    def ladder(self, ticker: Ticker, topic: str) -> str:
+        """A full sbd snapshot, highest price first; the row at the last trade's price is the focus."""
+        bids, asks = self.market.book(ticker.conid, DEPTH_LEVELS)
+        if bids[0][0] == ticker.bid and asks[0][0] == ticker.ask:  # the top sizes the smd stream showed
+            bids[0], asks[0] = (ticker.bid, ticker.bid_size), (ticker.ask, ticker.ask_size)
+        last = None if ticker.last is None else ticker.price(ticker.last)
+        rows: list[dict[str, Any]] = []
+        for side, levels in (("ask", reversed(asks)), ("bid", bids)):
+            for price, size in levels:
+                text = ticker.price(price)
+                focus = text == last
+                shown = f"{format_size(ticker.last_size)} @ {text}" if focus else text
+                rows.append({"row": len(rows), "focus": int(focus), "price": shown, side: format_size(size)})
+        return dumps({"topic": topic, "data": rows})
+
+    def hello(self, consumer: Consumer) -> list[str]:
+        """The frames a new connection starts with: system, act, sts."""
+        username, accounts = consumer.consumer_key.lower(), list(consumer.accounts)
+        paper = all(a.startswith("D") for a in accounts)
+        act = {"accounts": accounts, "selectedAccount": accounts[0], "isPaper": paper, "serverInfo": SERVER_INFO}
+        sts = {"authenticated": True, "competing": False, "connected": True, "message": "", "fail": ""}
+        return [
+            dumps({"topic": "system", "success": username, "isFT": False, "isPaper": paper}),
+            dumps({"topic": "act", "args": act}),
+            dumps({"topic": "sts", "args": sts | SERVER_INFO | {"username": username}}),
+        ]
+
+    # ---- sessions ------------------------------------------------------------------------------
+
+    def _consumers(self) -> list[Consumer]:
+        # The registry looks consumers up by key only; a socket knows just the access token.
+        return list(self.registry._consumers.values())
+
+    def authenticate(self, cookie: str | None, token: str | None) -> tuple[Consumer, Session] | None:
+        """The consumer and live brokerage session an `api` cookie and `oauth_token` stand for."""
+        if not cookie or not token:
+            return None
+        for consumer in self._consumers():
+            session = consumer.session
+            if (
+                hmac.compare_digest(consumer.access_token.encode(), token.encode())
+                and session is not None
+                and session.session_id == cookie
+                and self.authenticated(consumer, session)
+            ):
+                return consumer, session
+        return None
+
+    def authenticated(self, consumer: Consumer, session: Session) -> bool:
+        """Whether the brokerage session a socket opened with is still the consumer's, live and not idle."""
+        return (
+            self.registry.get(consumer.consumer_key) is consumer
+            and consumer.session is session
+            and session.brokerage
+            and time.monotonic() - session.last_seen <= self.idle_timeout_s
+        )
+
+    # ---- faults --------------------------------------------------------------------------------
+
+    def drop(self) -> int:
+        for connection in self.connections:
+            connection.dropped.set()
+        return len(self.connections)
+
+    def stall(self, seconds: float) -> int:
+        self.stalled_until = max(self.stalled_until, time.monotonic() + seconds)
+        return len(self.connections)
+
+    def garbage(self, count: int) -> int:
+        for connection in self.connections:
+            connection.outbox.extend(GARBAGE_FRAMES[i % len(GARBAGE_FRAMES)] for i in range(count))
+        return len(self.connections)
+
+    def unauthenticate(self) -> int:
+        """End every consumer's session; each socket notices at its next wake-up and sends sts."""
+        for consumer in self._consumers():
+            consumer.end_session()
+        return len(self.connections)
+
+    # ---- the endpoint --------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        websocket = WebSocket(scope, receive, send)
+        identity = self.authenticate(websocket.cookies.get("api"), websocket.query_params.get("oauth_token"))
+        await websocket.accept()
+        if identity is None:
+            await websocket.close(code=1008, reason="not authenticated")
+            return
+        connection = Connection(self, *identity, receive, send)
+        self.connections.add(connection)
+        try:
+            await connection.run()
+        except OSError:
+            pass  # the client went away while a frame was being sent
+        finally:
+            self.connections.discard(connection)
+
+
+def _apply_fault(hub: StreamHub, body: Any) -> dict[str, Any]:
+    """Apply exactly one fault; ValueError says what is wrong with the request."""
+    names = "'drop', 'stall_s', 'garbage' or 'sts_unauthenticated'"
+    if not isinstance(body, dict) or len(body) != 1:
+        raise ValueError(f"give exactly one of {names}")
+    ((name, value),) = body.items()
+    if name in ("drop", "sts_unauthenticated"):
+        if value is not True:
+            raise ValueError(f"'{name}' must be true")
+        count = hub.drop() if name == "drop" else hub.unauthenticate()
+    elif name == "stall_s":
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_STALL_S:
+            raise ValueError(f"'stall_s' must be a number of seconds, more than 0 and at most {MAX_STALL_S:g}")
+        count = hub.stall(float(value))
+    elif name == "garbage":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_GARBAGE:
+            raise ValueError(f"'garbage' must be a whole number from 1 to {MAX_GARBAGE}")
+        count = hub.garbage(value)
+    else:
+        raise ValueError(f"unknown fault {name!r}; use {names}")
+    return {"fault": name, "value": value, "connections": count}
+
+
+def _bad_request(message: str) -> JSONResponse:
+    return JSONResponse({"error": message, "statusCode": 400}, status_code=400)
+
+
+def _control_routes(hub: StreamHub) -> list[Route]:
+    """The sandbox-only stream controls (no OAuth, never under /v1/api)."""
+
+    async def settings(request: Request) -> JSONResponse:
+        try:
+            return JSONResponse(hub.settings.update(json.loads(await request.body())))
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError too
+            return _bad_request(str(exc))
+
+    async def faults(request: Request) -> JSONResponse:
+        try:
+            return JSONResponse(_apply_fault(hub, json.loads(await request.body())))
+        except ValueError as exc:
+            return _bad_request(str(exc))
+
+    return [
+        Route("/sandbox/ibkr/stream", settings, methods=["POST"]),
+        Route("/sandbox/ibkr/stream/faults", faults, methods=["POST"]),
+    ]
+
+
+def secdef_search(market: SyntheticMarket) -> Callable[[Request, Consumer, Session], Awaitable[Response]]:
+    """`GET /iserver/secdef/search?symbol=`: a case-insensitive prefix match over the market's symbols."""
+
+    async def search(request: Request, consumer: Consumer, session: Session) -> Response:
+        if not session.brokerage:
+            return JSONResponse({"error": "Bad Request: no bridge", "statusCode": 400}, status_code=400)
+        prefix = request.query_params.get("symbol", "").strip().upper()
+        if not prefix:
+            return _bad_request("symbol is required")
+        rows = []
+        for instrument in market.instruments:
+            if instrument.symbol.upper().startswith(prefix):
+                name, exchange, sec_type = _CONTRACTS.get(instrument.symbol, (instrument.symbol, "SMART", "STK"))
+                row = {"conid": str(instrument.conid), "companyName": name, "symbol": instrument.symbol}
+                rows.append(row | {"description": exchange, "secType": sec_type})
+        return JSONResponse(rows)
+
+    return search
