@@ -90,7 +90,14 @@ class _Session:
                     and QTimer.singleShot(100, lambda: self._save_screenshot(window))
                 )
             )
-        market = MarketController(window.market_viewer, controller.sessions, operations, parent=window)
+        remembered = settings.value("market/conid")
+        market = MarketController(
+            window.market_viewer,
+            controller.sessions,
+            operations,
+            parent=window,
+            remembered=int(remembered) if str(remembered or "").isdigit() else None,
+        )
         controller.start()
         market.start()
         settle_after_startup()
@@ -100,6 +107,8 @@ class _Session:
         geometry, state = window.layout_state()
         settings.setValue("window/geometry", geometry)
         settings.setValue("window/state", state)
+        if market.conid is not None:
+            settings.setValue("market/conid", market.conid)
         settings.sync()
         await market.stop()
         await controller.stop()

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from app.ibkr_sessions import IbkrSessions
 from app.market_view import market_view, stream_text
 from app.operations import Operations
-from brokers.core.profiles import IbkrProfile
+from brokers.core.profiles import IbkrProfile, ProfileOrigin
 from brokers.ibkr.book import BookModel
 from brokers.ibkr.session import IbkrSession
 from brokers.ibkr.stream import MarketStream
@@ -25,6 +25,7 @@ from widgets.market_viewer import MarketViewer
 log = logging.getLogger(__name__)
 
 REFRESH_HZ = 60
+SANDBOX_FIRST_INSTRUMENT = 265598  # what a first run against the sandbox opens on: its AAPL
 
 
 class MarketController(QObject):
@@ -37,6 +38,7 @@ class MarketController(QObject):
         operations: Operations,
         refresh_hz: float = REFRESH_HZ,
         parent: QObject | None = None,
+        remembered: int | None = None,
     ) -> None:
         super().__init__(parent)
         self.viewer = viewer
@@ -47,6 +49,7 @@ class MarketController(QObject):
         self.stream: MarketStream | None = None
         self._task: asyncio.Task[None] | None = None
         self.conid: int | None = None
+        self._remembered = remembered  # the instrument the trader watched last time
         self._shown: tuple[int, str, str] | None = None  # (book version, age, stream text) last rendered
         self._version = 0
         self._timer = QTimer(self)
@@ -108,6 +111,9 @@ class MarketController(QObject):
             self._task.add_done_callback(self._on_stream_ended)
             self.viewer.stream_label.setText(f"IBKR WebSocket via {profile.display_name}: connecting…")
             log.info("Market data stream started on %s", profile.name)
+            first = self._remembered or (SANDBOX_FIRST_INSTRUMENT if profile.origin == ProfileOrigin.SANDBOX else None)
+            if first is not None:
+                self.choose(first)
 
     def _search(self, text: str) -> None:
         if self._source is None or not text.strip():
