@@ -124,10 +124,16 @@ async def live_phase(session: Any, seconds: float, soak_s: float, sandbox: Sandb
     market.book.merge_market_data = sampled_merge  # type: ignore[method-assign]
     paint_ms: list[float] = []
     tick_to_paint_ms: list[float] = []
+    lags: list[float] = []
+    measuring = [False]  # samples are kept only inside the 10k frames/s window
     refresh = market.refresh
     viewer = window.market_viewer
 
     def measured_refresh() -> None:
+        if not measuring[0]:
+            refresh()
+            arrivals.clear()
+            return
         before = viewer.render_count
         started = time.perf_counter()
         refresh()
@@ -141,9 +147,6 @@ async def live_phase(session: Any, seconds: float, soak_s: float, sandbox: Sandb
 
     market._timer.timeout.disconnect()
     market._timer.timeout.connect(measured_refresh)
-
-    lags: list[float] = []
-    measuring = [False]
 
     async def lag_probe() -> None:
         while True:

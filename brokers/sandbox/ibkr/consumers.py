@@ -140,6 +140,10 @@ class ConsumerRegistry:
     def get(self, consumer_key: str) -> Consumer | None:
         return self._consumers.get(consumer_key)
 
+    def all(self) -> list[Consumer]:
+        """Every registered consumer (a WebSocket knows only its access token, not the key)."""
+        return list(self._consumers.values())
+
     def register(self, consumer: Consumer) -> Consumer:
         """Add or replace a consumer; a re-registration drops the old token, secret, LSTs and session."""
         self._consumers[consumer.consumer_key] = consumer

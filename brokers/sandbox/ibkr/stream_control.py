@@ -159,15 +159,11 @@ class StreamHub:
 
     # ---- sessions ------------------------------------------------------------------------------
 
-    def _consumers(self) -> list[Consumer]:
-        # The registry looks consumers up by key only; a socket knows just the access token.
-        return list(self.registry._consumers.values())
-
     def authenticate(self, cookie: str | None, token: str | None) -> tuple[Consumer, Session] | None:
         """The consumer and live brokerage session an `api` cookie and `oauth_token` stand for."""
         if not cookie or not token:
             return None
-        for consumer in self._consumers():
+        for consumer in self.registry.all():
             session = consumer.session
             if (
                 hmac.compare_digest(consumer.access_token.encode(), token.encode())
@@ -205,7 +201,7 @@ class StreamHub:
 
     def unauthenticate(self) -> int:
         """End every consumer's session; each socket notices at its next wake-up and sends sts."""
-        for consumer in self._consumers():
+        for consumer in self.registry.all():
             consumer.end_session()
         return len(self.connections)
 
