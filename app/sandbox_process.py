@@ -7,6 +7,7 @@ its endpoints file; the GUI waits for a file that names the child's pid.
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import time
@@ -28,7 +29,7 @@ class SandboxProcess:
 
     async def start(self, timeout: float = 30.0) -> SandboxEndpoints:
         command = [sys.executable, "-m", "brokers.sandbox", "--seed", str(self.seed)]
-        command += ["--endpoints-file", str(self.endpoints_file)]
+        command += ["--endpoints-file", str(self.endpoints_file), "--exit-with-parent", str(os.getpid())]
         self.log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with self.log_file.open("ab") as output:  # the child's output goes to a file, never a full pipe
             self._process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -41,4 +41,3 @@ class StatusView:
     vault_ok: bool = True
     sandbox_text: str = ""
     checked_at: str = ""
-    extra: dict[str, str] = field(default_factory=dict)

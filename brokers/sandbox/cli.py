@@ -15,6 +15,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from brokers.core.paths import Paths
+from brokers.core.processes import process_alive
 
 if TYPE_CHECKING:
     from brokers.sandbox.server import SandboxServer
@@ -32,6 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="where to write the services' URLs for the app to find (default: %(default)s)",
     )
+    parser.add_argument(
+        "--exit-with-parent",
+        type=int,
+        metavar="PID",
+        help="stop cleanly once process PID has exited (the app passes its own pid, so a killed app "
+        "leaves no sandbox behind)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     # default action (killing the process and leaving the endpoints file behind).
     previous = {sig: signal.signal(sig, on_signal) for sig in _STOP_SIGNALS}
     try:
-        asyncio.run(_serve(sandbox))
+        asyncio.run(_serve(sandbox, args.exit_with_parent))
     except OSError as exc:
         print(f"sandbox: cannot start: {exc}", file=sys.stderr)
         return 1
@@ -58,11 +66,22 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve(sandbox: SandboxServer) -> None:
+async def _serve(sandbox: SandboxServer, parent_pid: int | None) -> None:
     async with sandbox:
         services = sandbox.endpoints.services
         width = max(map(len, services))
         for name, url in services.items():
             print(f"{name:<{width}}  {url}")
         print(f"endpoints file: {sandbox.endpoints_path}", flush=True)
+        watcher = asyncio.create_task(_stop_when_gone(sandbox, parent_pid)) if parent_pid else None
         await sandbox.wait_stopped()
+        if watcher is not None:
+            watcher.cancel()
+
+
+async def _stop_when_gone(sandbox: SandboxServer, pid: int) -> None:
+    """Poll once a second: a parent killed with SIGKILL cannot tell its children to stop."""
+    while process_alive(pid):
+        await asyncio.sleep(1.0)
+    print(f"sandbox: process {pid} has exited; stopping", file=sys.stderr, flush=True)
+    sandbox.request_stop()

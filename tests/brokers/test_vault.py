@@ -222,6 +222,16 @@ def test_stale_temp_files_of_dead_writers_are_swept(vault):
     assert vault.get("p", "token-set") == b"x"
 
 
+def test_deleting_a_secret_removes_its_file_only(vault):
+    vault.put("p", "token-set", b"one")
+    vault.put("p", "access-token", b"two")
+    assert vault.delete("p", "token-set") is True
+    assert vault.get("p", "token-set") is None
+    assert vault.delete("p", "token-set") is False
+    assert vault.kinds("p") == ["access-token"]
+    assert vault.get("p", "access-token") == b"two"
+
+
 def test_invalid_names_are_refused(vault):
     with pytest.raises(ValueError, match="invalid profile name"):
         vault.put("../escape", "token-set", b"x")

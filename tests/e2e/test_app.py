@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QImage
 
-from tests.conftest import IBKR_PAPER_TOML, run_cli
+from brokers.sandbox.endpoints import read_endpoints
+from tests.conftest import IBKR_PAPER_TOML, REPO_ROOT, run_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.secretservice]
 
@@ -53,3 +58,28 @@ def test_window_opens_against_the_sandbox_and_shuts_it_down(home, vault, tmp_pat
     assert sandbox_processes(home.sandbox_endpoints_file) == []
     assert (home.config_dir / "ui.ini").exists()  # the layout was saved on close
     assert os.stat(home.vault_dir / "ibkr-paper.token-set.blob").st_mode & 0o077 == 0
+
+
+def test_a_killed_window_leaves_no_sandbox_behind(home, vault):
+    """SIGKILL gives the app no chance to stop its child; the sandbox notices its parent is gone."""
+    app = subprocess.Popen(
+        [sys.executable, "-m", "app", "--sandbox"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not sandbox_processes(home.sandbox_endpoints_file):
+        assert time.monotonic() < deadline, "the app did not start its sandbox"
+        time.sleep(0.1)
+    while read_endpoints(home.sandbox_endpoints_file) is None:
+        assert time.monotonic() < deadline, "the sandbox did not announce itself"
+        time.sleep(0.1)
+    app.send_signal(signal.SIGKILL)
+    app.wait()
+    deadline = time.monotonic() + 30
+    while sandbox_processes(home.sandbox_endpoints_file):
+        assert time.monotonic() < deadline, "the sandbox outlived the killed app"
+        time.sleep(0.2)
+    assert not home.sandbox_endpoints_file.exists()  # it stopped cleanly, removing its file
