@@ -19,6 +19,7 @@ from app.ibkr_sessions import IbkrSessions
 from app.operations import Operations
 from brokers.core.health import SEVERITY, CredentialHealth, NextAction
 from brokers.core.profiles import ProfileSet
+from brokers.core.timefmt import countdown
 from brokers.sandbox.endpoints import SandboxEndpoints
 from brokers.status import StatusReport, VaultFindings, build_report, inspect_vault
 from brokers.vault import Vault
@@ -42,6 +43,7 @@ class _Inspection:
     profiles: ProfileSet
     findings: VaultFindings
     sandbox: SandboxEndpoints | None
+    at: datetime
 
 
 class StatusController(QObject):
@@ -59,6 +61,7 @@ class StatusController(QObject):
         self._again = False
         self._stopped = False
         self._last: _Inspection | None = None
+        self._shown: StatusView | None = None
         self.sessions = IbkrSessions(context, vault, operations, self)
         self.sessions.changed.connect(self.render)
         self.sessions.credentialsStored.connect(self.refresh)
@@ -107,13 +110,17 @@ class StatusController(QObject):
         self._operations.run_blocking(self._inspect, self._inspected, self._failed)
 
     def render(self) -> None:
-        """Render the last inspection with the sessions' current state. No I/O."""
+        """Render the last inspection with the sessions' current state, if the picture changed. No I/O."""
         if self._last is None:
             return
         last = self._last
         services = last.sandbox.services if last.sandbox else None
         report = build_report(last.profiles, last.findings, self.sessions.live_health(), time.time(), services)
-        self._window.show_status(status_view(report, last.sandbox))
+        view = status_view(report, last.sandbox, last.at)
+        if view == self._shown:
+            return  # nothing moved (no live countdown): the 1 Hz ticker costs nothing
+        self._shown = view
+        self._window.show_status(view)
         self.applied.emit()
 
     # -- internals -----------------------------------------------------------------------------
@@ -121,12 +128,13 @@ class StatusController(QObject):
     def _inspect(self) -> _Inspection:
         sandbox = self._context.sandbox()
         profiles = self._context.profiles(sandbox)
-        return _Inspection(profiles, inspect_vault(profiles, self._vault), sandbox)
+        return _Inspection(profiles, inspect_vault(profiles, self._vault), sandbox, datetime.now())
 
     def _inspected(self, inspection: _Inspection) -> None:
         self._last = inspection
         self.sessions.sync(inspection.profiles, inspection.sandbox)
-        self._window.show_message(f"Status checked at {datetime.now():%H:%M:%S}")
+        self._window.show_message(f"Status checked at {inspection.at:%H:%M:%S}")
+        self._shown = None  # a new inspection is always shown, so `applied` follows every refresh
         self._finish()
         self.render()
 
@@ -162,7 +170,7 @@ class StatusController(QObject):
         self._debounce.start()
 
 
-def status_view(report: StatusReport, sandbox: SandboxEndpoints | None) -> StatusView:
+def status_view(report: StatusReport, sandbox: SandboxEndpoints | None, checked_at: datetime) -> StatusView:
     """Map the core's report onto the plain data the widgets render."""
     vault_text = f"Vault: {report.vault.backend}: " + ("OK" if report.vault.ok else report.vault.problem)
     return StatusView(
@@ -172,7 +180,7 @@ def status_view(report: StatusReport, sandbox: SandboxEndpoints | None) -> Statu
         vault_text=vault_text,
         vault_ok=report.vault.ok,
         sandbox_text=_sandbox_text(sandbox),
-        checked_at=f"{datetime.now():%H:%M:%S}",
+        checked_at=f"{checked_at:%H:%M:%S}",
     )
 
 
@@ -187,7 +195,7 @@ def _profile_row(health: CredentialHealth) -> ProfileRow:
         severity=health.severity.value,
         reason=health.reason,
         hint=health.hint,
-        expires=_expiry(health.expires_at, now),
+        expires=countdown(health.expires_at, now),
         action=health.next_action.value if health.next_action in ACTION_LABELS else "",
         action_label=ACTION_LABELS.get(health.next_action, ""),
         credentials=tuple(
@@ -196,7 +204,7 @@ def _profile_row(health: CredentialHealth) -> ProfileRow:
                 state=item.state.value,
                 severity=SEVERITY[item.state].value,
                 detail=item.detail,
-                expires=_expiry(item.expires_at, now),
+                expires=countdown(item.expires_at, now),
             )
             for item in health.items
         ),
@@ -210,18 +218,3 @@ def _sandbox_text(sandbox: SandboxEndpoints | None) -> str:
     brokers = [name for name in sandbox.services if name != "control"]
     note = "" if brokers else " No broker emulators are in this version yet."
     return f"Sandbox running (seed {sandbox.seed}): {services}.{note}"
-
-
-def _expiry(moment: datetime | None, now: datetime) -> str:
-    """'15:04:05 (in 23h 59m)': the local time and a countdown that moves with every render."""
-    if moment is None:
-        return ""
-    seconds = int((moment - now).total_seconds())
-    if seconds <= 0:
-        return f"{moment.astimezone():%H:%M:%S} (expired)"
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    left = f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
-    local = moment.astimezone()
-    when = f"{local:%H:%M:%S}" if local.date() == now.date() else f"{local:%a %H:%M:%S}"
-    return f"{when} (in {left})"

@@ -7,17 +7,16 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Coroutine, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.sandbox_runner import REPO_ROOT
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 IBKR_PAPER_TOML = """\
 [profiles.ibkr-paper]
@@ -103,32 +102,12 @@ def run_async[T](scenario: Callable[[], Coroutine[Any, Any, T]], timeout: float 
 
 @pytest.fixture
 def sandbox(home):
-    """A real sandbox process for this test's BROKERDECK_HOME; yields its endpoints."""
-    from brokers.sandbox.endpoints import read_endpoints
+    """A real sandbox process for this test's BROKERDECK_HOME."""
+    from tests.sandbox_runner import SandboxRunner
 
-    process = subprocess.Popen(
-        [sys.executable, "-m", "brokers.sandbox", "--endpoints-file", str(home.sandbox_endpoints_file)],
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while (endpoints := read_endpoints(home.sandbox_endpoints_file)) is None or endpoints.pid != process.pid:
-        assert time.monotonic() < deadline, "the sandbox did not start"
-        time.sleep(0.05)
-    yield RunningSandbox(endpoints, process)
-    process.terminate()
-    process.wait(timeout=10)
-
-
-@dataclass
-class RunningSandbox:
-    endpoints: Any
-    process: subprocess.Popen[bytes]
-
-    @property
-    def services(self) -> dict[str, str]:
-        return self.endpoints.services
+    runner = SandboxRunner(home.sandbox_endpoints_file)
+    yield runner
+    runner.close()
 
 
 # ---- qasync + pytest-qt: one loop for the whole session, never stopped between tests ----------

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from brokers.core.health import ConnectionState, CredentialHealth, CredentialItem, NextAction
 from brokers.core.profiles import IbkrProfile
+from brokers.core.timefmt import duration, local_time
 from brokers.ibkr.session import SessionPhase, SessionSnapshot
 
 
@@ -67,7 +68,7 @@ def _items(snap: SessionSnapshot, now: float) -> tuple[CredentialItem, ...]:
             CredentialItem(
                 "live session token",
                 lst_state,
-                f"age {_duration(now - snap.lst_minted_at)}, renewal at {_clock(snap.renew_at)}",
+                f"age {duration(now - snap.lst_minted_at)}, renewal at {local_time(snap.renew_at)}",
                 _dt(snap.lst_expires_at),
             )
         )
@@ -84,7 +85,7 @@ def _items(snap: SessionSnapshot, now: float) -> tuple[CredentialItem, ...]:
             CredentialItem(
                 "keep-alive tickle",
                 ConnectionState.ACTIVE,
-                f"last {_duration(now - snap.last_tickle_at)} ago, next at {_clock(snap.next_tickle_at)}",
+                f"last {duration(now - snap.last_tickle_at)} ago, next at {local_time(snap.next_tickle_at)}",
             )
         )
     return tuple(items)
@@ -92,18 +93,3 @@ def _items(snap: SessionSnapshot, now: float) -> tuple[CredentialItem, ...]:
 
 def _dt(moment: float | None) -> datetime | None:
     return datetime.fromtimestamp(moment, UTC) if moment is not None else None
-
-
-def _clock(moment: float | None) -> str:
-    """Local time of day, with the weekday when it is not today."""
-    if moment is None:
-        return "-"
-    local = datetime.fromtimestamp(moment)
-    return local.strftime("%H:%M:%S" if local.date() == datetime.now().date() else "%a %H:%M:%S")
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"

@@ -26,22 +26,45 @@ RFC3526_GROUP14_PRIME = int(
 PORTAL_PATH = "/sandbox/portal/consumers"
 
 
+def portal_request(
+    consumer_key: str,
+    signature_public_pem: str,
+    encryption_public_pem: str,
+    dh_prime: int,
+    *,
+    realm: str = "limited_poa",
+    accounts: list[str] | None = None,
+    **options: object,
+) -> dict[str, object]:
+    """The body of a sandbox portal registration: what a trader uploads in IBKR's self-service portal."""
+    body: dict[str, object] = {
+        "consumer_key": consumer_key,
+        "signature_public_key": signature_public_pem,
+        "encryption_public_key": encryption_public_pem,
+        "dh_prime_hex": format(dh_prime, "x"),
+        "realm": realm,
+        **options,
+    }
+    if accounts:  # the portal refuses an empty list; without one it assigns the sandbox's account
+        body["accounts"] = list(accounts)
+    return body
+
+
 def provision_sandbox_ibkr(vault: Vault, profile: IbkrProfile, service_url: str, lst_lifetime_s: int = 0) -> None:
     """Register `profile`'s keys with the sandbox portal and store the access token it issues. Blocking."""
     keys = load_key_material(vault, profile.name)
     if keys is None:
         keys = KeyMaterial(generate_rsa_key(), generate_rsa_key(), RFC3526_GROUP14_PRIME)
         store_key_material(vault, profile.name, keys)
-    request = {
-        "consumer_key": profile.consumer_key,
-        "signature_public_key": public_key_pem(keys.signature_key),
-        "encryption_public_key": public_key_pem(keys.encryption_key),
-        "dh_prime_hex": format(keys.dh_prime, "x"),
-        "realm": profile.realm,
-        "accounts": [profile.account] if profile.account else [],
-    }
-    if lst_lifetime_s:
-        request["lst_lifetime_s"] = lst_lifetime_s
+    request = portal_request(
+        profile.consumer_key,
+        public_key_pem(keys.signature_key),
+        public_key_pem(keys.encryption_key),
+        keys.dh_prime,
+        realm=profile.realm,
+        accounts=[profile.account] if profile.account else None,
+        **({"lst_lifetime_s": lst_lifetime_s} if lst_lifetime_s else {}),
+    )
     response = httpx.post(f"{service_url.rstrip('/')}{PORTAL_PATH}", json=request, timeout=10)
     response.raise_for_status()
     issued = response.json()

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from brokers.ibkr.keys import dh_params_pem, generate_rsa_key, public_key_pem
-from brokers.sandbox.provisioning import RFC3526_GROUP14_PRIME
+from brokers.sandbox.provisioning import PORTAL_PATH, RFC3526_GROUP14_PRIME, portal_request
 from tests.conftest import REPO_ROOT, run_cli
 
 pytestmark = pytest.mark.secretservice
@@ -50,14 +50,8 @@ def read_until(process: subprocess.Popen[str], marker: str) -> str:
 
 
 def register(portal: str, signature_pem: str, encryption_pem: str) -> dict[str, str]:
-    body = {
-        "consumer_key": "BDSANDBOX",
-        "signature_public_key": signature_pem,
-        "encryption_public_key": encryption_pem,
-        "dh_prime_hex": format(RFC3526_GROUP14_PRIME, "x"),
-        "realm": "limited_poa",
-    }
-    response = httpx.post(f"{portal}/sandbox/portal/consumers", json=body, timeout=10)
+    body = portal_request("BDSANDBOX", signature_pem, encryption_pem, RFC3526_GROUP14_PRIME)
+    response = httpx.post(f"{portal}{PORTAL_PATH}", json=body, timeout=10)
     response.raise_for_status()
     return response.json()
 

@@ -15,61 +15,29 @@ import httpx
 from brokers.ibkr.credentials import IbkrCredentials, KeyMaterial
 from brokers.ibkr.keys import generate_rsa_key, public_key_pem
 from brokers.ibkr.session import IbkrSession
-from brokers.sandbox.endpoints import SandboxEndpoints, read_endpoints
-from brokers.sandbox.provisioning import RFC3526_GROUP14_PRIME
+from brokers.sandbox.provisioning import PORTAL_PATH, RFC3526_GROUP14_PRIME, portal_request
+from tests.sandbox_runner import REPO_ROOT, SandboxRunner
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 CONSUMER_KEY = "BDBENCH01"
 CONIDS = (265598, 272093, 495512557, 12087792)
 
 
-class SandboxProcess:
-    """`python -m brokers.sandbox` in its own process, so it never shares a core's time with the client loop."""
-
-    def __init__(self) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="brokerdeck-bench-")
-        self.endpoints_file = Path(self._dir.name) / "endpoints.json"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "brokers.sandbox", "--endpoints-file", str(self.endpoints_file)],
-            cwd=REPO_ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        endpoints: SandboxEndpoints | None = None
-        while endpoints is None or endpoints.pid != self.process.pid:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the sandbox did not start")
-            time.sleep(0.05)
-            endpoints = read_endpoints(self.endpoints_file)
-        self.url = endpoints.services["ibkr"]
-
-    def configure_stream(self, **settings: float) -> None:
-        httpx.post(f"{self.url}/sandbox/ibkr/stream", json=settings, timeout=10).raise_for_status()
-
-    def close(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-        self._dir.cleanup()
-
-
-async def connected_session(sandbox: SandboxProcess) -> IbkrSession:
+async def connected_session(sandbox: SandboxRunner) -> IbkrSession:
     """Register a consumer through the sandbox's portal, then mint, open the brokerage session and tickle."""
     keys = KeyMaterial(generate_rsa_key(), generate_rsa_key(), RFC3526_GROUP14_PRIME)
-    body = {
-        "consumer_key": CONSUMER_KEY,
-        "signature_public_key": public_key_pem(keys.signature_key),
-        "encryption_public_key": public_key_pem(keys.encryption_key),
-        "dh_prime_hex": format(keys.dh_prime, "x"),
-        "realm": "limited_poa",
-        "accounts": ["DU1234567"],
-    }
+    body = portal_request(
+        CONSUMER_KEY,
+        public_key_pem(keys.signature_key),
+        public_key_pem(keys.encryption_key),
+        keys.dh_prime,
+        accounts=["DU1234567"],
+    )
     async with httpx.AsyncClient(timeout=10) as http:
-        issued = (await http.post(f"{sandbox.url}/sandbox/portal/consumers", json=body)).json()
+        issued = (await http.post(f"{sandbox.services['ibkr']}{PORTAL_PATH}", json=body)).json()
     credentials = IbkrCredentials(
         CONSUMER_KEY, "limited_poa", issued["access_token"], issued["access_token_secret"], keys
     )
-    session = IbkrSession(f"{sandbox.url}/v1/api", credentials)
+    session = IbkrSession(f"{sandbox.services['ibkr']}/v1/api", credentials)
     await session.connect()
     return session
 

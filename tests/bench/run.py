@@ -24,13 +24,12 @@ from PySide6.QtWidgets import QApplication
 
 from tests.bench.harness import (
     CONIDS,
-    REPO_ROOT,
-    SandboxProcess,
     connected_session,
     percentile,
     rss_mb,
     startup_seconds,
 )
+from tests.sandbox_runner import REPO_ROOT, SandboxRunner
 
 FIELDS = '{"fields":["31","84","86","88","85","7059","87","55","6509"]}'
 
@@ -91,7 +90,7 @@ class _OneSession(QObject):
         return self._ready
 
 
-async def live_phase(session: Any, seconds: float, soak_s: float, sandbox: SandboxProcess) -> dict[str, float]:
+async def live_phase(session: Any, seconds: float, soak_s: float, sandbox: SandboxRunner) -> dict[str, float]:
     """Loop lag, paint time and tick-to-paint with the viewer painting at 60 Hz; then the memory soak."""
     from app.gui import settle_after_startup
     from app.market_controller import MarketController
@@ -193,7 +192,7 @@ async def live_phase(session: Any, seconds: float, soak_s: float, sandbox: Sandb
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"rss_mb_at_start": rss_mb()}
-    sandbox = SandboxProcess()
+    sandbox = SandboxRunner()
     try:
         session = await connected_session(sandbox)
         sandbox.configure_stream(rate=100_000, hb_interval_s=10)

@@ -13,7 +13,7 @@ from brokers.core.profiles import IbkrProfile, ProfileOrigin
 from brokers.ibkr.credentials import IbkrCredentials, KeyMaterial
 from brokers.ibkr.keys import generate_rsa_key, public_key_pem
 from brokers.sandbox.ibkr.gateway import IbkrEmulator
-from brokers.sandbox.provisioning import RFC3526_GROUP14_PRIME
+from brokers.sandbox.provisioning import PORTAL_PATH, RFC3526_GROUP14_PRIME, portal_request
 from brokers.sandbox.server import SandboxServer
 
 CONSUMER_KEY = "BDTESTER1"
@@ -47,16 +47,15 @@ class Gateway:
 
     async def register(self, keys: KeyMaterial | None = None, **options: Any) -> dict[str, str]:
         keys = keys or shared_keys()
-        body = {
-            "consumer_key": options.pop("consumer_key", CONSUMER_KEY),
-            "signature_public_key": public_key_pem(keys.signature_key),
-            "encryption_public_key": public_key_pem(keys.encryption_key),
-            "dh_prime_hex": format(keys.dh_prime, "x"),
-            "realm": "limited_poa",
-            "accounts": ["DU1234567"],
+        body = portal_request(
+            options.pop("consumer_key", CONSUMER_KEY),
+            public_key_pem(keys.signature_key),
+            public_key_pem(keys.encryption_key),
+            keys.dh_prime,
+            accounts=["DU1234567"],
             **options,
-        }
-        response = await self.http.post(f"{self.url}/sandbox/portal/consumers", json=body)
+        )
+        response = await self.http.post(f"{self.url}{PORTAL_PATH}", json=body)
         response.raise_for_status()
         return response.json()
 

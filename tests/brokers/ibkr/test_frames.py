@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from brokers.ibkr.frames import (
@@ -206,7 +206,7 @@ def test_parse_number_rejects_non_finite_and_non_text():
     assert parse_number(None) is None
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text())
 def test_fuzz_arbitrary_text_never_raises(text):
     assert isinstance(parse_frame(text), Frame)
@@ -215,7 +215,7 @@ def test_fuzz_arbitrary_text_never_raises(text):
     parse_ladder_price(text)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(json_values)
 def test_fuzz_arbitrary_json_never_raises(value):
     assert isinstance(parse_frame(json.dumps(value)), Frame)
@@ -224,7 +224,7 @@ def test_fuzz_arbitrary_json_never_raises(value):
 members = st.dictionaries(st.text(max_size=6) | st.sampled_from(["conid", "31", "hb", "args", "data"]), json_values)
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(topics, members)
 def test_fuzz_known_topics_with_arbitrary_members_never_raise(topic, members):
     frame = parse_frame(json.dumps({**members, "topic": topic}))
