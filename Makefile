@@ -5,16 +5,20 @@ VENV        := .venv
 PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.installed
 # Debian packages the test suite needs: a real Secret Service (gnome-keyring on a private D-Bus),
-# and the libraries Qt loads even when it renders offscreen.
-TEST_DEBS   := gnome-keyring dbus-daemon libegl1 libgl1 libxkbcommon0 libfontconfig1 libglib2.0-0 fonts-dejavu-core
+# the libraries Qt loads even when it renders offscreen, and the headless browser the OAuth tests drive.
+TEST_DEBS   := gnome-keyring dbus-daemon libegl1 libgl1 libxkbcommon0 libfontconfig1 libglib2.0-0 fonts-dejavu-core chromium
+# A real third-party OAuth server for the tests (panva's oidc-provider, run with Node), installed from its
+# committed package-lock.json; the stamp lives inside node_modules, so deleting that folder reinstalls it.
+PEER_DIR    := tests/peers/oidc_provider
+PEER_STAMP  := $(PEER_DIR)/node_modules/.brokerdeck-installed
 RUN_DEBS    := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libegl1 libgl1 libfontconfig1 gnome-keyring
 
-.PHONY: run test bench lint layering pytest venv debs-test debs-run clean
+.PHONY: run test bench lint layering pytest venv peers debs-test debs-run clean
 
 run: venv debs-run
 	$(VENV)/bin/brokerdeck --sandbox
 
-test: venv debs-test lint layering pytest
+test: venv debs-test peers lint layering pytest
 
 venv: $(STAMP)
 
@@ -22,6 +26,15 @@ $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $$(scripts/find-python) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c requirements.lock -e '.[test]'
+	@touch $@
+
+# npm ci runs again only when the lock (or package.json) changed or node_modules is gone. Without npm,
+# Debian's nodejs and npm are installed; oidc-provider 9 needs Node.js 20.18 or later.
+peers: $(PEER_STAMP)
+
+$(PEER_STAMP): $(PEER_DIR)/package.json $(PEER_DIR)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || scripts/ensure-debs nodejs npm
+	cd $(PEER_DIR) && npm ci --no-audit --no-fund
 	@touch $@
 
 debs-test:
@@ -41,8 +54,8 @@ lint: venv
 layering: venv
 	$(PY) -m pytest -q -p no:cacheprovider tests/test_layering.py
 
-pytest: venv
+pytest: venv peers
 	QT_QPA_PLATFORM=offscreen scripts/with-secret-service $(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .ruff_cache
+	rm -rf $(VENV) build .pytest_cache .ruff_cache $(PEER_DIR)/node_modules

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app import keys_cli
+from app import keys_cli, login_cli
 from app.context import AppContext
 from app.logging_setup import setup_logging
 from brokers.sandbox import cli as sandbox_cli
@@ -65,6 +65,22 @@ def build_parser() -> argparse.ArgumentParser:
         description="Manage the OAuth 1.0a keys of IBKR profiles.",
     )
     keys_cli.add_arguments(keys)
+
+    login = commands.add_parser(
+        "login",
+        help="sign an oauth2 profile in through the system browser (once; later runs refresh silently)",
+        description="Open the broker's sign-in page in the system browser and wait for it to return to a "
+        "listener on 127.0.0.1. The tokens are stored in the vault; Brokerdeck renews them silently afterwards. "
+        "The address to open is printed on its own line.",
+    )
+    login_cli.add_login_arguments(login)
+    logout = commands.add_parser(
+        "logout",
+        help="revoke an oauth2 profile's tokens at the broker and delete them here",
+        description="Revoke the profile's tokens (when the server offers revocation), then delete them and the "
+        "client registration from the vault.",
+    )
+    login_cli.add_logout_arguments(logout)
     return parser
 
 
@@ -78,6 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _status(context, as_json=args.json)
     if args.command == "keys":
         return keys_cli.run(context, args)
+    if args.command == "login":
+        return login_cli.run_login(context, args)
+    if args.command == "logout":
+        return login_cli.run_logout(context, args)
     from app.gui import run_gui  # Qt is imported only when a window is wanted
 
     return run_gui(context, start_sandbox=args.sandbox, screenshot=args.screenshot)

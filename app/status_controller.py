@@ -8,6 +8,7 @@ findings and the live IBKR sessions once a second, so countdowns move without an
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,21 +17,24 @@ from PySide6.QtGui import QGuiApplication
 
 from app.context import AppContext
 from app.ibkr_sessions import IbkrSessions
+from app.login_controller import LoginController, open_in_system_browser
+from app.oauth_sessions import OAuthSessions
 from app.operations import Operations
-from brokers.core.health import SEVERITY, CredentialHealth, NextAction
-from brokers.core.profiles import ProfileSet
+from brokers.core.health import SEVERITY, ConnectionState, CredentialHealth, NextAction
+from brokers.core.profiles import ProfileKind, ProfileSet
 from brokers.core.timefmt import countdown
 from brokers.sandbox.endpoints import SandboxEndpoints
 from brokers.status import StatusReport, VaultFindings, build_report, inspect_vault
 from brokers.vault import Vault
 from widgets.main_window import MainWindow
-from widgets.view_models import CredentialRow, ProfileRow, StatusView
+from widgets.view_models import CredentialRow, LoginView, ProfileRow, StatusView
 
 REFRESH_INTERVAL_MS = 30_000
 RENDER_INTERVAL_MS = 1_000
 
 #: buttons for the actions the window can carry out itself
 ACTION_LABELS = {
+    NextAction.CONNECT: "Connect",
     NextAction.RETRY: "Retry now",
     NextAction.RECONNECT: "Reconnect",
     NextAction.TAKE_OVER: "Take over session",
@@ -51,7 +55,14 @@ class StatusController(QObject):
 
     applied = Signal()
 
-    def __init__(self, context: AppContext, vault: Vault, window: MainWindow, operations: Operations) -> None:
+    def __init__(
+        self,
+        context: AppContext,
+        vault: Vault,
+        window: MainWindow,
+        operations: Operations,
+        open_url: Callable[[str], bool] = open_in_system_browser,
+    ) -> None:
         super().__init__(window)
         self._context = context
         self._vault = vault
@@ -65,6 +76,20 @@ class StatusController(QObject):
         self.sessions = IbkrSessions(context, vault, operations, self)
         self.sessions.changed.connect(self.render)
         self.sessions.credentialsStored.connect(self.refresh)
+        self.oauth = OAuthSessions(vault, operations, self)
+        self.oauth.changed.connect(self.render)
+        self.login = LoginController(
+            vault,
+            window,
+            operations,
+            self.oauth,
+            profiles=lambda: self._last.profiles if self._last else None,
+            profiles_file=lambda: context.paths.profiles_file,
+            open_url=open_url,
+        )
+        self.login.changed.connect(self.render)
+        self.login.connected.connect(self._on_signed_in)
+        self.login.profilesChanged.connect(self.refresh)
 
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_INTERVAL_MS)
@@ -99,6 +124,7 @@ class StatusController(QObject):
         self._ticker.stop()
         self._debounce.stop()
         await self.sessions.shutdown()
+        await self.oauth.shutdown()
 
     def refresh(self) -> None:
         if self._stopped:
@@ -115,8 +141,9 @@ class StatusController(QObject):
             return
         last = self._last
         services = last.sandbox.services if last.sandbox else None
-        report = build_report(last.profiles, last.findings, self.sessions.live_health(), time.time(), services)
-        view = status_view(report, last.sandbox, last.at)
+        live = {**self.sessions.live_health(), **self.oauth.live_health()}
+        report = build_report(last.profiles, last.findings, live, time.time(), services)
+        view = status_view(report, last.sandbox, last.at, self.login.view)
         if view == self._shown:
             return  # nothing moved (no live countdown): the 1 Hz ticker costs nothing
         self._shown = view
@@ -133,6 +160,7 @@ class StatusController(QObject):
     def _inspected(self, inspection: _Inspection) -> None:
         self._last = inspection
         self.sessions.sync(inspection.profiles, inspection.sandbox)
+        self.oauth.sync(inspection.profiles)
         self._window.show_message(f"Status checked at {inspection.at:%H:%M:%S}")
         self._shown = None  # a new inspection is always shown, so `applied` follows every refresh
         self._finish()
@@ -150,8 +178,18 @@ class StatusController(QObject):
             self._again = False
             self.refresh()
 
+    def _on_signed_in(self, profile: str) -> None:
+        self.oauth.reload(profile)
+        self.refresh()  # the vault's entries changed too
+
     def _on_action(self, profile: str, action: str) -> None:
-        if action == NextAction.SETUP_KEYS:
+        known = self._last.profiles.get(profile) if self._last else None
+        signs_in = known is not None and known.kind == ProfileKind.OAUTH2
+        if signs_in and action in (NextAction.CONNECT, NextAction.RECONNECT):
+            self.login.start(profile)
+        elif self.oauth.act(profile, action):
+            self._window.show_message(f"Renewing the access token of {profile}…")
+        elif action == NextAction.SETUP_KEYS:
             command = f"brokerdeck keys init {profile}"
             QGuiApplication.clipboard().setText(command)
             self._window.show_message(f"Copied `{command}`: run it in a terminal to set up the keys.")
@@ -170,7 +208,9 @@ class StatusController(QObject):
         self._debounce.start()
 
 
-def status_view(report: StatusReport, sandbox: SandboxEndpoints | None, checked_at: datetime) -> StatusView:
+def status_view(
+    report: StatusReport, sandbox: SandboxEndpoints | None, checked_at: datetime, login: LoginView | None = None
+) -> StatusView:
     """Map the core's report onto the plain data the widgets render."""
     vault_text = f"Vault: {report.vault.backend}: " + ("OK" if report.vault.ok else report.vault.problem)
     return StatusView(
@@ -181,6 +221,7 @@ def status_view(report: StatusReport, sandbox: SandboxEndpoints | None, checked_
         vault_ok=report.vault.ok,
         sandbox_text=_sandbox_text(sandbox),
         checked_at=f"{checked_at:%H:%M:%S}",
+        login=login,
     )
 
 
@@ -196,8 +237,9 @@ def _profile_row(health: CredentialHealth) -> ProfileRow:
         reason=health.reason,
         hint=health.hint,
         expires=countdown(health.expires_at, now),
-        action=health.next_action.value if health.next_action in ACTION_LABELS else "",
-        action_label=ACTION_LABELS.get(health.next_action, ""),
+        action=health.next_action.value if _offers(health) else "",
+        action_label=ACTION_LABELS[health.next_action] if _offers(health) else "",
+        connect_actions=_connect_actions(health),
         credentials=tuple(
             CredentialRow(
                 name=item.name,
@@ -209,6 +251,21 @@ def _profile_row(health: CredentialHealth) -> ProfileRow:
             for item in health.items
         ),
     )
+
+
+def _offers(health: CredentialHealth) -> bool:
+    """Whether the window can carry out the health's next action itself (signing in is for OAuth kinds)."""
+    if health.next_action == NextAction.CONNECT:
+        return health.kind == ProfileKind.OAUTH2
+    return health.next_action in ACTION_LABELS
+
+
+def _connect_actions(health: CredentialHealth) -> tuple[str, ...]:
+    if health.kind != ProfileKind.OAUTH2:
+        return ()
+    if health.state == ConnectionState.PENDING:
+        return ("connect",)
+    return ("reconnect", "disconnect")
 
 
 def _sandbox_text(sandbox: SandboxEndpoints | None) -> str:

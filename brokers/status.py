@@ -12,8 +12,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from brokers.core.health import ConnectionState, CredentialHealth, CredentialItem, NextAction
-from brokers.core.profiles import Profile, ProfileError, ProfileKind, ProfileSet
+from brokers.core.profiles import OAuth2Profile, Profile, ProfileError, ProfileKind, ProfileSet
 from brokers.ibkr.credentials import ACCESS_TOKEN, DH_PARAMS, ENCRYPTION_KEY, SIGNATURE_KEY
+from brokers.oauth2.health import oauth2_health
+from brokers.oauth2.session import SessionFacts
+from brokers.oauth2.store import OAuthStore
 from brokers.vault import BlobCheck, Vault, VaultError, VaultKeyMissing, VaultLocked, VaultUnavailable
 
 #: health of a profile with a running session, at a given time
@@ -41,6 +44,7 @@ class VaultFindings:
     status: VaultStatus
     checks: dict[str, list[BlobCheck]] = field(default_factory=dict)
     errors: dict[str, VaultError] = field(default_factory=dict)
+    oauth: dict[str, SessionFacts] = field(default_factory=dict)  # stored sign-ins of OAuth profiles
 
 
 @dataclass(frozen=True)
@@ -87,13 +91,23 @@ def inspect_vault(profiles: ProfileSet, vault: Vault) -> VaultFindings:
         return VaultFindings(status, errors={p.name: exc for p in profiles.profiles})
     checks: dict[str, list[BlobCheck]] = {}
     errors: dict[str, VaultError] = {}
+    oauth: dict[str, SessionFacts] = {}
     for profile in profiles.profiles:
         try:
             checks[profile.name] = vault.check(profile.name)
+            if isinstance(profile, OAuth2Profile) and all(c.intact for c in checks[profile.name]):
+                oauth[profile.name] = _stored_sign_in(vault, profile)
         except VaultError as exc:
             errors[profile.name] = exc
     problem = str(next(iter(errors.values()))) if errors else ""
-    return VaultFindings(VaultStatus(backend, ok=not errors, problem=problem), checks, errors)
+    return VaultFindings(VaultStatus(backend, ok=not errors, problem=problem), checks, errors, oauth)
+
+
+def _stored_sign_in(vault: Vault, profile: OAuth2Profile) -> SessionFacts:
+    try:
+        return SessionFacts.of(OAuthStore(vault, profile.name).record())
+    except (ValueError, KeyError, TypeError):
+        return SessionFacts(login_required="the stored sign-in is from an unknown format and cannot be used")
 
 
 def build_report(
@@ -116,6 +130,9 @@ def build_report(
             health.append(_damaged(profile, damaged, items))
         elif profile.name in live:
             current = live[profile.name](now)
+            health.append(_with_items(current, current.items + items))
+        elif isinstance(profile, OAuth2Profile):
+            current = oauth2_health(profile, findings.oauth.get(profile.name, SessionFacts()), now, live=False)
             health.append(_with_items(current, current.items + items))
         else:
             health.append(_not_connected(profile, checks, items))

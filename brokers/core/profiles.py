@@ -89,6 +89,18 @@ def _url(value: Any) -> str:
     return text.rstrip("/")
 
 
+def _exact_url(value: Any) -> str:
+    """Issuer and resource identifiers are compared byte for byte (RFC 8414, RFC 9728): a trailing "/" is kept."""
+    text = _url(value)
+    return text + "/" if _text(value).endswith("/") else text
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise FieldValueError("must be true or false (without quotes)")
+    return value
+
+
 def _loopback_https_callback(value: Any) -> str:
     text = _text(value)
     parts = urlsplit(text)
@@ -175,11 +187,12 @@ class SchwabProfile(Profile):
 @dataclass(frozen=True, kw_only=True)
 class OAuth2Profile(Profile):
     kind: ClassVar[ProfileKind] = ProfileKind.OAUTH2
-    issuer: str = _parsed(_url)
-    resource: str = _parsed(_url, default="")
+    issuer: str = _parsed(_exact_url)
+    resource: str = _parsed(_exact_url, default="")
     scopes: tuple[str, ...] = _parsed(_scopes, default=())
     client_id: str = _parsed(_identifier, default="")
     redirect_port: int = _parsed(_port, default=0)
+    loopback_tls: bool = _parsed(_flag, default=False)  # serve the browser's return over https (self-signed)
 
 
 PROFILE_CLASSES: dict[ProfileKind, type[Profile]] = {

@@ -7,6 +7,7 @@ runs, and what the market the broker emulators stream looks like right now.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.applications import Starlette
@@ -66,7 +67,7 @@ class ControlService:
             ]
         )
 
-    def profiles(self, base_url: str) -> list[dict[str, Any]]:
+    def profiles(self, urls: Mapping[str, str]) -> list[dict[str, Any]]:
         return []
 
 

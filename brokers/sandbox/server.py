@@ -26,9 +26,13 @@ from brokers.sandbox.control import ControlService
 from brokers.sandbox.endpoints import SandboxEndpoints, write_endpoints
 from brokers.sandbox.ibkr.gateway import IbkrEmulator
 from brokers.sandbox.market import SyntheticMarket
+from brokers.sandbox.oauth2.resource import ProtectedResourceEmulator
+from brokers.sandbox.oauth2.server import OAuthServerEmulator
 from brokers.sandbox.services import Emulator, SandboxContext
 
-EMULATORS: tuple[Emulator, ...] = (ControlService(), IbkrEmulator())
+# Apps are built in this order: the OAuth server publishes its token authority in the context's
+# `shared` before the protected resource, which checks bearer tokens against it, is built.
+EMULATORS: tuple[Emulator, ...] = (ControlService(), IbkrEmulator(), OAuthServerEmulator(), ProtectedResourceEmulator())
 
 _STARTUP_TIMEOUT_S = 15.0
 
@@ -135,7 +139,7 @@ class SandboxServer:
             seed=self.seed,
             started_at=datetime.now(UTC).isoformat(timespec="seconds"),
             services=urls,
-            profiles=tuple(t for e in self._emulators for t in e.profiles(urls[e.name])),
+            profiles=tuple(t for e in self._emulators for t in e.profiles(urls)),
         )
         if self.endpoints_path is not None:
             write_endpoints(self.endpoints_path, endpoints)

@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,9 @@ class EchoService:
 
         return Starlette(routes=[Route("/whoami", whoami)])
 
-    def profiles(self, base_url: str) -> list[dict[str, Any]]:
-        return [{"name": "sandbox-ibkr", "kind": "ibkr-oauth1a", "base_url": base_url, "consumer_key": "TESTCONS1"}]
+    def profiles(self, urls: Mapping[str, str]) -> list[dict[str, Any]]:
+        table = {"name": "sandbox-ibkr", "kind": "ibkr-oauth1a", "base_url": urls[self.name]}
+        return [table | {"consumer_key": "TESTCONS1"}]
 
 
 def endpoints_of(seed: int = 1, pid: int | None = None) -> SandboxEndpoints:
@@ -102,7 +104,7 @@ def test_cli_serves_until_a_signal_then_exits_0_and_removes_the_file(
             proc.communicate()
     assert proc.returncode == 0, err
     assert not endpoints_file.exists()
-    assert f"control  {control}" in out.splitlines()
+    assert ["control", control] in [line.split() for line in out.splitlines()]
     assert f"endpoints file: {endpoints_file}" in out.splitlines()
 
 
@@ -130,7 +132,7 @@ def test_context_manager_serves_and_publishes_then_cleans_up(tmp_path: Path) -> 
         async with SandboxServer(seed=7, endpoints_path=endpoints_file) as sb:
             assert {sig: signal.getsignal(sig) for sig in handlers} == handlers, "the host's signals were taken"
             assert read_endpoints(endpoints_file) == sb.endpoints
-            assert [p["name"] for p in sb.endpoints.profiles] == ["sandbox-ibkr"]
+            assert [p["name"] for p in sb.endpoints.profiles] == ["sandbox-ibkr", "sandbox-oauth2"]
             control = sb.endpoints.services["control"]
             async with httpx.AsyncClient(base_url=control, timeout=10) as client:
                 health = (await client.get("/health")).json()

@@ -12,7 +12,7 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
@@ -293,11 +293,11 @@ class IbkrEmulator:
     def build_app(self, context: SandboxContext) -> Starlette:
         return _Gateway(context, self.idle_timeout_s).app()
 
-    def profiles(self, base_url: str) -> list[dict[str, Any]]:
+    def profiles(self, urls: Mapping[str, str]) -> list[dict[str, Any]]:
         profile = {
             "name": "sandbox-ibkr",
             "kind": "ibkr-oauth1a",
             "label": "IBKR (sandbox)",
-            "base_url": base_url + API,
+            "base_url": urls[self.name] + API,
         }
         return [profile | {"consumer_key": "BDSANDBOX", "realm": "limited_poa", "account": "DU1234567"}]

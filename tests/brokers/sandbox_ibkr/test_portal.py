@@ -97,7 +97,7 @@ def test_testcons_uses_test_realm() -> None:
 
 def test_the_profile_table_builds_an_ibkr_profile() -> None:
     base = "http://127.0.0.1:5"
-    tables = IbkrEmulator().profiles(base)
+    tables = IbkrEmulator().profiles({"ibkr": base, "control": "http://127.0.0.1:4"})
     assert tables == [
         {
             "name": "sandbox-ibkr",

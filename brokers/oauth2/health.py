@@ -1,0 +1,113 @@
+"""Turn an OAuth profile's session facts into the credential-health model every view renders.
+
+The access token's expiry is the headline; the refresh token's age and horizon say how long the
+trader can go without opening a browser again, and a warning comes before that horizon is reached.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from brokers.core.health import ConnectionState, CredentialHealth, CredentialItem, NextAction
+from brokers.core.profiles import Profile
+from brokers.core.timefmt import duration, local_time
+from brokers.oauth2.session import SessionFacts
+
+#: warn when less than this share of the refresh horizon is left (half a day of a 7-day horizon)
+HORIZON_WARN_SHARE = 1 / 14
+
+
+def oauth2_health(profile: Profile, facts: SessionFacts, now: float, *, live: bool) -> CredentialHealth:
+    """State, reason and the one action that fixes it, at `now`; `live` when a keep-alive is running."""
+    state, reason, action, hint = _verdict(profile, facts, now, live)
+    return CredentialHealth(
+        profile=profile.name,
+        label=profile.display_name,
+        kind=profile.kind.value,
+        origin=profile.origin.value,
+        state=state,
+        reason=reason,
+        next_action=action,
+        hint=hint,
+        expires_at=_dt(facts.expires_at),
+        items=_items(facts, now, live),
+    )
+
+
+def _verdict(
+    profile: Profile, facts: SessionFacts, now: float, live: bool
+) -> tuple[ConnectionState, str, NextAction, str]:
+    sign_in = f"Press Connect, or run `brokerdeck login {profile.name}`."
+    if facts.login_required:
+        return ConnectionState.REVOKED, f"Sign-in needed: {facts.login_required}", NextAction.RECONNECT, sign_in
+    if not facts.connected:
+        return ConnectionState.PENDING, "Not connected yet.", NextAction.CONNECT, sign_in
+    if facts.refresh_expires_at is not None and now >= facts.refresh_expires_at:
+        reason = "The refresh token's horizon has passed; the broker requires a new sign-in."
+        return ConnectionState.EXPIRED, reason, NextAction.RECONNECT, sign_in
+    access_valid = facts.expires_at is None or facts.expires_at > now
+    if not access_valid and not facts.has_refresh_token:
+        reason = "The access token has expired and cannot be renewed."
+        return ConnectionState.EXPIRED, reason, NextAction.RECONNECT, sign_in
+    if facts.last_error:
+        return ConnectionState.EXPIRING, f"Renewal failed: {facts.last_error}", NextAction.RETRY, "Retry now, or wait."
+    if not access_valid:
+        reason = (
+            "Renewing the access token."
+            if live
+            else "The access token has expired; the stored refresh token renews it silently on next use."
+        )
+        return ConnectionState.EXPIRING, reason, NextAction.NONE, ""
+    if _horizon_near(facts, now):
+        assert facts.refresh_expires_at is not None
+        reason = f"Sign in again before {local_time(facts.refresh_expires_at)}: the refresh token ends then."
+        return ConnectionState.EXPIRING, reason, NextAction.RECONNECT, sign_in
+    return ConnectionState.ACTIVE, "Access token valid.", NextAction.NONE, ""
+
+
+def _horizon_near(facts: SessionFacts, now: float) -> bool:
+    if facts.refresh_expires_at is None or facts.authorized_at is None:
+        return False
+    horizon = facts.refresh_expires_at - facts.authorized_at
+    return facts.refresh_expires_at - now < horizon * HORIZON_WARN_SHARE
+
+
+def _items(facts: SessionFacts, now: float, live: bool) -> tuple[CredentialItem, ...]:
+    if not facts.connected:
+        return ()
+    access_valid = facts.expires_at is None or facts.expires_at > now
+    renewal = ""
+    if live and facts.next_refresh_at is not None:
+        renewal = f"; renewed at {local_time(facts.next_refresh_at)}"
+    access = CredentialItem(
+        name="access token",
+        state=ConnectionState.ACTIVE if access_valid else ConnectionState.EXPIRED,
+        detail=("no lifetime announced" if facts.expires_at is None else "bearer token") + renewal,
+        expires_at=_dt(facts.expires_at),
+    )
+    items = [access]
+    if facts.has_refresh_token:
+        age = f"age {duration(now - facts.authorized_at)}" if facts.authorized_at else "age unknown"
+        horizon = (
+            f"; sign-in needed by {local_time(facts.refresh_expires_at)}"
+            if facts.refresh_expires_at is not None
+            else "; the server announced no end"
+        )
+        near = _horizon_near(facts, now)
+        items.append(
+            CredentialItem(
+                name="refresh token",
+                state=ConnectionState.EXPIRING if near else ConnectionState.ACTIVE,
+                detail=age + horizon,
+                expires_at=_dt(facts.refresh_expires_at),
+            )
+        )
+    if facts.client_id:
+        how = "registered by Brokerdeck" if facts.dynamic_client else "from the profile"
+        detail = f"{facts.client_id} ({how}) at {facts.issuer}"
+        items.append(CredentialItem(name="client", state=ConnectionState.ACTIVE, detail=detail))
+    return tuple(items)
+
+
+def _dt(moment: float | None) -> datetime | None:
+    return datetime.fromtimestamp(moment, UTC) if moment is not None else None

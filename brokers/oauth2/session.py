@@ -1,0 +1,246 @@
+"""A connected OAuth profile at run time: hands out access tokens, refreshes them, logs out.
+
+Refreshing is single-flight: however many callers find the token stale at once, one refresh request
+goes out and all of them get its result. A rotated refresh token is written to the vault before the new
+access token is handed to anyone, because the old one is dead the moment the server answers. A dead
+grant is recorded as "login required" and never retried, so a revoked app cannot spin in a loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from brokers.core.profiles import OAuth2Profile
+from brokers.oauth2.errors import LoginRequired, OAuthError
+from brokers.oauth2.store import OAuthStore
+from brokers.oauth2.tokens import TokenRecord, TokenSet, refresh_tokens, revoke
+from brokers.oauth2.transport import send
+
+log = logging.getLogger(__name__)
+
+#: refresh this long before the access token expires (capped at a fifth of its lifetime)
+REFRESH_AHEAD_S = 300.0
+RETRY_MIN_S = 5.0
+RETRY_MAX_S = 300.0
+
+
+def refresh_due_at(tokens: TokenSet) -> float | None:
+    """When the keep-alive should refresh: ahead of expiry by 5 minutes or a fifth of the lifetime."""
+    if tokens.expires_at is None:
+        return None
+    issued = tokens.refreshed_at or tokens.authorized_at
+    ahead = min(REFRESH_AHEAD_S, max(0.0, tokens.expires_at - issued) / 5)
+    return tokens.expires_at - ahead
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """What the health view may know of a session: times and reasons, never a token."""
+
+    connected: bool = False
+    expires_at: float | None = None
+    authorized_at: float | None = None
+    refreshed_at: float | None = None
+    refresh_expires_at: float | None = None
+    has_refresh_token: bool = False
+    next_refresh_at: float | None = None
+    login_required: str = ""
+    last_error: str = ""
+    issuer: str = ""
+    client_id: str = ""
+    dynamic_client: bool = False
+
+    @classmethod
+    def of(cls, record: TokenRecord | None, **extra: Any) -> SessionFacts:
+        if record is None:
+            return cls(**extra)
+        tokens = record.tokens
+        base = cls(
+            connected=tokens is not None and not record.login_required,
+            login_required=record.login_required,
+            issuer=record.server.issuer,
+            client_id=record.client.client_id,
+            dynamic_client=record.client.dynamic,
+        )
+        if tokens is not None:
+            base = dataclasses.replace(
+                base,
+                expires_at=tokens.expires_at,
+                authorized_at=tokens.authorized_at,
+                refreshed_at=tokens.refreshed_at,
+                refresh_expires_at=tokens.refresh_expires_at,
+                has_refresh_token=bool(tokens.refresh_token),
+                next_refresh_at=refresh_due_at(tokens) if tokens.refresh_token else None,
+            )
+        return dataclasses.replace(base, **extra)
+
+
+class OAuthSession:
+    """One per profile and process (the refresh lock lives here)."""
+
+    def __init__(
+        self,
+        profile: OAuth2Profile,
+        store: OAuthStore,
+        http: httpx.AsyncClient,
+        *,
+        on_change: Callable[[SessionFacts], None] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.profile = profile
+        self._store = store
+        self._http = http
+        self._on_change = on_change
+        self._clock = clock
+        self._record: TokenRecord | None = None
+        self._loaded = False
+        self._unsaved = False
+        self._refresh_lock = asyncio.Lock()
+        self._last_error = ""
+        self.refresh_count = 0
+
+    @property
+    def facts(self) -> SessionFacts:
+        return SessionFacts.of(self._record, last_error=self._last_error)
+
+    async def load(self) -> SessionFacts:
+        """Read the stored record (again); the next token request uses it."""
+        self._record = await asyncio.to_thread(self._store.record)
+        self._loaded = True
+        self._changed()
+        return self.facts
+
+    async def access_token(self) -> str:
+        """A valid access token, refreshed first when it is stale. Never opens a browser."""
+        if not self._loaded:
+            await self.load()
+        tokens = self._usable_tokens()
+        if self._unsaved:
+            await self._save()
+        if tokens.access_valid(self._clock(), leeway=30):
+            return tokens.access_token
+        return (await self.refresh(stale=tokens)).access_token
+
+    async def refresh(self, stale: TokenSet | None = None) -> TokenSet:
+        """Refresh now, once for all concurrent callers; `stale` skips it if someone else already did."""
+        async with self._refresh_lock:
+            if not self._loaded:
+                await self.load()
+            tokens = self._usable_tokens()
+            if stale is not None and tokens is not stale:
+                return tokens  # another caller refreshed while this one waited
+            assert self._record is not None
+            try:
+                new = await refresh_tokens(self._http, self._record.server, self._record.client, tokens, self._clock())
+            except LoginRequired as exc:
+                await self._mark_login_required(str(exc))
+                raise
+            except OAuthError as exc:
+                self._last_error = str(exc)
+                self._changed()
+                raise
+            self._record = dataclasses.replace(self._record, tokens=new)
+            self._unsaved = True
+            await self._save()
+            self._last_error = ""
+            self.refresh_count += 1
+            log.info("OAuth profile %s: access token refreshed", self.profile.name)
+            self._changed()
+            return new
+
+    async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """Call the resource with the bearer token; on a 401 refresh once and retry once."""
+        token = await self.access_token()
+        response = await self._bearer_request(method, url, token, **kwargs)
+        if response.status_code != 401:
+            return response
+        tokens = self._usable_tokens()
+        await self.refresh(stale=tokens)
+        return await self._bearer_request(method, url, await self.access_token(), **kwargs)
+
+    async def run(self) -> None:
+        """Keep the access token fresh ahead of expiry until cancelled or the grant dies."""
+        failures = 0
+        while True:
+            if not self._loaded:
+                await self.load()
+            record = self._record
+            if record is None or record.tokens is None or record.login_required or not record.tokens.refresh_token:
+                return
+            due = refresh_due_at(record.tokens)
+            if due is None:
+                return
+            await asyncio.sleep(max(0.0, due - self._clock()))
+            try:
+                await self.refresh(stale=self._record.tokens if self._record else None)
+                failures = 0
+            except LoginRequired:
+                return
+            except OAuthError as exc:
+                failures += 1
+                delay = min(RETRY_MAX_S, RETRY_MIN_S * 2 ** (failures - 1)) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
+                log.warning("OAuth profile %s: refresh failed (%s); retrying in %.0f s", self.profile.name, exc, delay)
+                await asyncio.sleep(delay)
+
+    async def logout(self) -> str:
+        """Revoke at the server when it offers revocation, then delete everything stored; says what happened."""
+        if not self._loaded:
+            await self.load()
+        record = self._record
+        outcome = "nothing was stored"
+        if record is not None and record.tokens is not None and not record.login_required:
+            if not record.server.revocation_endpoint:
+                outcome = f"{record.server.issuer} offers no token revocation; the tokens were deleted here only"
+            else:
+                try:
+                    await revoke(self._http, record.server, record.client, record.tokens)
+                    outcome = f"the tokens were revoked at {record.server.issuer} and deleted here"
+                except OAuthError as exc:
+                    outcome = f"revocation failed ({exc}); the tokens were deleted here anyway"
+        elif record is not None:
+            outcome = "the stored sign-in was already dead; it was deleted here"
+        await asyncio.to_thread(self._store.wipe)
+        self._record = None
+        self._last_error = ""
+        self._changed()
+        return outcome
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _usable_tokens(self) -> TokenSet:
+        record = self._record
+        if record is None or record.tokens is None:
+            raise LoginRequired(f"{self.profile.display_name} is not connected: sign in first")
+        if record.login_required:
+            raise LoginRequired(f"{self.profile.display_name} must sign in again: {record.login_required}")
+        return record.tokens
+
+    async def _save(self) -> None:
+        assert self._record is not None
+        await asyncio.to_thread(self._store.save_record, self._record)
+        self._unsaved = False
+
+    async def _mark_login_required(self, reason: str) -> None:
+        assert self._record is not None
+        self._record = dataclasses.replace(self._record, tokens=None, login_required=reason)
+        self._last_error = ""
+        await asyncio.to_thread(self._store.save_record, self._record)
+        log.warning("OAuth profile %s: %s", self.profile.name, reason)
+        self._changed()
+
+    async def _bearer_request(self, method: str, url: str, token: str, **kwargs: Any) -> httpx.Response:
+        headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {token}"}
+        return await send(self._http, method, url, headers=headers, **kwargs)
+
+    def _changed(self) -> None:
+        if self._on_change is not None:
+            self._on_change(self.facts)

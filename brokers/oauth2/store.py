@@ -1,0 +1,52 @@
+"""The vault entries of an OAuth profile. Blocking (keyring, disk): call from a worker thread.
+
+Three kinds: the client registration (reused across logins), the token record (tokens plus where to
+refresh them), and the loopback listener's TLS certificate when the profile uses one. Every write
+replaces a whole blob atomically, so a crash leaves the old record or the new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from brokers.oauth2.registration import ClientRegistration
+from brokers.oauth2.tokens import TokenRecord
+from brokers.vault import Vault
+
+CLIENT_KIND = "oauth-client"
+TOKENS_KIND = "oauth-tokens"
+TLS_KIND = "loopback-tls"
+ALL_KINDS = (TOKENS_KIND, CLIENT_KIND, TLS_KIND)
+
+
+@dataclass(frozen=True)
+class OAuthStore:
+    vault: Vault
+    profile: str
+
+    def registration(self) -> ClientRegistration | None:
+        raw = self.vault.get(self.profile, CLIENT_KIND)
+        return ClientRegistration.from_bytes(raw) if raw is not None else None
+
+    def save_registration(self, registration: ClientRegistration) -> None:
+        self.vault.put(self.profile, CLIENT_KIND, registration.to_bytes())
+
+    def forget_registration(self) -> None:
+        self.vault.delete(self.profile, CLIENT_KIND)
+
+    def record(self) -> TokenRecord | None:
+        raw = self.vault.get(self.profile, TOKENS_KIND)
+        return TokenRecord.from_bytes(raw) if raw is not None else None
+
+    def save_record(self, record: TokenRecord) -> None:
+        self.vault.put(self.profile, TOKENS_KIND, record.to_bytes())
+
+    def tls_material(self) -> bytes | None:
+        return self.vault.get(self.profile, TLS_KIND)
+
+    def save_tls_material(self, pem: bytes) -> None:
+        self.vault.put(self.profile, TLS_KIND, pem)
+
+    def wipe(self) -> None:
+        for kind in ALL_KINDS:
+            self.vault.delete(self.profile, kind)

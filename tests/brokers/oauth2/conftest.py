@@ -1,0 +1,16 @@
+"""Engine tests run against the real sandbox process and the real (Secret Service backed) vault."""
+
+from __future__ import annotations
+
+import pytest
+
+from brokers.core.profiles import OAuth2Profile
+from brokers.sandbox.endpoints import sandbox_profiles
+from tests.brokers.oauth2.stand_in import SandboxAuth
+
+
+@pytest.fixture
+def auth(sandbox, vault) -> SandboxAuth:
+    profile = next(p for p in sandbox_profiles(sandbox.endpoints) if p.name == "sandbox-oauth2")
+    assert isinstance(profile, OAuth2Profile)
+    return SandboxAuth(profile, sandbox.services["oauth2"], sandbox.services["oauth2-api"])
