@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.context import AppContext
 from app.operations import Operations
-from brokers.core.health import ConnectionState, CredentialHealth, NextAction
+from brokers.core.health import ConnectionState, CredentialHealth, NextAction, identity
 from brokers.core.profiles import IbkrProfile, ProfileOrigin, ProfileSet
 from brokers.ibkr.credentials import IbkrCredentials, load_credentials
 from brokers.ibkr.health import ibkr_health
@@ -163,10 +163,7 @@ class IbkrSessions(QObject):
 
 def _setup_failure(profile: IbkrProfile, message: str) -> CredentialHealth:
     return CredentialHealth(
-        profile=profile.name,
-        label=profile.display_name,
-        kind=profile.kind.value,
-        origin=profile.origin.value,
+        **identity(profile),
         state=ConnectionState.FAILED,
         reason=message,
         next_action=NextAction.SETUP_KEYS,

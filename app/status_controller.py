@@ -161,7 +161,6 @@ class StatusController(QObject):
         self._last = inspection
         self.sessions.sync(inspection.profiles, inspection.sandbox)
         self.oauth.sync(inspection.profiles)
-        self._window.show_message(f"Status checked at {inspection.at:%H:%M:%S}")
         self._shown = None  # a new inspection is always shown, so `applied` follows every refresh
         self._finish()
         self.render()

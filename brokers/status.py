@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from brokers.core.health import ConnectionState, CredentialHealth, CredentialItem, NextAction
+from brokers.core.health import ConnectionState, CredentialHealth, CredentialItem, NextAction, identity
 from brokers.core.profiles import OAuth2Profile, Profile, ProfileError, ProfileKind, ProfileSet
 from brokers.ibkr.credentials import ACCESS_TOKEN, DH_PARAMS, ENCRYPTION_KEY, SIGNATURE_KEY
 from brokers.oauth2.health import oauth2_health
@@ -163,7 +163,7 @@ def _damaged(profile: Profile, kinds: list[str], items: tuple[CredentialItem, ..
         next_action=NextAction.RESTORE_VAULT,
         hint="Restore the vault file from a backup, or set the profile up again to replace it.",
         items=items,
-        **_identity(profile),
+        **identity(profile),
     )
 
 
@@ -179,7 +179,7 @@ def _not_connected(profile: Profile, checks: list[BlobCheck], items: tuple[Crede
             next_action=NextAction.CONNECT,
             hint="Connect this profile once its broker connector is available.",
             items=items,
-            **_identity(profile),
+            **identity(profile),
         )
     if needed - stored:
         return CredentialHealth(
@@ -188,7 +188,7 @@ def _not_connected(profile: Profile, checks: list[BlobCheck], items: tuple[Crede
             next_action=NextAction.SETUP_KEYS,
             hint=f"Run `brokerdeck keys init {profile.name}` and register what it prints with the broker.",
             items=items,
-            **_identity(profile),
+            **identity(profile),
         )
     return CredentialHealth(
         state=ConnectionState.PENDING,
@@ -196,7 +196,7 @@ def _not_connected(profile: Profile, checks: list[BlobCheck], items: tuple[Crede
         next_action=NextAction.CONNECT,
         hint="Open Brokerdeck (`brokerdeck`), which connects the profile and keeps it alive.",
         items=items,
-        **_identity(profile),
+        **identity(profile),
     )
 
 
@@ -208,22 +208,12 @@ def _vault_failure(profile: Profile, error: VaultError) -> CredentialHealth:
     else:
         action, hint = NextAction.RESTORE_VAULT, "See the reason; fix the vault, then refresh."
     return CredentialHealth(
-        state=ConnectionState.FAILED, reason=str(error), next_action=action, hint=hint, **_identity(profile)
+        state=ConnectionState.FAILED, reason=str(error), next_action=action, hint=hint, **identity(profile)
     )
 
 
 def _with_items(health: CredentialHealth, items: tuple[CredentialItem, ...]) -> CredentialHealth:
     return replace(health, items=items)
-
-
-def _identity(profile: Profile) -> dict[str, str]:
-    """The fields every health entry of `profile` starts with."""
-    return {
-        "profile": profile.name,
-        "label": profile.display_name,
-        "kind": profile.kind.value,
-        "origin": profile.origin.value,
-    }
 
 
 def _describe(vault: Vault) -> str:

@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from brokers.core.profiles import Profile
 
 
 class ConnectionState(StrEnum):
@@ -103,6 +106,16 @@ class CredentialHealth:
             "checked_at": _iso(self.checked_at),
             "items": [item.to_json() for item in self.items],
         }
+
+
+def identity(profile: Profile) -> dict[str, str]:
+    """The fields every health entry of `profile` starts with: `CredentialHealth(**identity(p), ...)`."""
+    return {
+        "profile": profile.name,
+        "label": profile.display_name,
+        "kind": profile.kind.value,
+        "origin": profile.origin.value,
+    }
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -17,11 +17,9 @@ from typing import Any
 
 from brokers.core.atomicfile import write_atomic
 from brokers.core.paths import ensure_private_dir
-
-# The loader's own name rule, so a name the form accepts is always one the loader accepts.
 from brokers.core.profiles import (
-    _NAME_RE,
     PROFILE_CLASSES,
+    PROFILE_NAME_PATTERN,
     Profile,
     ProfileError,
     ProfileKind,
@@ -109,7 +107,7 @@ def profile_section(name: str, fields: Mapping[str, Any], newline: str = "\n") -
 def _name_errors(name: Any) -> list[ProfileError]:
     if not isinstance(name, str) or not name.strip():
         return [ProfileError(f"a name is required: {_NAME_RULE}", field="name")]
-    if not _NAME_RE.fullmatch(name):
+    if not PROFILE_NAME_PATTERN.fullmatch(name):
         return [ProfileError(f"profile names may only hold {_NAME_RULE}", profile=name, field="name")]
     return []
 

@@ -56,7 +56,7 @@ class FieldValueError(ValueError):
 
 # ---- field parsers ---------------------------------------------------------------------------
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+PROFILE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _LOOPBACK_HOSTS = {"localhost"}
 
 
@@ -292,7 +292,7 @@ def _parse_one(name: str, table: Any, lines: _LineIndex) -> tuple[Profile | None
     def error(message: str, field_name: str | None = None) -> ProfileError:
         return ProfileError(message, line=lines.find(name, field_name), profile=name, field=field_name)
 
-    if not _NAME_RE.fullmatch(name):
+    if not PROFILE_NAME_PATTERN.fullmatch(name):
         return None, [error("profile names may only hold letters, digits and _ . - (at most 64)")]
     if not isinstance(table, dict):
         return None, [error("must be a table: write it as a [profiles.NAME] section")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from brokers.core.health import ConnectionState, CredentialHealth, CredentialItem, NextAction
+from brokers.core.health import ConnectionState, CredentialHealth, CredentialItem, NextAction, identity
 from brokers.core.profiles import IbkrProfile
 from brokers.core.timefmt import duration, local_time
 from brokers.ibkr.session import SessionPhase, SessionSnapshot
@@ -14,10 +14,7 @@ def ibkr_health(profile: IbkrProfile, snap: SessionSnapshot, now: float) -> Cred
     """State, reason and the one action that fixes it, for one IBKR profile at time `now`."""
     state, reason, action, hint = _verdict(profile, snap, now)
     return CredentialHealth(
-        profile=profile.name,
-        label=profile.display_name,
-        kind=profile.kind.value,
-        origin=profile.origin.value,
+        **identity(profile),
         state=state,
         reason=reason,
         next_action=action,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from brokers.core.health import ConnectionState, CredentialHealth, CredentialItem, NextAction
+from brokers.core.health import ConnectionState, CredentialHealth, CredentialItem, NextAction, identity
 from brokers.core.profiles import Profile
 from brokers.core.timefmt import duration, local_time
 from brokers.oauth2.session import SessionFacts
@@ -21,10 +21,7 @@ def oauth2_health(profile: Profile, facts: SessionFacts, now: float, *, live: bo
     """State, reason and the one action that fixes it, at `now`; `live` when a keep-alive is running."""
     state, reason, action, hint = _verdict(profile, facts, now, live)
     return CredentialHealth(
-        profile=profile.name,
-        label=profile.display_name,
-        kind=profile.kind.value,
-        origin=profile.origin.value,
+        **identity(profile),
         state=state,
         reason=reason,
         next_action=action,
@@ -78,7 +75,7 @@ def _items(facts: SessionFacts, now: float, live: bool) -> tuple[CredentialItem,
     access_valid = facts.expires_at is None or facts.expires_at > now
     renewal = ""
     if live and facts.next_refresh_at is not None:
-        renewal = f"; renewed at {local_time(facts.next_refresh_at)}"
+        renewal = f"; renewal at {local_time(facts.next_refresh_at)}"
     access = CredentialItem(
         name="access token",
         state=ConnectionState.ACTIVE if access_valid else ConnectionState.EXPIRED,
