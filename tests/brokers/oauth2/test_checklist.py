@@ -184,6 +184,17 @@ def test_item06_states_are_fresh_and_high_entropy_per_request(auth, vault):
     assert len(first) >= 43
 
 
+def test_item07_item14_a_public_client_using_only_the_code_and_refresh_grants(auth, vault):
+    urls: list[str] = []
+    run_async(lambda: sign_in(auth.profile, vault, lambda s: (urls.append(s.url), approve(s.url))[1]))
+    run_async(lambda: with_session(auth.profile, vault, lambda s: s.refresh()))
+    registration = OAuthStore(vault, auth.profile.name).registration()
+    assert registration.auth_method == "none"
+    assert registration.client_secret == ""  # nothing confidential is shipped or stored
+    assert query(urls[0])["response_type"] == "code"  # never the implicit grant
+    assert {r["grant_type"] for r in auth.state()["token_requests"]} == {"authorization_code", "refresh_token"}
+
+
 def test_item10_the_redirect_uri_is_byte_identical_in_authorize_and_token(auth, vault):
     run_async(lambda: sign_in(auth.profile, vault))
     authorize = auth.state()["authorize_requests"][-1]

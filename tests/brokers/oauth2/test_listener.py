@@ -21,7 +21,7 @@ def accept_all(received: list[dict[str, str]]):
     return handler
 
 
-def test_it_binds_the_loopback_address_only_and_on_an_ephemeral_port():
+def test_item02_it_binds_the_loopback_address_only_and_on_an_ephemeral_port():
     async def scenario() -> tuple[str, int, str]:
         listener = LoopbackListener("/callback/p", accept_all([]))
         port = await listener.start()
@@ -37,7 +37,7 @@ def test_it_binds_the_loopback_address_only_and_on_an_ephemeral_port():
     assert redirect == f"http://127.0.0.1:{port}/callback/p"
 
 
-def test_it_can_listen_on_ipv6_loopback_too():
+def test_item02_it_can_listen_on_ipv6_loopback_too():
     if not socket.has_ipv6:
         pytest.skip("this machine has no IPv6")
 
@@ -60,7 +60,7 @@ def test_it_can_listen_on_ipv6_loopback_too():
     assert status == 200
 
 
-def test_the_port_is_closed_after_close():
+def test_item04_the_port_is_closed_after_close():
     async def scenario() -> int:
         listener = LoopbackListener("/callback/p", accept_all([]))
         port = await listener.start()
@@ -73,7 +73,7 @@ def test_the_port_is_closed_after_close():
         probe.connect(("127.0.0.1", port))
 
 
-def test_other_paths_and_methods_are_refused_and_not_handed_on():
+def test_item11_other_paths_and_methods_are_refused_and_not_handed_on():
     async def scenario() -> tuple[list[int], list[dict[str, str]]]:
         received: list[dict[str, str]] = []
         listener = LoopbackListener("/callback/mine", accept_all(received))
@@ -96,7 +96,7 @@ def test_other_paths_and_methods_are_refused_and_not_handed_on():
     assert received == []
 
 
-def test_the_result_page_is_escaped_static_and_never_redirects():
+def test_item12_the_result_page_is_escaped_static_and_never_redirects():
     hostile = '<script>alert(1)</script>"><a href="https://evil.example">'
 
     def refuse(params: dict[str, str]) -> str | None:
