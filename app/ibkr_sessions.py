@@ -11,8 +11,9 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
+from app.coalesce import emit_soon
 from app.context import AppContext
 from app.operations import Operations
 from brokers.core.health import ConnectionState, CredentialHealth, NextAction, identity
@@ -55,10 +56,7 @@ class IbkrSessions(QObject):
         self._loading: set[str] = set()
         self._failed: dict[str, tuple[IbkrProfile, str]] = {}
         self._provisioned: set[str] = set()
-        self._emit_soon = QTimer(self)
-        self._emit_soon.setSingleShot(True)
-        self._emit_soon.setInterval(0)
-        self._emit_soon.timeout.connect(self.changed)
+        self._emit_soon = emit_soon(self, self.changed)
 
     def sync(self, profiles: ProfileSet, sandbox: SandboxEndpoints | None) -> None:
         """Start sessions for new IBKR profiles and stop those whose profile went away or changed."""
@@ -132,7 +130,7 @@ class IbkrSessions(QObject):
             self._loading.discard(profile.name)
             self._failed[profile.name] = (profile, f"Could not load or set up the credentials: {error}")
             log.warning("IBKR profile %s: %s", profile.name, error)
-            self._emit_soon.start()
+            self._emit_soon()
 
         self._operations.run_blocking(load, loaded, failed)
 
@@ -141,18 +139,13 @@ class IbkrSessions(QObject):
 
         def on_change(snapshot: SessionSnapshot) -> None:
             write_snapshot(path, snapshot)
-            self._emit_soon.start()
+            self._emit_soon()
 
         session = IbkrSession(profile.base_url, credentials, on_change=on_change)
-        task = asyncio.get_running_loop().create_task(session.run(), name=f"ibkr-session-{profile.name}")
-        task.add_done_callback(self._on_session_ended)
+        # A keep-alive only ends by cancellation; anything else is a bug the trader must see (the reporter).
+        task = self._operations.run(session.run(), lambda _: None)
         self._running[profile.name] = _Running(profile, session, task)
         log.info("IBKR session for %s started", profile.name)
-
-    def _on_session_ended(self, task: asyncio.Task[None]) -> None:
-        """A keep-alive only ends by cancellation; anything else is a bug the trader must see."""
-        if not task.cancelled() and task.exception() is not None:
-            self._operations.report(task.exception())
 
     def _stop(self, name: str) -> None:
         running = self._running.pop(name)

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
+from app.coalesce import emit_soon
 from app.operations import Operations
 from brokers.core.health import NextAction
 from brokers.core.profiles import OAuth2Profile, ProfileSet
@@ -47,10 +48,7 @@ class OAuthSessions(QObject):
         self._operations = operations
         self._http = new_http_client()
         self._running: dict[str, _Running] = {}
-        self._emit_soon = QTimer(self)
-        self._emit_soon.setSingleShot(True)
-        self._emit_soon.setInterval(0)
-        self._emit_soon.timeout.connect(self.changed)
+        self._emit_soon = emit_soon(self, self.changed)
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -84,10 +82,6 @@ class OAuthSessions(QObject):
             if running.loaded
         }
 
-    def connected(self, name: str) -> bool:
-        running = self._running.get(name)
-        return running is not None and running.loaded and running.session.facts.connected
-
     def act(self, name: str, action: str) -> bool:
         """Retry a failed renewal now; False when `name` has no session or the action is not one of its."""
         running = self._running.get(name)
@@ -118,7 +112,7 @@ class OAuthSessions(QObject):
 
     def _start(self, profile: OAuth2Profile) -> None:
         store = OAuthStore(self._vault, profile.name)
-        session = OAuthSession(profile, store, self._http, on_change=lambda _facts: self._emit_soon.start())
+        session = OAuthSession(profile, store, self._http, on_change=lambda _facts: self._emit_soon())
         running = _Running(profile, session)
         self._running[profile.name] = running
         self._keep_alive(running, reload=True)
@@ -131,20 +125,19 @@ class OAuthSessions(QObject):
             if reload:
                 await running.session.load()
                 running.loaded = True
-                self._emit_soon.start()
+                self._emit_soon()
             await running.session.run()
 
-        running.task = asyncio.get_running_loop().create_task(keep(), name=f"oauth-session-{running.profile.name}")
-        running.task.add_done_callback(self._on_task_done)
+        running.task = self._operations.run(keep(), lambda _: self._emit_soon(), self._keep_alive_broke)
 
-    def _on_task_done(self, task: asyncio.Task[None]) -> None:
-        self._emit_soon.start()
-        if not task.cancelled() and task.exception() is not None:
-            self._operations.report(task.exception())
+    def _keep_alive_broke(self, error: BaseException) -> None:
+        """OAuth failures end in the session's facts; anything else (a vault error, a bug) is reported."""
+        self._emit_soon()
+        self._operations.report(error)
 
     def _refresh_failed(self, error: BaseException) -> None:
         log.warning("OAuth renewal failed: %s", error)
-        self._emit_soon.start()
+        self._emit_soon()
 
     def _stop(self, name: str) -> None:
         running = self._running.pop(name)

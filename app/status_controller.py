@@ -236,8 +236,8 @@ def _profile_row(health: CredentialHealth) -> ProfileRow:
         reason=health.reason,
         hint=health.hint,
         expires=countdown(health.expires_at, now),
-        action=health.next_action.value if _offers(health) else "",
-        action_label=ACTION_LABELS[health.next_action] if _offers(health) else "",
+        action=health.next_action.value if health.next_action in ACTION_LABELS else "",
+        action_label=ACTION_LABELS.get(health.next_action, ""),
         connect_actions=_connect_actions(health),
         credentials=tuple(
             CredentialRow(
@@ -250,13 +250,6 @@ def _profile_row(health: CredentialHealth) -> ProfileRow:
             for item in health.items
         ),
     )
-
-
-def _offers(health: CredentialHealth) -> bool:
-    """Whether the window can carry out the health's next action itself (signing in is for OAuth kinds)."""
-    if health.next_action == NextAction.CONNECT:
-        return health.kind == ProfileKind.OAUTH2
-    return health.next_action in ACTION_LABELS
 
 
 def _connect_actions(health: CredentialHealth) -> tuple[str, ...]:

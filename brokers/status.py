@@ -176,8 +176,8 @@ def _not_connected(profile: Profile, checks: list[BlobCheck], items: tuple[Crede
         return CredentialHealth(
             state=ConnectionState.PENDING,
             reason=reason,
-            next_action=NextAction.CONNECT,
-            hint="Connect this profile once its broker connector is available.",
+            next_action=NextAction.NONE,  # nothing the trader can do until the connector exists
+            hint="This version cannot connect this kind of profile yet.",
             items=items,
             **identity(profile),
         )

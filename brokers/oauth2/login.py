@@ -19,7 +19,7 @@ import httpx
 
 from brokers.core.profiles import OAuth2Profile
 from brokers.oauth2.authorize import AuthorizationRequest
-from brokers.oauth2.discovery import Discovery, discover
+from brokers.oauth2.discovery import Discovery, ServerMetadata, discover
 from brokers.oauth2.errors import LoginCancelled, LoginFailed, LoginTimeout, OAuthError, TokenRequestFailed
 from brokers.oauth2.listener import LoopbackListener
 from brokers.oauth2.registration import ClientRegistration, configured_client, register
@@ -71,10 +71,6 @@ class LoginFlow:
         self._discovery: Discovery | None = None
         self._deadline = 0.0
 
-    @property
-    def listener(self) -> LoopbackListener | None:
-        return self._listener
-
     async def start(self) -> LoginStarted:
         try:
             return await self._start()
@@ -125,8 +121,8 @@ class LoginFlow:
         stored = await asyncio.to_thread(self._store.registration)
         port = profile.redirect_port or _registered_port(stored, server.issuer)
         redirect_uri = await self._open_callback(port, fixed=bool(profile.redirect_port))
-        self._client = await self._registration(stored, redirect_uri)
         scopes = profile.scopes or self._discovery.resource_scopes
+        self._client = await self._registration(server, stored, redirect_uri, scopes)
         self._request = AuthorizationRequest(server, self._client.client_id, redirect_uri, scopes, profile.resource)
         self._deadline = self._clock() + self._timeout_s
         return LoginStarted(url=self._request.url, redirect_uri=redirect_uri, deadline=self._deadline)
@@ -151,14 +147,13 @@ class LoginFlow:
         self._listener = listener
         return listener.redirect_uri
 
-    async def _registration(self, stored: ClientRegistration | None, redirect_uri: str) -> ClientRegistration:
-        server = self._discovery.server if self._discovery else None
-        assert server is not None
+    async def _registration(
+        self, server: ServerMetadata, stored: ClientRegistration | None, redirect_uri: str, scopes: tuple[str, ...]
+    ) -> ClientRegistration:
         if self.profile.client_id:
             return configured_client(server.issuer, self.profile.client_id, redirect_uri)
         if stored is not None and stored.usable_for(server.issuer, redirect_uri, self._clock()):
             return stored
-        scopes = self.profile.scopes or (self._discovery.resource_scopes if self._discovery else ())
         registration = await register(self._http, server, redirect_uri, scopes)
         await asyncio.to_thread(self._store.save_registration, registration)
         return registration

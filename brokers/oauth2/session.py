@@ -106,7 +106,6 @@ class OAuthSession:
         self._unsaved = False
         self._refresh_lock = asyncio.Lock()
         self._last_error = ""
-        self.refresh_count = 0
 
     @property
     def facts(self) -> SessionFacts:
@@ -152,7 +151,6 @@ class OAuthSession:
             self._unsaved = True
             await self._save()
             self._last_error = ""
-            self.refresh_count += 1
             log.info("OAuth profile %s: access token refreshed", self.profile.name)
             self._changed()
             return new

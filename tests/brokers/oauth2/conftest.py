@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import httpx
 import pytest
 
 from brokers.core.profiles import OAuth2Profile
@@ -10,7 +13,8 @@ from tests.brokers.oauth2.stand_in import SandboxAuth
 
 
 @pytest.fixture
-def auth(sandbox, vault) -> SandboxAuth:
+def auth(sandbox, vault) -> Iterator[SandboxAuth]:
     profile = next(p for p in sandbox_profiles(sandbox.endpoints) if p.name == "sandbox-oauth2")
     assert isinstance(profile, OAuth2Profile)
-    return SandboxAuth(profile, sandbox.services["oauth2"], sandbox.services["oauth2-api"])
+    with httpx.Client(timeout=10, follow_redirects=False) as http:
+        yield SandboxAuth(http, sandbox.services["oauth2"], sandbox.services["oauth2-api"], profile)

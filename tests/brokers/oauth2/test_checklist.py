@@ -320,12 +320,12 @@ def test_item15_tokens_travel_in_the_header_and_never_reach_logs_urls_or_errors(
 
 def test_item16_the_well_known_url_is_path_inserted(auth, vault):
     assert well_known_url(auth.profile.issuer, "oauth-authorization-server") == (
-        f"{auth.auth_base}/.well-known/oauth-authorization-server/auth"
+        f"{auth.base}/.well-known/oauth-authorization-server/auth"
     )
     assert server_metadata_urls("https://a.example/tenant/")[0] == (
         "https://a.example/.well-known/oauth-authorization-server/tenant"
     )
-    assert httpx.get(f"{auth.auth_base}/.well-known/oauth-authorization-server", timeout=10).status_code == 404
+    assert httpx.get(f"{auth.base}/.well-known/oauth-authorization-server", timeout=10).status_code == 404
     assert run_async(lambda: sign_in(auth.profile, vault)).access_token  # only the inserted form is served
 
 
