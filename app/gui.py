@@ -127,8 +127,10 @@ class _Session:
         try:
             await sandbox.start()
         except SandboxStartError as exc:
+            window.show_message("The local broker sandbox did not start; see the error.")
             reporter.report_exception(exc)
             return None
+        window.show_message("Local broker sandbox started.")
         return sandbox
 
     def _save_screenshot(self, window: MainWindow) -> None:

@@ -24,7 +24,7 @@ from brokers.oauth2.session import OAuthSession
 from brokers.oauth2.store import OAuthStore
 from brokers.oauth2.transport import new_http_client
 from brokers.status import LiveHealth
-from brokers.vault import Vault
+from brokers.vault import Vault, VaultError
 
 log = logging.getLogger(__name__)
 
@@ -131,9 +131,13 @@ class OAuthSessions(QObject):
         running.task = self._operations.run(keep(), lambda _: self._emit_soon(), self._keep_alive_broke)
 
     def _keep_alive_broke(self, error: BaseException) -> None:
-        """OAuth failures end in the session's facts; anything else (a vault error, a bug) is reported."""
+        """OAuth failures end in the session's facts and a vault that cannot be read is already shown by the
+        status view (with what to do); anything else is a bug the trader must see."""
         self._emit_soon()
-        self._operations.report(error)
+        if isinstance(error, VaultError):
+            log.warning("OAuth session stopped: %s", error)
+        else:
+            self._operations.report(error)
 
     def _refresh_failed(self, error: BaseException) -> None:
         log.warning("OAuth renewal failed: %s", error)

@@ -105,7 +105,7 @@ def inspect_vault(profiles: ProfileSet, vault: Vault) -> VaultFindings:
 
 def _stored_sign_in(vault: Vault, profile: OAuth2Profile) -> SessionFacts:
     try:
-        return SessionFacts.of(OAuthStore(vault, profile.name).record())
+        return SessionFacts.of(OAuthStore(vault, profile.name).sign_in_for(profile.issuer))
     except (ValueError, KeyError, TypeError):
         return SessionFacts(login_required="the stored sign-in is from an unknown format and cannot be used")
 

@@ -113,7 +113,7 @@ class OAuthSession:
 
     async def load(self) -> SessionFacts:
         """Read the stored record (again); the next token request uses it."""
-        self._record = await asyncio.to_thread(self._store.record)
+        self._record = await asyncio.to_thread(self._store.sign_in_for, self.profile.issuer)
         self._loaded = True
         self._changed()
         return self.facts
@@ -216,10 +216,10 @@ class OAuthSession:
 
     def _usable_tokens(self) -> TokenSet:
         record = self._record
+        if record is not None and record.login_required:
+            raise LoginRequired(f"{self.profile.display_name} must sign in again: {record.login_required}")
         if record is None or record.tokens is None:
             raise LoginRequired(f"{self.profile.display_name} is not connected: sign in first")
-        if record.login_required:
-            raise LoginRequired(f"{self.profile.display_name} must sign in again: {record.login_required}")
         return record.tokens
 
     async def _save(self) -> None:

@@ -7,6 +7,7 @@ replaces a whole blob atomically, so a crash leaves the old record or the new on
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from brokers.oauth2.registration import ClientRegistration
@@ -37,6 +38,18 @@ class OAuthStore:
     def record(self) -> TokenRecord | None:
         raw = self.vault.get(self.profile, TOKENS_KIND)
         return TokenRecord.from_bytes(raw) if raw is not None else None
+
+    def sign_in_for(self, issuer: str) -> TokenRecord | None:
+        """The stored record, unusable ("sign in again") when it came from another issuer than `issuer`.
+
+        A profile edited to name another server, or a sandbox restarted on new ports, must not send the old
+        server's tokens to the new one, nor show them as healthy.
+        """
+        record = self.record()
+        if record is None or record.server.issuer == issuer:
+            return record
+        reason = f"the stored sign-in is from {record.server.issuer}, but the profile now names {issuer}"
+        return dataclasses.replace(record, tokens=None, login_required=reason)
 
     def save_record(self, record: TokenRecord) -> None:
         self.vault.put(self.profile, TOKENS_KIND, record.to_bytes())

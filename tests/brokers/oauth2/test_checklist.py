@@ -528,3 +528,17 @@ def test_a_pasted_address_for_another_place_is_refused_and_the_login_keeps_waiti
             return (await flow.finish()).access_token
 
     assert run_async(scenario)
+
+
+def test_a_sign_in_from_another_issuer_is_never_sent_to_the_new_one(auth, vault):
+    run_async(lambda: sign_in(auth.profile, vault))
+    moved = dataclasses.replace(auth.profile, issuer=auth.profile.issuer.replace("/auth", "/other"))
+
+    async def use(session) -> None:
+        with pytest.raises(LoginRequired, match="now names"):
+            await session.access_token()
+
+    run_async(lambda: with_session(moved, vault, use))
+    assert auth.grants("refresh_token") == []  # nothing went to either server
+    assert "now names" in OAuthStore(vault, moved.name).sign_in_for(moved.issuer).login_required
+    assert OAuthStore(vault, auth.profile.name).sign_in_for(auth.profile.issuer).tokens is not None
