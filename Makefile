@@ -13,12 +13,12 @@ PEER_DIR    := tests/peers/oidc_provider
 PEER_STAMP  := $(PEER_DIR)/node_modules/.brokerdeck-installed
 RUN_DEBS    := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libegl1 libgl1 libfontconfig1 gnome-keyring
 
-.PHONY: run test bench lint layering pytest venv peers debs-test debs-run clean
+.PHONY: run test bench lint layering typecheck pytest venv peers debs-test debs-run clean
 
 run: venv debs-run
 	$(VENV)/bin/brokerdeck --sandbox
 
-test: venv debs-test peers lint layering pytest
+test: venv debs-test peers lint layering typecheck pytest
 
 venv: $(STAMP)
 
@@ -51,11 +51,16 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The architecture's import contracts (pyproject.toml [tool.importlinter]) and the no-Qt / no-I/O rules.
 layering: venv
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -q -p no:cacheprovider tests/test_layering.py
+
+typecheck: venv
+	$(VENV)/bin/mypy
 
 pytest: venv peers
 	QT_QPA_PLATFORM=offscreen scripts/with-secret-service $(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .ruff_cache $(PEER_DIR)/node_modules
+	rm -rf $(VENV) build .pytest_cache .ruff_cache .mypy_cache $(PEER_DIR)/node_modules

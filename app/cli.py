@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app import keys_cli, login_cli
+from app import sandbox as sandbox_wiring
 from app.context import AppContext
 from app.logging_setup import setup_logging
-from brokers.sandbox import cli as sandbox_cli
 
 if TYPE_CHECKING:
-    from brokers.status import StatusReport
+    from brokers.core.registry import Registry
+    from brokers.health.report import StatusReport
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ Config, data and logs live in the platform's user folders, or under $BROKERDECK_
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(registry: Registry) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="brokerdeck", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -49,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the local broker emulators on 127.0.0.1 (foreground; Ctrl+C stops them)",
         description="Serve the local, protocol-faithful broker emulators on 127.0.0.1.",
     )
-    sandbox_cli.add_arguments(sandbox)
+    sandbox_wiring.add_command_arguments(sandbox)
 
     status = commands.add_parser(
         "status",
@@ -68,15 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     login = commands.add_parser(
         "login",
-        help="sign an oauth2 profile in through the system browser (once; later runs refresh silently)",
+        help="sign a profile in through the system browser (once; later runs refresh silently)",
         description="Open the broker's sign-in page in the system browser and wait for it to return to a "
         "listener on 127.0.0.1. The tokens are stored in the vault; Brokerdeck renews them silently afterwards. "
         "The address to open is printed on its own line.",
+        epilog=login_cli.kinds_epilog(registry),
     )
     login_cli.add_login_arguments(login)
     logout = commands.add_parser(
         "logout",
-        help="revoke an oauth2 profile's tokens at the broker and delete them here",
+        help="revoke a signed-in profile's tokens at the broker and delete them here",
         description="Revoke the profile's tokens (when the server offers revocation), then delete them and the "
         "client registration from the vault.",
     )
@@ -85,11 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     context = AppContext.from_environment()
+    args = build_parser(context.registry).parse_args(argv)
     setup_logging(context.paths.log_dir)
     if args.command == "sandbox":
-        return sandbox_cli.run(args)
+        return sandbox_wiring.run_command(args)
     if args.command == "status":
         return _status(context, as_json=args.json)
     if args.command == "keys":
@@ -104,13 +106,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _status(context: AppContext, *, as_json: bool) -> int:
-    from brokers.status import collect_status  # the vault and IBKR client load only for this command
+    from brokers.health.report import collect_status  # the vault and the connectors load only for this command
 
     sandbox = context.sandbox()
     profiles = context.profiles(sandbox)
-    report = collect_status(
-        profiles, context.vault(), sandbox.services if sandbox else None, context.published_sessions(profiles)
-    )
+    services = sandbox.services if sandbox else None
+    live = context.published_sessions(profiles)
+    report = collect_status(profiles, context.vault(), services, live, context.registry)
     if as_json:
         print(json.dumps(report.to_json(), indent=2))
     else:

@@ -6,24 +6,32 @@ Shared by the GUI and the CLI so both see the same profiles, vault and sandbox.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from brokers.core.paths import Paths
-from brokers.core.profiles import IbkrProfile, ProfileSet, load_profiles
-from brokers.sandbox.endpoints import SandboxEndpoints, read_endpoints, sandbox_profiles
 
 if TYPE_CHECKING:
-    from brokers.status import LiveHealth
+    from app.sandbox import SandboxEndpoints
+    from brokers.core.health import HealthAt
+    from brokers.core.profiles import ProfileSet
+    from brokers.core.registry import Registry
     from brokers.vault import Vault
 
-# The vault (keyring, cryptography) and the IBKR client (httpx) are imported where they are used,
-# so the window can paint before they load.
+# The connectors, the vault (keyring, cryptography) and the broker clients (httpx) are imported where they
+# are used, so the window can paint before they load.
+
+
+def _default_registry() -> Registry:
+    from brokers.registry import REGISTRY
+
+    return REGISTRY
 
 
 @dataclass(frozen=True)
 class AppContext:
     paths: Paths
+    registry: Registry = field(default_factory=_default_registry)
 
     @classmethod
     def from_environment(cls) -> AppContext:
@@ -31,24 +39,27 @@ class AppContext:
 
     def sandbox(self) -> SandboxEndpoints | None:
         """The running sandbox, if its endpoints file names a live process."""
-        return read_endpoints(self.paths.sandbox_endpoints_file)
+        from app.sandbox import running_sandbox
+
+        return running_sandbox(self.paths.sandbox_endpoints_file)
 
     def profiles(self, sandbox: SandboxEndpoints | None = None) -> ProfileSet:
         """The user's profiles, plus the ready-made sandbox set when a sandbox is running."""
-        loaded = load_profiles(self.paths.profiles_file)
-        return loaded.with_profiles(sandbox_profiles(sandbox)) if sandbox else loaded
+        from app.sandbox import sandbox_profiles
 
-    def published_sessions(self, profiles: ProfileSet) -> dict[str, LiveHealth]:
-        """Health of the IBKR sessions a running Brokerdeck window publishes, for the CLI."""
-        from brokers.ibkr.health import ibkr_health
-        from brokers.ibkr.session_state import read_snapshot, state_file
+        loaded = self.registry.schema.load(self.paths.profiles_file)
+        return loaded.with_profiles(sandbox_profiles(sandbox, self.registry.schema).profiles) if sandbox else loaded
 
-        live: dict[str, LiveHealth] = {}
+    def published_sessions(self, profiles: ProfileSet) -> dict[str, HealthAt]:
+        """Health of the sessions a running Brokerdeck window publishes, for the CLI."""
+        from brokers.core.published import published_file, read_published
+
+        live: dict[str, HealthAt] = {}
         for profile in profiles.profiles:
-            if isinstance(profile, IbkrProfile):
-                snapshot = read_snapshot(state_file(self.paths.data_dir, profile.name))
-                if snapshot is not None:
-                    live[profile.name] = lambda now, p=profile, s=snapshot: ibkr_health(p, s, now)
+            facts = read_published(published_file(self.paths.data_dir, profile.name))
+            health = self.registry.of(profile).published_health(profile, facts) if facts is not None else None
+            if health is not None:
+                live[profile.name] = health
         return live
 
     def vault(self, ask_passphrase: Callable[[], str] | None = None) -> Vault:

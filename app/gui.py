@@ -28,7 +28,7 @@ from resources import resource_path
 from widgets.main_window import MainWindow
 
 if TYPE_CHECKING:
-    from app.sandbox_process import SandboxProcess
+    from app.sandbox import SandboxProcess
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,8 @@ SCREENSHOT_PATIENCE_S = 20.0  # how long --screenshot waits for broker sessions 
 
 def run_gui(context: AppContext, *, start_sandbox: bool = False, screenshot: Path | None = None) -> int:
     """Open the main window and run until it is closed; return the exit code."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Brokerdeck")
     app.setOrganizationName("Brokerdeck")
     app.setDesktopFileName("io.brokerdeck.Brokerdeck")
@@ -93,7 +94,8 @@ class _Session:
         remembered = settings.value("market/conid")
         market = MarketController(
             window.market_viewer,
-            controller.sessions,
+            controller.sessions.market_sources,
+            controller.sessions.changed,
             operations,
             parent=window,
             remembered=int(remembered) if str(remembered or "").isdigit() else None,
@@ -119,7 +121,7 @@ class _Session:
         return 0
 
     async def _start_sandbox(self, window: MainWindow, reporter: ErrorReporter) -> SandboxProcess | None:
-        from app.sandbox_process import SandboxProcess, SandboxStartError
+        from app.sandbox import SandboxProcess, SandboxStartError
 
         window.show_message("Starting the local broker sandbox…")
         paths = self.context.paths

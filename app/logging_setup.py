@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
@@ -12,6 +13,7 @@ from brokers.core.redaction import RedactingFilter
 
 LOG_FILE_NAME = "brokerdeck.log"
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+_HANDLER_PREFIX = "brokerdeck-"  # names the handlers setup_logging installs, so a second call replaces them
 
 
 def setup_logging(log_dir: Path, console_level: int = logging.WARNING) -> Path:
@@ -30,11 +32,11 @@ def setup_logging(log_dir: Path, console_level: int = logging.WARNING) -> Path:
 
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if getattr(handler, "_brokerdeck", False):
+        if (handler.get_name() or "").startswith(_HANDLER_PREFIX):
             root.removeHandler(handler)
             handler.close()
-    for handler in (file_handler, console):
-        handler._brokerdeck = True  # type: ignore[attr-defined]
+    for name, handler in (("file", file_handler), ("console", console)):
+        handler.set_name(f"{_HANDLER_PREFIX}{name}")
         root.addHandler(handler)
     root.setLevel(logging.INFO)
     logging.captureWarnings(True)
@@ -44,6 +46,7 @@ def setup_logging(log_dir: Path, console_level: int = logging.WARNING) -> Path:
 class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """Creates every log file, rotated ones included, readable by the owner only."""
 
-    def _open(self):  # noqa: ANN202 - matches the base class
+    def _open(self) -> io.TextIOWrapper:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+        # "a": a rotating handler always appends (it forces that mode when it rotates by size)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)

@@ -1,4 +1,8 @@
-"""`brokerdeck login PROFILE` and `brokerdeck logout PROFILE`: the browser sign-in from a terminal."""
+"""`brokerdeck login PROFILE` and `brokerdeck logout PROFILE`: the browser sign-in from a terminal.
+
+Which kinds sign in, and how, is each connector's business: a kind whose connector has no browser sign-in
+is refused with what its connector says to do instead.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,27 @@ import argparse
 import asyncio
 import sys
 import webbrowser
-from typing import TYPE_CHECKING
-
-from brokers.core.profiles import OAuth2Profile
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from app.context import AppContext
-    from brokers.oauth2.login import LoginFlow
-    from brokers.oauth2.tokens import TokenSet
+    from brokers.core.connector import Connector, SignedIn, SignInFlow
+    from brokers.core.profiles import Profile
+    from brokers.core.registry import Registry
+
+
+def kinds_epilog(registry: Registry) -> str:
+    """Which kinds `login` signs in, and which it refuses (they connect another way)."""
+    signs_in = [c.kind for c in registry.connectors if c.signs_in]
+    refused = [c.kind for c in registry.connectors if not c.signs_in]
+    return (
+        f"Signs in profiles of the kinds: {', '.join(signs_in) or 'none'}. "
+        f"Refuses the kinds that connect another way: {', '.join(refused) or 'none'}."
+    )
 
 
 def add_login_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("profile", help="an oauth2 profile from profiles.toml (or the sandbox's)")
+    parser.add_argument("profile", help="a profile from profiles.toml (or the sandbox's) that signs in in a browser")
     parser.add_argument(
         "--manual",
         action="store_true",
@@ -31,81 +44,70 @@ def add_login_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_logout_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("profile", help="an oauth2 profile")
+    parser.add_argument("profile", help="a profile that signed in with `brokerdeck login`")
 
 
 def run_login(context: AppContext, args: argparse.Namespace) -> int:
-    profile = _oauth_profile(context, args.profile)
-    if profile is None:
+    found = _signing_in(context, args.profile, "login")
+    if found is None:
         return 2
-    from brokers.oauth2.errors import OAuthError  # HTTP and the vault load only for this command
-    from brokers.vault import VaultError
+    profile, connector = found
+    from brokers.core.errors import BrokerError  # HTTP and the vault load only for this command
 
     try:
-        return asyncio.run(_login(context, profile, manual=args.manual, open_browser=not args.no_browser))
+        flow = connector.sign_in(profile, context.vault(), listen=not args.manual)
+        return asyncio.run(_login(profile, flow, manual=args.manual, open_browser=not args.no_browser))
     except KeyboardInterrupt:
         print("\nbrokerdeck login: cancelled; nothing was stored", file=sys.stderr)
         return 130
-    except (OAuthError, VaultError) as exc:
+    except BrokerError as exc:
         print(f"brokerdeck login: {exc}", file=sys.stderr)
         return 1
 
 
 def run_logout(context: AppContext, args: argparse.Namespace) -> int:
-    profile = _oauth_profile(context, args.profile)
-    if profile is None:
+    found = _signing_in(context, args.profile, "logout")
+    if found is None:
         return 2
-    from brokers.oauth2.session import OAuthSession
-    from brokers.oauth2.store import OAuthStore
-    from brokers.oauth2.transport import new_http_client
-    from brokers.vault import VaultError
-
-    async def logout() -> str:
-        async with new_http_client() as http:
-            return await OAuthSession(profile, OAuthStore(context.vault(), profile.name), http).logout()
+    profile, connector = found
+    from brokers.core.errors import BrokerError
 
     try:
-        outcome = asyncio.run(logout())
-    except VaultError as exc:
+        outcome = asyncio.run(connector.sign_out(profile, context.vault()))
+    except BrokerError as exc:
         print(f"brokerdeck logout: {exc}", file=sys.stderr)
         return 1
     print(f"Disconnected {profile.name}: {outcome}.")
     return 0
 
 
-async def _login(context: AppContext, profile: OAuth2Profile, *, manual: bool, open_browser: bool) -> int:
+async def _login(profile: Profile, flow: SignInFlow, *, manual: bool, open_browser: bool) -> int:
     from brokers.core.timefmt import local_time
-    from brokers.oauth2.login import LoginFlow
-    from brokers.oauth2.store import OAuthStore
-    from brokers.oauth2.transport import new_http_client
 
-    store = OAuthStore(context.vault(), profile.name)
-    async with new_http_client() as http:
-        flow = LoginFlow(profile, store, http, listen=not manual)
-        started = await flow.start()
-        _say(f"Sign in to {profile.display_name}: open this address in a browser and approve Brokerdeck:")
-        print(started.url, flush=True)
-        if open_browser and not webbrowser.open(started.url):
-            _say("(no browser could be opened here; open the address above yourself)")
-        if manual:
-            _say(f"Then copy the address the browser was sent to (it starts with {started.redirect_uri}) and paste it:")
-            tokens = await _finish_with_paste(flow)
-        else:
-            _say(f"Waiting for the browser to return to {started.redirect_uri} (Ctrl+C cancels)…")
-            try:
-                tokens = await flow.finish()
-            except asyncio.CancelledError:
-                flow.cancel()
-                raise
-    expiry = f"valid until {local_time(tokens.expires_at)}" if tokens.expires_at else "with no announced expiry"
-    renewal = "; renewed silently from now on" if tokens.refresh_token else "; no refresh token was issued"
+    started = await flow.start()
+    _say(f"Sign in to {profile.display_name}: open this address in a browser and approve Brokerdeck:")
+    print(started.url, flush=True)
+    if open_browser and not webbrowser.open(started.url):
+        _say("(no browser could be opened here; open the address above yourself)")
+    if manual:
+        _say(f"Then copy the address the browser was sent to (it starts with {started.redirect_uri}) and paste it:")
+        signed = await _finish_with_paste(flow)
+    else:
+        _say(f"Waiting for the browser to return to {started.redirect_uri} (Ctrl+C cancels)…")
+        try:
+            signed = await flow.finish()
+        except asyncio.CancelledError:
+            flow.cancel()
+            raise
+    expiry = f"valid until {local_time(signed.expires_at)}" if signed.expires_at else "with no announced expiry"
+    renewal = "; renewed silently from now on" if signed.renews else "; no refresh token was issued"
     print(f"Connected {profile.name}: access token {expiry}{renewal}.")
     return 0
 
 
-async def _finish_with_paste(flow: LoginFlow) -> TokenSet:
-    """Read pasted addresses from standard input until one is accepted or the login ends."""
-    from brokers.oauth2.errors import OAuthError
+async def _finish_with_paste(flow: SignInFlow) -> SignedIn:
+    """Read pasted addresses from standard input until one is accepted or the sign-in ends."""
+    from brokers.core.errors import BrokerError
 
     loop = asyncio.get_running_loop()
     lines: asyncio.Queue[str] = asyncio.Queue()
@@ -133,7 +135,7 @@ async def _finish_with_paste(flow: LoginFlow) -> TokenSet:
                 continue
             try:
                 flow.submit_pasted(line)
-            except OAuthError as exc:
+            except BrokerError as exc:
                 _say(f"That address cannot be used: {exc}")
                 if not finish.done():
                     _say("Paste the redirected address again:")
@@ -142,22 +144,26 @@ async def _finish_with_paste(flow: LoginFlow) -> TokenSet:
         loop.remove_reader(sys.stdin.fileno())
 
 
-def _oauth_profile(context: AppContext, name: str) -> OAuth2Profile | None:
+def _signing_in(context: AppContext, name: str, command: str) -> tuple[Profile, Connector[Any]] | None:
+    """The profile `name` and its connector, when that connector signs in; else says why not, on stderr."""
     profiles = context.profiles(context.sandbox())
     profile = profiles.get(name)
-    if isinstance(profile, OAuth2Profile):
-        return profile
+    registry = context.registry
     if profile is None:
-        known = ", ".join(p.name for p in profiles.profiles if isinstance(p, OAuth2Profile)) or "none"
+        signing = [p.name for p in profiles.profiles if registry.of(p).signs_in]
         problems = " (profiles.toml has errors: run `brokerdeck status`)" if profiles.errors else ""
-        print(f"brokerdeck: no profile named {name!r}{problems}; oauth2 profiles: {known}", file=sys.stderr)
-    else:
+        known = ", ".join(signing) or "none"
+        print(f"brokerdeck: no profile named {name!r}{problems}; profiles that sign in: {known}", file=sys.stderr)
+        return None
+    connector = registry.of(profile)
+    if not connector.signs_in:
         print(
-            f"brokerdeck: {name!r} is a {profile.kind} profile; `login` signs in oauth2 profiles "
-            "(IBKR profiles use `brokerdeck keys init`)",
+            f"brokerdeck: {name!r} is a {profile.kind} profile, which does not sign in through `{command}`: "
+            f"{connector.setup_hint(profile)} {kinds_epilog(registry)}",
             file=sys.stderr,
         )
-    return None
+        return None
+    return profile, connector
 
 
 def _say(text: str) -> None:

@@ -1,8 +1,9 @@
-"""Connects the connection panel to the OAuth engine: Connect, the wait for the browser, paste, Disconnect.
+"""The browser sign-in in the window: the wait for the browser, a pasted address, and adding a profile.
 
-The system browser is opened through Qt (never an embedded view, RFC 8252). Only one sign-in runs at a
-time; the panel shows its countdown, and every failure stays on screen with what to do next until the
-trader closes it.
+A sign-in is the connector's (`Connector.sign_in`); this controller runs it and shows it. The system
+browser is opened through Qt (never an embedded view, RFC 8252). Only one sign-in runs at a time; the
+panel shows its countdown, and every failure stays on screen with what to do next until the trader
+closes it.
 """
 
 from __future__ import annotations
@@ -17,15 +18,13 @@ from typing import Any
 from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
-from app.oauth_sessions import OAuthSessions
 from app.operations import Operations
-from brokers.core.profile_writer import ProfileWriteError, add_profile, validate_profile_table
-from brokers.core.profiles import OAuth2Profile, Profile, ProfileSet
-from brokers.oauth2.errors import OAuthError
-from brokers.oauth2.login import LOGIN_TIMEOUT_S, LoginFlow, callback_path
-from brokers.oauth2.store import OAuthStore
-from brokers.oauth2.tokens import TokenSet
-from brokers.vault import Vault, VaultError
+from brokers.core.connector import SignedIn, SignInFlow
+from brokers.core.errors import BrokerError
+from brokers.core.profile_writer import add_profile, validate_profile_table
+from brokers.core.profiles import Profile, ProfileSet
+from brokers.core.registry import Registry
+from brokers.vault import Vault
 from widgets.add_profile_dialog import AddProfileDialog
 from widgets.main_window import MainWindow
 from widgets.paste_url_dialog import PasteUrlDialog
@@ -40,9 +39,9 @@ def open_in_system_browser(url: str) -> bool:
 
 @dataclass
 class _Pending:
-    profile: OAuth2Profile
+    profile: Profile
     view: LoginView
-    flow: LoginFlow | None = None
+    flow: SignInFlow
 
 
 class LoginController(QObject):
@@ -54,19 +53,19 @@ class LoginController(QObject):
 
     def __init__(
         self,
+        registry: Registry,
         vault: Vault,
         window: MainWindow,
         operations: Operations,
-        sessions: OAuthSessions,
         profiles: Callable[[], ProfileSet | None],
         profiles_file: Callable[[], Path],
         open_url: Callable[[str], bool] = open_in_system_browser,
     ) -> None:
         super().__init__(window)
+        self._registry = registry
         self._vault = vault
         self._window = window
         self._operations = operations
-        self._sessions = sessions
         self._profiles = profiles
         self._profiles_file = profiles_file
         self._open_url = open_url
@@ -75,8 +74,6 @@ class LoginController(QObject):
         self.add_dialog = AddProfileDialog(self._validate, window)
 
         panel = window.connection_panel
-        panel.connectRequested.connect(self.start)
-        panel.disconnectRequested.connect(self.disconnect)
         panel.cancelLoginRequested.connect(self.cancel)
         panel.reopenBrowserRequested.connect(self.reopen)
         panel.pasteUrlRequested.connect(self._open_paste)
@@ -93,28 +90,31 @@ class LoginController(QObject):
         if self._pending is not None and not self._pending.view.failed:
             self._window.show_message("A sign-in is already under way; finish or cancel it first.")
             return
-        profile = self._profile(name)
-        if profile is None:
-            self._window.show_message(f"{name} is not an OAuth profile; it has no browser sign-in.")
+        profiles = self._profiles()
+        profile = profiles.get(name) if profiles else None
+        connector = self._registry.of(profile) if profile is not None else None
+        if profile is None or connector is None or not connector.signs_in:
+            self._window.show_message(f"{name} has no browser sign-in.")
             return
+        flow = connector.sign_in(profile, self._vault)
         view = LoginView(
             profile=name,
             label=profile.display_name,
             url="",
-            deadline=time.time() + LOGIN_TIMEOUT_S,
-            redirect_hint=f"http://127.0.0.1:…{callback_path(name)}",
-            message=f"Contacting {profile.issuer}…",
+            deadline=time.time() + flow.timeout_s,
+            redirect_hint=flow.redirect_hint,
+            message=f"Contacting {flow.server}…",
         )
-        self._pending = pending = _Pending(profile, view)
+        self._pending = pending = _Pending(profile, view, flow)
         self.changed.emit()
-        self._operations.run(self._login(pending), lambda tokens: self._done(pending, tokens), self._failure(pending))
+        self._operations.run(self._login(pending), lambda _: self._done(pending), self._failure(pending))
 
     def cancel(self, name: str) -> None:
         pending = self._pending
         if pending is None or pending.profile.name != name:
             return
-        if pending.flow is not None and not pending.view.failed:
-            pending.flow.cancel()  # finish() ends with LoginCancelled and closes the listener
+        if not pending.view.failed:
+            pending.flow.cancel()  # finish() ends with a cancellation and closes the listener
         self._pending = None
         self.paste_dialog.close()
         self.changed.emit()
@@ -126,32 +126,21 @@ class LoginController(QObject):
 
     def submit_pasted(self, name: str, text: str) -> None:
         pending = self._pending
-        if pending is None or pending.flow is None or pending.profile.name != name or pending.view.failed:
+        if pending is None or pending.profile.name != name or pending.view.failed:
             self.paste_dialog.show_error("No sign-in is waiting for this address any more; press Connect again.")
             return
         try:
             pending.flow.submit_pasted(text)
-        except OAuthError as exc:
+        except BrokerError as exc:
             self.paste_dialog.show_error(str(exc))
             return
         self.paste_dialog.accept()
         self._update(pending, message="Address accepted; finishing the sign-in…")
 
-    def disconnect(self, name: str) -> None:
-        def done(outcome: str) -> None:
-            self._window.show_message(f"Disconnected {name}: {outcome}.")
-            self.connected.emit(name)
-
-        if self._sessions.session(name) is None:
-            self._window.show_message(f"{name} has no OAuth session to disconnect.")
-            return
-        self._sessions.disconnect(name, done)
-
     # -- internals -----------------------------------------------------------------------------
 
-    async def _login(self, pending: _Pending) -> TokenSet:
-        flow = LoginFlow(pending.profile, OAuthStore(self._vault, pending.profile.name), self._sessions.http)
-        pending.flow = flow
+    async def _login(self, pending: _Pending) -> SignedIn:
+        flow = pending.flow
         started = await flow.start()
         if self._pending is not pending:  # cancelled while the server was being contacted
             flow.cancel()
@@ -167,22 +156,22 @@ class LoginController(QObject):
             if pending is not None:
                 self._update(pending, message="No browser could be opened: use Copy link and open it yourself.")
 
-    def _done(self, pending: _Pending, tokens: TokenSet) -> None:
+    def _done(self, pending: _Pending) -> None:
         if self._pending is pending:
             self._pending = None
             self.paste_dialog.close()
             self.changed.emit()
-        log.info("OAuth profile %s signed in", pending.profile.name)
+        log.info("Profile %s signed in", pending.profile.name)
         self._window.show_message(f"Connected {pending.profile.display_name}.")
         self.connected.emit(pending.profile.name)
 
     def _failure(self, pending: _Pending) -> Callable[[BaseException], None]:
         def failed(error: BaseException) -> None:
-            if not isinstance(error, OAuthError | VaultError):
+            if not isinstance(error, BrokerError):
                 self._operations.report(error)
             if self._pending is not pending:
                 return  # cancelled: nothing more to say
-            log.info("OAuth sign-in for %s ended: %s", pending.profile.name, error)
+            log.info("Sign-in for %s ended: %s", pending.profile.name, error)
             self._update(pending, message=str(error), failed=True)
 
         return failed
@@ -197,14 +186,10 @@ class LoginController(QObject):
         if pending is not None and pending.profile.name == name:
             self.paste_dialog.open_for(name, pending.view.label, pending.view.redirect_hint)
 
-    def _profile(self, name: str) -> OAuth2Profile | None:
-        profiles = self._profiles()
-        profile: Profile | None = profiles.get(name) if profiles else None
-        return profile if isinstance(profile, OAuth2Profile) else None
-
     def _validate(self, table: dict[str, object]) -> list[tuple[str | None, str]]:
         existing = self._profiles() or ProfileSet()
-        return [(error.field, error.message) for error in validate_profile_table(table, existing)]
+        schema = self._registry.schema
+        return [(error.field, error.message) for error in validate_profile_table(table, existing, schema)]
 
     def _save_profile(self, table: dict[str, object]) -> None:
         def saved(profile: Profile) -> None:
@@ -213,10 +198,11 @@ class LoginController(QObject):
             self.profilesChanged.emit()
 
         def failed(error: BaseException) -> None:
-            if isinstance(error, ProfileWriteError | OSError):
+            if isinstance(error, BrokerError | OSError):
                 self.add_dialog.show_error(str(error))
             else:
                 self._operations.report(error)
 
         path = self._profiles_file()
-        self._operations.run_blocking(lambda: add_profile(path, table), saved, failed)
+        schema = self._registry.schema
+        self._operations.run_blocking(lambda: add_profile(path, table, schema), saved, failed)

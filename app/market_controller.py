@@ -1,7 +1,7 @@
-"""Market data for the viewer: one WebSocket worker, pulled by the UI at display rate.
+"""Market data for the viewer: one feed from the first session that offers one, pulled at display rate.
 
-The worker writes only the latest state into the book; a QTimer reads it 60 times a second and hands
-the viewer a fresh picture when anything changed. No Qt signal is ever emitted per frame.
+The feed writes only the latest state; a QTimer reads it 60 times a second and hands the viewer a fresh
+picture when anything changed. No Qt signal is ever emitted per frame.
 """
 
 from __future__ import annotations
@@ -9,32 +9,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, SignalInstance
 
-from app.ibkr_sessions import IbkrSessions
 from app.market_view import market_view, stream_text
 from app.operations import Operations
-from brokers.core.profiles import IbkrProfile, ProfileOrigin
-from brokers.ibkr.book import BookModel
-from brokers.ibkr.session import IbkrSession
-from brokers.ibkr.stream import MarketStream
+from brokers.core.market import Instrument, MarketFeed, MarketSource
 from widgets.market_view_models import SearchResult
 from widgets.market_viewer import MarketViewer
 
 log = logging.getLogger(__name__)
 
 REFRESH_HZ = 60
-SANDBOX_FIRST_INSTRUMENT = 265598  # what a first run against the sandbox opens on: its AAPL
 
 
 class MarketController(QObject):
-    """Starts the stream on the first ready IBKR session and feeds the viewer from its book."""
+    """Opens a feed on the first market source the sessions offer and feeds the viewer from it."""
 
     def __init__(
         self,
         viewer: MarketViewer,
-        sessions: IbkrSessions,
+        sources: Callable[[], list[MarketSource]],
+        sources_changed: SignalInstance,
         operations: Operations,
         refresh_hz: float = REFRESH_HZ,
         parent: QObject | None = None,
@@ -42,11 +39,10 @@ class MarketController(QObject):
     ) -> None:
         super().__init__(parent)
         self.viewer = viewer
-        self.book = BookModel()
-        self._sessions = sessions
+        self._sources = sources
         self._operations = operations
-        self._source: tuple[IbkrProfile, IbkrSession] | None = None
-        self.stream: MarketStream | None = None
+        self._source: MarketSource | None = None
+        self.feed: MarketFeed | None = None
         self._task: asyncio.Task[None] | None = None
         self.conid: int | None = None
         self._remembered = remembered  # the instrument the trader watched last time
@@ -56,92 +52,75 @@ class MarketController(QObject):
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(max(1, round(1000 / refresh_hz)))
         self._timer.timeout.connect(self.refresh)
-        sessions.changed.connect(self._follow_sessions)
+        sources_changed.connect(self._follow_sources)
         viewer.searchRequested.connect(self._search)
         viewer.instrumentChosen.connect(self.choose)
 
     def start(self) -> None:
         self.viewer.show_market(None)
-        self._follow_sessions()
+        self._follow_sources()
         self._timer.start()
 
     async def stop(self) -> None:
         self._timer.stop()
-        await self._stop_stream()
+        await self._stop_feed()
 
     def choose(self, conid: int) -> None:
         """Show `conid`: stream its quotes and its depth ladder instead of the previous instrument's."""
-        if self.stream is None:
-            self.viewer.stream_label.setText("No IBKR session is connected: market data needs one.")
+        if self.feed is None:
+            self.viewer.stream_label.setText("No session that streams market data is connected yet.")
             return
-        if self.conid is not None and self.conid != conid:
-            self.stream.unsubscribe(self.conid)
         self.conid = conid
-        self.stream.subscribe(conid)
-        self.stream.subscribe_depth(conid)
+        self.feed.watch(conid)
         self._shown = None
 
     def refresh(self) -> None:
         """Pull the newest state; render only when something the trader sees has changed."""
-        if self.conid is None or self.stream is None:
+        if self.conid is None or self.feed is None:
             return
-        book = self.book.book(self.conid)
-        if book is None:
+        quotes = self.feed.quotes(self.conid)
+        if quotes is None:
             return
-        age = self.book.data_age(self.conid, time.monotonic())
-        text = stream_text(self.stream.state)
-        shown = (book.version, age, text)
+        now = time.monotonic()
+        age = self.feed.data_age(self.conid, now)
+        text = stream_text(self._source.name if self._source else "", self.feed.state)
+        shown = (quotes.version, age, text)
         if shown == self._shown:
             return
         self._shown = shown
         self._version += 1
-        self.viewer.show_market(market_view(book, self.book, time.monotonic(), self._version, text))
+        self.viewer.show_market(market_view(quotes, age, self._version, text))
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _follow_sessions(self) -> None:
-        ready = self._sessions.ready()
-        if self._source is not None and self._source not in ready:
-            return  # a lapsed session reconnects by itself; the stream re-authenticates with it
-        if self._source is None and ready:
-            self._source = ready[0]
-            profile, session = self._source
-            self.stream = MarketStream(session, self.book, account=profile.account)
-            self._task = asyncio.get_running_loop().create_task(self.stream.run(), name="ibkr-market-stream")
-            self._task.add_done_callback(self._on_stream_ended)
-            self.viewer.stream_label.setText(f"IBKR WebSocket via {profile.display_name}: connecting…")
-            log.info("Market data stream started on %s", profile.name)
-            first = self._remembered or (SANDBOX_FIRST_INSTRUMENT if profile.origin == ProfileOrigin.SANDBOX else None)
-            if first is not None:
-                self.choose(first)
+    def _follow_sources(self) -> None:
+        available = self._sources()
+        if self._source is not None or not available:
+            return  # a lapsed session reconnects by itself; the feed re-authenticates with it
+        source = self._source = available[0]
+        self.feed = source.open_feed()
+        self._task = self._operations.run(self.feed.run(), lambda _: None)  # it only ends by cancellation
+        self.viewer.stream_label.setText(f"{source.label}: connecting…")
+        log.info("Market data stream started: %s", source.label)
+        first = self._remembered or source.first_instrument
+        if first is not None:
+            self.choose(first)
 
     def _search(self, text: str) -> None:
         if self._source is None or not text.strip():
             self.viewer.show_search_results(())
             return
-        _, session = self._source
-        request = session.request("GET", "/iserver/secdef/search", params={"symbol": text.strip()}, what="search")
-        self._operations.run(request, self._show_results, self._search_failed)
+        self._operations.run(self._source.search(text), self._show_results, self._search_failed)
 
-    def _show_results(self, rows: object) -> None:
-        results = []
-        for row in rows if isinstance(rows, list) else []:
-            try:
-                results.append(SearchResult(int(row["conid"]), str(row["symbol"]), str(row.get("companyName", ""))))
-            except (KeyError, TypeError, ValueError):
-                continue
-        self.viewer.show_search_results(tuple(results))
+    def _show_results(self, found: tuple[Instrument, ...]) -> None:
+        self.viewer.show_search_results(tuple(SearchResult(i.conid, i.symbol, i.description) for i in found))
 
     def _search_failed(self, error: BaseException) -> None:
         self.viewer.show_search_results(())
         self.viewer.stream_label.setText(f"Search failed: {error}")
 
-    def _on_stream_ended(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            self._operations.report(task.exception())
-
-    async def _stop_stream(self) -> None:
+    async def _stop_feed(self) -> None:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        self._task = self.stream = self._source = None
+        self._task = self.feed = self._source = None

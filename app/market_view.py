@@ -1,29 +1,25 @@
-"""Map the worker's book onto the viewer's plain data. Pure; runs on every display refresh."""
+"""Map a feed's quotes onto the viewer's plain data. Pure; runs on every display refresh."""
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
-from brokers.ibkr.book import BookModel, InstrumentBook
-from brokers.ibkr.stream import StreamState
+from brokers.core.market import DataAge, InstrumentQuotes, StreamState
 from widgets.market_view_models import LadderLevel, MarketView, Print
 
 TAPE_PRINTS = 50
 HISTORY_POINTS = 5_000  # ticks handed to the chart each update: its scrolling window
 _AGE_DETAIL = {
     "live": "Real-time data, ticking.",
-    "delayed": "IBKR marks this data as delayed (no real-time subscription for it).",
-    "frozen": "IBKR marks this data as frozen: the market is closed.",
+    "delayed": "The broker marks this data as delayed (no real-time subscription for it).",
+    "frozen": "The broker marks this data as frozen: the market is closed.",
     "stale": "No update for over 5 seconds: the stream may be stalled; it reconnects by itself.",
     "none": "No data has arrived yet.",
 }
 
 
-def market_view(book: InstrumentBook, model: BookModel, now_monotonic: float, version: int, stream: str) -> MarketView:
+def market_view(book: InstrumentQuotes, age: DataAge, version: int, stream: str) -> MarketView:
     """The viewer's picture of `book`; `version` changes whenever anything shown changes."""
-    age = model.data_age(book.conid, now_monotonic)
     t, last, bid, ask, volume = book.history_view(HISTORY_POINTS)
     traded = np.diff(volume, prepend=volume[:1]) if len(volume) else volume  # day volume -> size per sample
     np.nan_to_num(traded, copy=False, nan=0.0)
@@ -54,19 +50,13 @@ def market_view(book: InstrumentBook, model: BookModel, now_monotonic: float, ve
         history_volume=traded,
         age=age,
         age_detail=_AGE_DETAIL[age],
-        tick_size=tick_size(book),
+        tick_size=book.tick_size(),
         stream_text=stream,
     )
 
 
-def stream_text(state: StreamState) -> str:
+def stream_text(name: str, state: StreamState) -> str:
+    """The feed's status line, e.g. "IBKR WebSocket: 3 subscribed, 12,345 frames, 0 dropped"."""
     if not state.connected:
-        return f"IBKR WebSocket: reconnecting… {state.last_error}".strip()
-    return f"IBKR WebSocket: {len(state.subscriptions)} subscribed, {state.frames:,} frames, {state.malformed} dropped"
-
-
-def tick_size(book: InstrumentBook) -> float:
-    """The smallest step between ladder prices; IBKR's stream does not carry the tick size itself."""
-    prices = sorted({p for p, _ in book.bids} | {p for p, _ in book.asks})
-    steps = [round(b - a, 10) for a, b in itertools.pairwise(prices) if b > a]
-    return min(steps) if steps else 0.01
+        return f"{name}: reconnecting… {state.last_error}".strip()
+    return f"{name}: {len(state.subscriptions)} subscribed, {state.frames:,} frames, {state.malformed} dropped"

@@ -1,8 +1,9 @@
-"""Keeps the connection panel and the health indicator current.
+"""Keeps the connection panel and the health indicator current, and carries out the trader's actions.
 
 The vault is inspected off the UI thread (keyring and disk block) on start, on request, when
 profiles.toml changes and every 30 s. Between inspections the window is re-rendered from the last
-findings and the live IBKR sessions once a second, so countdowns move without any I/O.
+findings and the live sessions once a second, so countdowns move without any I/O. Each button comes
+from the profile's connector (an `ActionOffer`), and a click is routed by the offer's route.
 """
 
 from __future__ import annotations
@@ -16,30 +17,23 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
 from app.context import AppContext
-from app.ibkr_sessions import IbkrSessions
 from app.login_controller import LoginController, open_in_system_browser
-from app.oauth_sessions import OAuthSessions
 from app.operations import Operations
-from brokers.core.health import SEVERITY, ConnectionState, CredentialHealth, NextAction
-from brokers.core.profiles import ProfileKind, ProfileSet
+from app.sandbox import SandboxEndpoints
+from app.session_bridge import SessionBridge
+from brokers.core.actions import ActionOffer, ActionRoute, NextAction
+from brokers.core.errors import BrokerError
+from brokers.core.health import SEVERITY, CredentialHealth
+from brokers.core.profiles import ProfileSet
 from brokers.core.timefmt import countdown
-from brokers.sandbox.endpoints import SandboxEndpoints
-from brokers.status import StatusReport, VaultFindings, build_report, inspect_vault
+from brokers.health.report import StatusReport, VaultFindings, build_report, inspect_vault
 from brokers.vault import Vault
 from widgets.main_window import MainWindow
 from widgets.view_models import CredentialRow, LoginView, ProfileRow, StatusView
 
 REFRESH_INTERVAL_MS = 30_000
 RENDER_INTERVAL_MS = 1_000
-
-#: buttons for the actions the window can carry out itself
-ACTION_LABELS = {
-    NextAction.CONNECT: "Connect",
-    NextAction.RETRY: "Retry now",
-    NextAction.RECONNECT: "Reconnect",
-    NextAction.TAKE_OVER: "Take over session",
-    NextAction.SETUP_KEYS: "Copy setup command",
-}
+_CONNECT_ACTIONS = (NextAction.CONNECT, NextAction.RECONNECT)
 
 
 @dataclass(frozen=True)
@@ -73,16 +67,15 @@ class StatusController(QObject):
         self._stopped = False
         self._last: _Inspection | None = None
         self._shown: StatusView | None = None
-        self.sessions = IbkrSessions(context, vault, operations, self)
+        self._offers: dict[str, tuple[ActionOffer, ...]] = {}
+        self.sessions = SessionBridge(context.registry, vault, context.paths.data_dir, operations, self)
         self.sessions.changed.connect(self.render)
-        self.sessions.credentialsStored.connect(self.refresh)
-        self.oauth = OAuthSessions(vault, operations, self)
-        self.oauth.changed.connect(self.render)
+        self.sessions.vaultChanged.connect(self.refresh)
         self.login = LoginController(
+            context.registry,
             vault,
             window,
             operations,
-            self.oauth,
             profiles=lambda: self._last.profiles if self._last else None,
             profiles_file=lambda: context.paths.profiles_file,
             open_url=open_url,
@@ -105,9 +98,12 @@ class StatusController(QObject):
         self._watcher.fileChanged.connect(self._on_file_event)
         self._watcher.directoryChanged.connect(self._on_file_event)
 
-        window.connection_panel.reloadRequested.connect(self.refresh)
+        panel = window.connection_panel
+        panel.reloadRequested.connect(self.refresh)
+        panel.connectRequested.connect(self._on_connect)
+        panel.disconnectRequested.connect(lambda name: self.perform(name, NextAction.DISCONNECT))
         window.health_indicator.refreshRequested.connect(self.refresh)
-        window.health_indicator.actionRequested.connect(self._on_action)
+        window.health_indicator.actionRequested.connect(self.perform)
 
     def start(self) -> None:
         self._watch()
@@ -124,7 +120,6 @@ class StatusController(QObject):
         self._ticker.stop()
         self._debounce.stop()
         await self.sessions.shutdown()
-        await self.oauth.shutdown()
 
     def refresh(self) -> None:
         if self._stopped:
@@ -141,8 +136,9 @@ class StatusController(QObject):
             return
         last = self._last
         services = last.sandbox.services if last.sandbox else None
-        live = {**self.sessions.live_health(), **self.oauth.live_health()}
-        report = build_report(last.profiles, last.findings, live, time.time(), services)
+        live = self.sessions.live_health()
+        report = build_report(last.profiles, last.findings, live, time.time(), services, self._context.registry)
+        self._offers = report.offers
         view = status_view(report, last.sandbox, last.at, self.login.view)
         if view == self._shown:
             return  # nothing moved (no live countdown): the 1 Hz ticker costs nothing
@@ -155,12 +151,12 @@ class StatusController(QObject):
     def _inspect(self) -> _Inspection:
         sandbox = self._context.sandbox()
         profiles = self._context.profiles(sandbox)
-        return _Inspection(profiles, inspect_vault(profiles, self._vault), sandbox, datetime.now())
+        findings = inspect_vault(profiles, self._vault, self._context.registry)
+        return _Inspection(profiles, findings, sandbox, datetime.now())
 
     def _inspected(self, inspection: _Inspection) -> None:
         self._last = inspection
         self.sessions.sync(inspection.profiles, inspection.sandbox)
-        self.oauth.sync(inspection.profiles)
         self._shown = None  # a new inspection is always shown, so `applied` follows every refresh
         self._finish()
         self.render()
@@ -177,23 +173,51 @@ class StatusController(QObject):
             self._again = False
             self.refresh()
 
-    def _on_signed_in(self, profile: str) -> None:
-        self.oauth.reload(profile)
-        self.refresh()  # the vault's entries changed too
+    def perform(self, name: str, action: str) -> None:
+        """Carry out `action` for profile `name` the way its connector offers it; nothing when it offers none."""
+        offer = next((o for o in self._offers.get(name, ()) if o.action == action), None)
+        if offer is None:
+            return
+        if offer.route == ActionRoute.SIGN_IN:
+            self.login.start(name)
+        elif offer.route == ActionRoute.SIGN_OUT:
+            self._sign_out(name)
+        elif offer.route == ActionRoute.COMMAND:
+            QGuiApplication.clipboard().setText(offer.command)
+            self._window.show_message(f"Copied `{offer.command}`: run it in a terminal.")
+        else:
+            message = self.sessions.act(name, offer.action)
+            if message:
+                self._window.show_message(message)
 
-    def _on_action(self, profile: str, action: str) -> None:
-        known = self._last.profiles.get(profile) if self._last else None
-        signs_in = known is not None and known.kind == ProfileKind.OAUTH2
-        if signs_in and action in (NextAction.CONNECT, NextAction.RECONNECT):
-            self.login.start(profile)
-        elif self.oauth.act(profile, action):
-            self._window.show_message(f"Renewing the access token of {profile}…")
-        elif action == NextAction.SETUP_KEYS:
-            command = f"brokerdeck keys init {profile}"
-            QGuiApplication.clipboard().setText(command)
-            self._window.show_message(f"Copied `{command}`: run it in a terminal to set up the keys.")
-        elif self.sessions.act(profile, action):
-            self._window.show_message(f"{ACTION_LABELS.get(NextAction(action), action)}: {profile}")
+    def _on_connect(self, name: str) -> None:
+        """The panel's Connect or Reconnect: whichever the connector offers now."""
+        offers = self._offers.get(name, ())
+        offer = next((o for o in offers if o.panel and o.action in _CONNECT_ACTIONS), None)
+        if offer is not None:
+            self.perform(name, offer.action)
+
+    def _sign_out(self, name: str) -> None:
+        profile = self._last.profiles.get(name) if self._last else None
+        if profile is None:
+            return
+
+        def done(outcome: str) -> None:
+            self._window.show_message(f"Disconnected {name}: {outcome}.")
+            self.refresh()  # the vault's entries changed
+
+        def failed(error: BaseException) -> None:
+            self.refresh()
+            if not isinstance(error, BrokerError):
+                self._operations.report(error)
+                return
+            self._window.show_message(f"Could not disconnect {name}: {error}")
+
+        self.sessions.sign_out(profile, done, failed)
+
+    def _on_signed_in(self, profile: str) -> None:
+        self.sessions.restart(profile)
+        self.refresh()  # the vault's entries changed too
 
     def _watch(self) -> None:
         """Watch profiles.toml and its folder (an editor's save may replace the file)."""
@@ -213,7 +237,7 @@ def status_view(
     """Map the core's report onto the plain data the widgets render."""
     vault_text = f"Vault: {report.vault.backend}: " + ("OK" if report.vault.ok else report.vault.problem)
     return StatusView(
-        profiles=tuple(_profile_row(h) for h in report.health),
+        profiles=tuple(_profile_row(h, report.offers.get(h.profile, ())) for h in report.health),
         profile_errors=tuple(str(e) for e in report.profile_errors),
         profiles_file=report.profiles_file,
         vault_text=vault_text,
@@ -224,8 +248,9 @@ def status_view(
     )
 
 
-def _profile_row(health: CredentialHealth) -> ProfileRow:
+def _profile_row(health: CredentialHealth, offers: tuple[ActionOffer, ...]) -> ProfileRow:
     now = datetime.now().astimezone()
+    fix = next((o for o in offers if o.action == health.next_action), None)
     return ProfileRow(
         name=health.profile,
         label=health.label or health.profile,
@@ -236,9 +261,9 @@ def _profile_row(health: CredentialHealth) -> ProfileRow:
         reason=health.reason,
         hint=health.hint,
         expires=countdown(health.expires_at, now),
-        action=health.next_action.value if health.next_action in ACTION_LABELS else "",
-        action_label=ACTION_LABELS.get(health.next_action, ""),
-        connect_actions=_connect_actions(health),
+        action=fix.action.value if fix else "",
+        action_label=fix.label if fix else "",
+        connect_actions=tuple(o.action.value for o in offers if o.panel),
         credentials=tuple(
             CredentialRow(
                 name=item.name,
@@ -250,14 +275,6 @@ def _profile_row(health: CredentialHealth) -> ProfileRow:
             for item in health.items
         ),
     )
-
-
-def _connect_actions(health: CredentialHealth) -> tuple[str, ...]:
-    if health.kind != ProfileKind.OAUTH2:
-        return ()
-    if health.state == ConnectionState.PENDING:
-        return ("connect",)
-    return ("reconnect", "disconnect")
 
 
 def _sandbox_text(sandbox: SandboxEndpoints | None) -> str:

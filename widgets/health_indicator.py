@@ -162,7 +162,8 @@ class HealthIndicator(QWidget):
                 self.chips[row.name].show_row(row)
             return
         while self.chip_bar.count():
-            widget = self.chip_bar.takeAt(0).widget()
+            item = self.chip_bar.takeAt(0)
+            widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
         self.chips = {}

@@ -70,8 +70,8 @@ class MainWindow(QMainWindow):
 
     def restore_layout(self, geometry: QByteArray | None, state: QByteArray | None) -> bool:
         """Apply a saved layout; False (and the default layout kept) when it does not fit."""
-        restored = bool(geometry) and self.restoreGeometry(geometry)
-        return bool(state) and self.restoreState(state, LAYOUT_VERSION) and restored
+        restored = geometry is not None and bool(geometry) and self.restoreGeometry(geometry)
+        return state is not None and bool(state) and self.restoreState(state, LAYOUT_VERSION) and restored
 
     def layout_state(self) -> tuple[QByteArray, QByteArray]:
         return self.saveGeometry(), self.saveState(LAYOUT_VERSION)

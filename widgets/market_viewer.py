@@ -165,8 +165,8 @@ class MarketViewer(QWidget):
         picker.addWidget(self.age_badge)
         quote = QHBoxLayout()
         quote.setSpacing(14)
-        for widget in (self.quote_symbol, self.quote_last, self.quote_last_size, self.quote_bid, self.quote_ask):
-            quote.addWidget(widget, 0, Qt.AlignmentFlag.AlignBaseline)
+        for label in (self.quote_symbol, self.quote_last, self.quote_last_size, self.quote_bid, self.quote_ask):
+            quote.addWidget(label, 0, Qt.AlignmentFlag.AlignBaseline)
         quote.addWidget(self.quote_stats, 1, Qt.AlignmentFlag.AlignBaseline)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)

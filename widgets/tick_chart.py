@@ -162,7 +162,8 @@ class TickChart(pg.GraphicsLayoutWidget):
         x = np.concatenate((t, t[::-1]))
         y = np.concatenate((bid, ask[::-1]))
         keep = np.isfinite(y)
-        return pg.arrayToQPath(x[keep], y[keep], connect="all")
+        path: QPainterPath = pg.arrayToQPath(x[keep], y[keep], connect="all")
+        return path
 
     def _bin_volume(self, t: np.ndarray, volume: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """Sum volume into fixed, epoch-aligned bins over the window: bars stay put as the window scrolls."""

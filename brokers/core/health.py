@@ -7,10 +7,13 @@ fixes it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from brokers.core.actions import NextAction
 
 if TYPE_CHECKING:
     from brokers.core.profiles import Profile
@@ -42,18 +45,6 @@ SEVERITY: dict[ConnectionState, Severity] = {
     ConnectionState.REVOKED: Severity.ERROR,
     ConnectionState.FAILED: Severity.ERROR,
 }
-
-
-class NextAction(StrEnum):
-    NONE = "none"
-    CONNECT = "connect"
-    RECONNECT = "reconnect"
-    RETRY = "retry"
-    TAKE_OVER = "take_over"  # end the competing brokerage session elsewhere and use this one
-    SETUP_KEYS = "setup_keys"
-    FIX_PROFILE = "fix_profile"
-    UNLOCK_KEYRING = "unlock_keyring"
-    RESTORE_VAULT = "restore_vault"
 
 
 @dataclass(frozen=True)
@@ -108,12 +99,25 @@ class CredentialHealth:
         }
 
 
-def identity(profile: Profile) -> dict[str, str]:
+#: a profile's health at a given time (epoch seconds), from stored or published facts
+type HealthAt = Callable[[float], CredentialHealth]
+#: a running session's health at a given time; None while it has nothing to say yet (still loading)
+type LiveHealth = Callable[[float], CredentialHealth | None]
+
+
+class Identity(TypedDict):
+    profile: str
+    label: str
+    kind: str
+    origin: str
+
+
+def identity(profile: Profile) -> Identity:
     """The fields every health entry of `profile` starts with: `CredentialHealth(**identity(p), ...)`."""
     return {
         "profile": profile.name,
         "label": profile.display_name,
-        "kind": profile.kind.value,
+        "kind": profile.kind,
         "origin": profile.origin.value,
     }
 

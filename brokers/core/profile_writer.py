@@ -15,16 +15,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from brokers.core.actions import NextAction
 from brokers.core.atomicfile import write_atomic
+from brokers.core.errors import BrokerError
 from brokers.core.paths import ensure_private_dir
 from brokers.core.profiles import (
-    PROFILE_CLASSES,
     PROFILE_NAME_PATTERN,
     Profile,
     ProfileError,
-    ProfileKind,
+    ProfileSchema,
     ProfileSet,
-    parse_profiles,
+    settable_fields,
 )
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -33,8 +34,10 @@ _STAND_IN_NAME = "new-profile"  # parses the other fields when the given name it
 _NAME_RULE = "letters, digits and _ . - (at most 64), starting with a letter or digit"
 
 
-class ProfileWriteError(ValueError):
+class ProfileWriteError(BrokerError, ValueError):
     """The profile was not added; the message says why and what to do."""
+
+    action = NextAction.FIX_PROFILE
 
 
 # ---- table to TOML ---------------------------------------------------------------------------
@@ -79,25 +82,21 @@ def toml_value(value: Any) -> str:
     raise ProfileWriteError(f"cannot be written to profiles.toml (a {type(value).__name__} value)")
 
 
-def _schema_order(fields: Mapping[str, Any]) -> list[str]:
+def _schema_order(fields: Mapping[str, Any], schema: ProfileSchema) -> list[str]:
     """`kind` first, then the kind's fields as the schema declares them, then anything else.
 
     Tables arrive from Qt signals with their keys sorted, so the order is restored here for the reader.
     """
-    try:
-        cls = PROFILE_CLASSES[ProfileKind(fields.get("kind"))]
-    except (ValueError, TypeError):
-        declared: list[str] = []
-    else:
-        declared = [f.name for f in dataclasses.fields(cls) if "parse" in f.metadata]
+    cls = schema.profile_class(fields.get("kind"))
+    declared = list(settable_fields(cls)) if cls is not None else []
     rank = {key: i for i, key in enumerate(["kind", *declared])}
     return sorted(fields, key=lambda key: rank.get(key, len(rank)))
 
 
-def profile_section(name: str, fields: Mapping[str, Any], newline: str = "\n") -> str:
+def profile_section(name: str, fields: Mapping[str, Any], schema: ProfileSchema, newline: str = "\n") -> str:
     """`[profiles.NAME]` and one `key = value` line per field, ending with a newline."""
     lines = [f"[profiles.{toml_key(name)}]"]
-    lines.extend(f"{toml_key(key)} = {toml_value(fields[key])}" for key in _schema_order(fields))
+    lines.extend(f"{toml_key(key)} = {toml_value(fields[key])}" for key in _schema_order(fields, schema))
     return newline.join(lines) + newline
 
 
@@ -117,7 +116,7 @@ def _taken_names(existing: ProfileSet) -> set[str]:
     return {p.name for p in existing.profiles} | {e.profile for e in existing.errors if e.profile}
 
 
-def validate_profile_table(table: Mapping[str, Any], existing: ProfileSet) -> list[ProfileError]:
+def validate_profile_table(table: Mapping[str, Any], existing: ProfileSet, schema: ProfileSchema) -> list[ProfileError]:
     """Everything wrong with `table` as a new profile, each error naming its field; empty when it may be added.
 
     The table goes through the loader's own parser, so the form and the file can never disagree.
@@ -145,11 +144,11 @@ def validate_profile_table(table: Mapping[str, Any], existing: ProfileSet) -> li
             continue
         fields[str(key)] = value
     try:
-        text = profile_section(usable_name, fields)
+        text = profile_section(usable_name, fields, schema)
     except ProfileWriteError as exc:  # a key that is not valid text
         return [*errors, ProfileError(str(exc))]
     profile = usable_name if name_ok else None
-    errors.extend(dataclasses.replace(e, line=None, profile=profile) for e in parse_profiles(text).errors)
+    errors.extend(dataclasses.replace(e, line=None, profile=profile) for e in schema.parse(text).errors)
     return errors
 
 
@@ -174,7 +173,7 @@ def _separator(raw: bytes, newline: bytes) -> bytes:
     return ending + blank
 
 
-def add_profile(path: Path, table: Mapping[str, Any]) -> Profile:
+def add_profile(path: Path, table: Mapping[str, Any], schema: ProfileSchema) -> Profile:
     """Append `table` as a new `[profiles.NAME]` section of `path` and return the profile as loaded.
 
     Raises `ProfileWriteError` (the file untouched) when the file cannot be parsed, the name is
@@ -194,23 +193,23 @@ def add_profile(path: Path, table: Mapping[str, Any]) -> Profile:
             f"{path} has a TOML syntax error ({exc}); Brokerdeck does not rewrite a file it cannot read. "
             "Fix it in a text editor, then add the profile again."
         ) from exc
-    current = parse_profiles(text)
+    current = schema.parse(text)
     sections = document.get("profiles")
     in_file = set(sections) if isinstance(sections, dict) else set()
     name = table.get("name")
     if isinstance(name, str) and name in in_file:
         raise ProfileWriteError(f"{path} already has a profile named '{name}'; choose another name")
-    errors = validate_profile_table(table, current)
+    errors = validate_profile_table(table, current, schema)
     if errors:
         raise ProfileWriteError("the profile was not added: " + "; ".join(str(e) for e in errors))
     name = str(name)  # validate_profile_table refused every name that is not a string
 
     newline = b"\r\n" if b"\r\n" in raw else b"\n"
     fields = {key: value for key, value in table.items() if key != "name"}
-    section = profile_section(name, fields, newline.decode("ascii")).encode("utf-8")
+    section = profile_section(name, fields, schema, newline.decode("ascii")).encode("utf-8")
     data = raw + _separator(raw, newline) + section
 
-    after = parse_profiles(data.decode("utf-8"))
+    after = schema.parse(data.decode("utf-8"))
     added = after.get(name)
     before_errors = {str(e) for e in current.errors}
     new_errors = [str(e) for e in after.errors if str(e) not in before_errors]

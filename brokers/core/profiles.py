@@ -1,8 +1,10 @@
 """Broker profiles: what to connect to, read from `profiles.toml`, never a secret.
 
-Each kind is a frozen dataclass whose fields carry their own parser, so the schema is declared once
-and the loader, the error messages and the CLI all follow from it. A bad profile never hides the good
-ones: loading returns every valid profile plus a list of errors that name the line and the field.
+Each broker package declares its kind as a frozen `Profile` dataclass whose fields carry their own
+parser, so a schema is declared once and the loader, the error messages and the CLI all follow from it.
+The loader (`ProfileSchema`) knows only the classes the connector registry hands it. A bad profile never
+hides the good ones: loading returns every valid profile plus a list of errors that name the line and the
+field.
 """
 
 from __future__ import annotations
@@ -11,19 +13,12 @@ import dataclasses
 import ipaddress
 import re
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
-
-
-class ProfileKind(StrEnum):
-    IBKR_OAUTH1A = "ibkr-oauth1a"
-    ROBINHOOD_MCP = "robinhood-mcp"
-    SCHWAB = "schwab"
-    OAUTH2 = "oauth2"
 
 
 class ProfileOrigin(StrEnum):
@@ -71,14 +66,14 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
-def _text(value: Any) -> str:
+def parse_text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise FieldValueError("must be a non-empty string in quotes")
     return value.strip()
 
 
-def _url(value: Any) -> str:
-    text = _text(value)
+def parse_url(value: Any) -> str:
+    text = parse_text(value)
     parts = urlsplit(text)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise FieldValueError(f"must be a full URL such as https://host/path, got {text!r}")
@@ -89,20 +84,20 @@ def _url(value: Any) -> str:
     return text.rstrip("/")
 
 
-def _exact_url(value: Any) -> str:
+def parse_exact_url(value: Any) -> str:
     """Issuer and resource identifiers are compared byte for byte (RFC 8414, RFC 9728): a trailing "/" is kept."""
-    text = _url(value)
-    return text + "/" if _text(value).endswith("/") else text
+    text = parse_url(value)
+    return text + "/" if parse_text(value).endswith("/") else text
 
 
-def _flag(value: Any) -> bool:
+def parse_flag(value: Any) -> bool:
     if not isinstance(value, bool):
         raise FieldValueError("must be true or false (without quotes)")
     return value
 
 
-def _loopback_https_callback(value: Any) -> str:
-    text = _text(value)
+def parse_loopback_https_callback(value: Any) -> str:
+    text = parse_text(value)
     parts = urlsplit(text)
     if parts.scheme != "https" or not is_loopback_host(parts.hostname) or not parts.port:
         raise FieldValueError(
@@ -112,16 +107,16 @@ def _loopback_https_callback(value: Any) -> str:
     return text
 
 
-def _identifier(value: Any) -> str:
-    text = _text(value)
+def parse_identifier(value: Any) -> str:
+    text = parse_text(value)
     if not re.fullmatch(r"[A-Za-z0-9_.:@-]{1,128}", text):
         raise FieldValueError("may only hold letters, digits and _ . : @ - (at most 128)")
     return text
 
 
-def _one_of(*allowed: str) -> Callable[[Any], str]:
+def parse_one_of(*allowed: str) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
-        text = _text(value)
+        text = parse_text(value)
         if text not in allowed:
             raise FieldValueError(f"must be one of {', '.join(repr(a) for a in allowed)}")
         return text
@@ -129,32 +124,33 @@ def _one_of(*allowed: str) -> Callable[[Any], str]:
     return parse
 
 
-def _scopes(value: Any) -> tuple[str, ...]:
+def parse_scopes(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(s, str) and s and " " not in s for s in value):
         raise FieldValueError('must be a list of scope names, e.g. ["offline_access", "trade"]')
     return tuple(value)
 
 
-def _port(value: Any) -> int:
+def parse_port(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
         raise FieldValueError("must be a whole number from 0 (any free port) to 65535")
     return value
 
 
-def _parsed(parser: Callable[[Any], Any], **kwargs: Any) -> Any:
+def declared(parser: Callable[[Any], Any], **kwargs: Any) -> Any:
+    """A profile field that profiles.toml may set, read with `parser` (which raises FieldValueError)."""
     return field(metadata={"parse": parser}, **kwargs)
 
 
-# ---- profile kinds ---------------------------------------------------------------------------
+# ---- the base of every kind ------------------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
 class Profile:
     """Fields every profile has. Subclasses declare their kind's fields with a parser each."""
 
-    kind: ClassVar[ProfileKind]
+    kind: ClassVar[str]  # each broker's profile class sets it; profiles.toml names it
     name: str
-    label: str = _parsed(_text, default="")
+    label: str = declared(parse_text, default="")
     origin: ProfileOrigin = ProfileOrigin.FILE
 
     @property
@@ -162,55 +158,19 @@ class Profile:
         return self.label or self.name
 
 
-@dataclass(frozen=True, kw_only=True)
-class IbkrProfile(Profile):
-    kind: ClassVar[ProfileKind] = ProfileKind.IBKR_OAUTH1A
-    base_url: str = _parsed(_url)
-    consumer_key: str = _parsed(_identifier)
-    realm: str = _parsed(_one_of("limited_poa", "test_realm"), default="limited_poa")
-    account: str = _parsed(_identifier, default="")
-
-
-@dataclass(frozen=True, kw_only=True)
-class RobinhoodProfile(Profile):
-    kind: ClassVar[ProfileKind] = ProfileKind.ROBINHOOD_MCP
-    url: str = _parsed(_url)
-
-
-@dataclass(frozen=True, kw_only=True)
-class SchwabProfile(Profile):
-    kind: ClassVar[ProfileKind] = ProfileKind.SCHWAB
-    app_key: str = _parsed(_identifier)
-    callback: str = _parsed(_loopback_https_callback)
-
-
-@dataclass(frozen=True, kw_only=True)
-class OAuth2Profile(Profile):
-    kind: ClassVar[ProfileKind] = ProfileKind.OAUTH2
-    issuer: str = _parsed(_exact_url)
-    resource: str = _parsed(_exact_url, default="")
-    scopes: tuple[str, ...] = _parsed(_scopes, default=())
-    client_id: str = _parsed(_identifier, default="")
-    redirect_port: int = _parsed(_port, default=0)
-    loopback_tls: bool = _parsed(_flag, default=False)  # serve the browser's return over https (self-signed)
-
-
-PROFILE_CLASSES: dict[ProfileKind, type[Profile]] = {
-    cls.kind: cls for cls in (IbkrProfile, RobinhoodProfile, SchwabProfile, OAuth2Profile)
-}
-
 _SECRET_FIELD = re.compile(r"(?i)secret|password|passphrase|token|private|pem")
 
 
-def _settable_fields(cls: type[Profile]) -> dict[str, dataclasses.Field[Any]]:
+def settable_fields(cls: type[Profile]) -> dict[str, dataclasses.Field[Any]]:
+    """The fields of `cls` a profile may set, in declaration order, each with its parser."""
     return {f.name: f for f in dataclasses.fields(cls) if "parse" in f.metadata}
 
 
-def required_fields(kind: ProfileKind) -> list[str]:
-    """Field names a profile of `kind` must set (used by help texts and the add-profile form)."""
+def required_fields(cls: type[Profile]) -> list[str]:
+    """Field names a profile of class `cls` must set (used by help texts and the add-profile form)."""
     return [
         name
-        for name, f in _settable_fields(PROFILE_CLASSES[kind]).items()
+        for name, f in settable_fields(cls).items()
         if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
     ]
 
@@ -236,104 +196,143 @@ class ProfileSet:
         return dataclasses.replace(self, profiles=self.profiles + added)
 
 
-def load_profiles(path: Path) -> ProfileSet:
-    """Read `path`; a missing file is an empty set, never an error."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return ProfileSet(source=path)
-    except OSError as exc:
-        return ProfileSet(errors=(ProfileError(f"cannot read {path}: {exc.strerror}"),), source=path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return ProfileSet(errors=(ProfileError("the file is not UTF-8 text; save it as UTF-8"),), source=path)
-    result = parse_profiles(text)
-    return dataclasses.replace(result, source=path)
+class ProfileSchema:
+    """The profile kinds one Brokerdeck knows, and the loader that reads them.
 
+    The connector registry builds it from its connectors' profile classes, so a new broker is known to the
+    loader, the add-profile form and the sandbox's profiles the moment it is registered.
+    """
 
-def parse_profiles(text: str) -> ProfileSet:
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        # Python 3.14 gives lineno/msg; earlier versions only put "(at line N, column M)" in the text.
-        where = re.search(r"\(at line (\d+), column \d+\)$", str(exc))
-        line = getattr(exc, "lineno", None) or (int(where.group(1)) if where else None)
-        if line is None and str(exc).endswith("(at end of document)"):
-            line = len(text.splitlines()) or 1
-        message = getattr(exc, "msg", None) or str(exc)
-        return ProfileSet(errors=(ProfileError(f"not valid TOML: {message}", line=line),))
+    def __init__(self, classes: Iterable[type[Profile]]) -> None:
+        self._classes: dict[str, type[Profile]] = {}
+        for cls in classes:
+            if cls.kind in self._classes:
+                raise ValueError(f"two profile classes declare the kind {cls.kind!r}")
+            self._classes[cls.kind] = cls
 
-    lines = _LineIndex(text)
-    errors: list[ProfileError] = []
-    for key in document:
-        if key != "profiles":
-            errors.append(
-                ProfileError(
-                    f"unknown top-level entry '{key}'; profiles go in [profiles.NAME] tables",
-                    line=lines.top_level(key),
-                )
-            )
-    tables = document.get("profiles", {})
-    if not isinstance(tables, dict):
-        errors.append(ProfileError("'profiles' must be a table of [profiles.NAME] sections", line=1))
-        tables = {}
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(self._classes)
 
-    profiles: list[Profile] = []
-    for name, table in tables.items():
-        profile, problems = _parse_one(name, table, lines)
-        errors.extend(problems)
-        if profile is not None:
-            profiles.append(profile)
-    return ProfileSet(profiles=tuple(profiles), errors=tuple(errors))
+    def profile_class(self, kind: object) -> type[Profile] | None:
+        return self._classes.get(kind) if isinstance(kind, str) else None
 
+    def load(self, path: Path) -> ProfileSet:
+        """Read `path`; a missing file is an empty set, never an error."""
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return ProfileSet(source=path)
+        except OSError as exc:
+            return ProfileSet(errors=(ProfileError(f"cannot read {path}: {exc.strerror}"),), source=path)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return ProfileSet(errors=(ProfileError("the file is not UTF-8 text; save it as UTF-8"),), source=path)
+        return dataclasses.replace(self.parse(text), source=path)
 
-def _parse_one(name: str, table: Any, lines: _LineIndex) -> tuple[Profile | None, list[ProfileError]]:
-    def error(message: str, field_name: str | None = None) -> ProfileError:
-        return ProfileError(message, line=lines.find(name, field_name), profile=name, field=field_name)
+    def parse(self, text: str) -> ProfileSet:
+        try:
+            document = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            # Python 3.14 gives lineno/msg; earlier versions only put "(at line N, column M)" in the text.
+            where = re.search(r"\(at line (\d+), column \d+\)$", str(exc))
+            line = getattr(exc, "lineno", None) or (int(where.group(1)) if where else None)
+            if line is None and str(exc).endswith("(at end of document)"):
+                line = len(text.splitlines()) or 1
+            message = getattr(exc, "msg", None) or str(exc)
+            return ProfileSet(errors=(ProfileError(f"not valid TOML: {message}", line=line),))
 
-    if not PROFILE_NAME_PATTERN.fullmatch(name):
-        return None, [error("profile names may only hold letters, digits and _ . - (at most 64)")]
-    if not isinstance(table, dict):
-        return None, [error("must be a table: write it as a [profiles.NAME] section")]
-    kind_text = table.get("kind")
-    kinds = ", ".join(k.value for k in ProfileKind)
-    if kind_text is None:
-        return None, [error(f"'kind' is missing; set it to one of: {kinds}", "kind")]
-    try:
-        kind = ProfileKind(kind_text)
-    except ValueError:
-        return None, [error(f"unknown kind {kind_text!r}; use one of: {kinds}", "kind")]
-
-    cls = PROFILE_CLASSES[kind]
-    specs = _settable_fields(cls)
-    problems: list[ProfileError] = []
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        if key == "kind":
-            continue
-        if key not in specs:
-            if _SECRET_FIELD.search(key):
-                problems.append(
-                    error(
-                        "secrets never go in profiles.toml: remove this line; Brokerdeck asks for the "
-                        "secret when you connect and keeps it in its encrypted vault",
-                        key,
+        lines = _LineIndex(text)
+        errors: list[ProfileError] = []
+        for key in document:
+            if key != "profiles":
+                errors.append(
+                    ProfileError(
+                        f"unknown top-level entry '{key}'; profiles go in [profiles.NAME] tables",
+                        line=lines.top_level(key),
                     )
                 )
-            else:
-                allowed = ", ".join(["kind", *specs])
-                problems.append(error(f"unknown field for kind '{kind}'; allowed fields: {allowed}", key))
-            continue
-        try:
-            values[key] = specs[key].metadata["parse"](value)
-        except FieldValueError as exc:
-            problems.append(error(str(exc), key))
-    for missing in (f for f in required_fields(kind) if f not in table):
-        problems.append(error(f"'{missing}' is required for kind '{kind}'", missing))
-    if problems:
-        return None, problems
-    return cls(name=name, **values), []
+        tables = document.get("profiles", {})
+        if not isinstance(tables, dict):
+            errors.append(ProfileError("'profiles' must be a table of [profiles.NAME] sections", line=1))
+            tables = {}
+        loaded = self._build(tables.items(), ProfileOrigin.FILE, lines.find)
+        return ProfileSet(profiles=loaded.profiles, errors=(*errors, *loaded.errors))
+
+    def from_tables(self, tables: Iterable[Mapping[str, Any]], origin: ProfileOrigin) -> ProfileSet:
+        """Profiles from tables that carry their own "name" (the sandbox's), checked exactly as the file is."""
+        named = [(table.get("name"), {k: v for k, v in table.items() if k != "name"}) for table in tables]
+        return self._build(named, origin, lambda _profile, _field: None)
+
+    def _build(
+        self,
+        tables: Iterable[tuple[Any, Any]],
+        origin: ProfileOrigin,
+        line_of: Callable[[str, str | None], int | None],
+    ) -> ProfileSet:
+        profiles: list[Profile] = []
+        errors: list[ProfileError] = []
+        for name, table in tables:
+            profile, problems = self._parse_one(name, table, origin, line_of)
+            errors.extend(problems)
+            if profile is not None:
+                profiles.append(profile)
+        return ProfileSet(profiles=tuple(profiles), errors=tuple(errors))
+
+    def _parse_one(
+        self,
+        name: Any,
+        table: Any,
+        origin: ProfileOrigin,
+        line_of: Callable[[str, str | None], int | None],
+    ) -> tuple[Profile | None, list[ProfileError]]:
+        if not isinstance(name, str) or not PROFILE_NAME_PATTERN.fullmatch(name):
+            shown = name if isinstance(name, str) else None
+            message = "profile names may only hold letters, digits and _ . - (at most 64)"
+            return None, [ProfileError(message, line=line_of(shown, None) if shown else None, profile=shown)]
+
+        def error(message: str, field_name: str | None = None) -> ProfileError:
+            return ProfileError(message, line=line_of(name, field_name), profile=name, field=field_name)
+
+        if not isinstance(table, dict):
+            return None, [error("must be a table: write it as a [profiles.NAME] section")]
+        kind = table.get("kind")
+        kinds = ", ".join(self.kinds)
+        if kind is None:
+            return None, [error(f"'kind' is missing; set it to one of: {kinds}", "kind")]
+        cls = self.profile_class(kind)
+        if cls is None:
+            return None, [error(f"unknown kind {kind!r}; use one of: {kinds}", "kind")]
+
+        specs = settable_fields(cls)
+        problems: list[ProfileError] = []
+        values: dict[str, Any] = {}
+        for key, value in table.items():
+            if key == "kind":
+                continue
+            if key not in specs:
+                if _SECRET_FIELD.search(key):
+                    problems.append(
+                        error(
+                            "secrets never go in profiles.toml: remove this line; Brokerdeck asks for the "
+                            "secret when you connect and keeps it in its encrypted vault",
+                            key,
+                        )
+                    )
+                else:
+                    allowed = ", ".join(["kind", *specs])
+                    problems.append(error(f"unknown field for kind '{kind}'; allowed fields: {allowed}", key))
+                continue
+            try:
+                values[key] = specs[key].metadata["parse"](value)
+            except FieldValueError as exc:
+                problems.append(error(str(exc), key))
+        for missing in (f for f in required_fields(cls) if f not in table):
+            problems.append(error(f"'{missing}' is required for kind '{kind}'", missing))
+        if problems:
+            return None, problems
+        return cls(name=name, origin=origin, **values), []
 
 
 class _LineIndex:

@@ -8,16 +8,17 @@ value needs.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import Literal
+from typing import Any
 
 import numpy as np
 
+from brokers.core.market import DataAge
 from brokers.ibkr.frames import Depth, MarketData, parse_ladder_price, parse_number, parse_price, parse_size
 
-DataAge = Literal["live", "delayed", "frozen", "stale", "none"]
 TRADES_CAPACITY = 500
 HISTORY_CAPACITY = 20_000
 
@@ -100,7 +101,8 @@ class InstrumentBook:
         self.last_arrival_ns: int | None = None
         # rows of (t epoch s, last, bid, ask, volume); np.empty leaves untouched pages uncommitted
         self._hist = np.empty((max(1, history_capacity), 5), dtype=np.float64)
-        self._cells = memoryview(self._hist.reshape(-1))  # flat float64 view: 5 C stores, no temporary row
+        # flat float64 view: 5 C stores, no temporary row (typeshed types a memoryview's items as ints)
+        self._cells: Any = memoryview(self._hist.reshape(-1))
         self._hist_pos = 0
         self._hist_count = 0
 
@@ -154,7 +156,7 @@ class InstrumentBook:
                 pos += 1
                 self._hist_pos = 0 if pos == len(self._hist) else pos
                 self._hist_count += 1
-            if printed:
+            if printed and new_last is not None:
                 self.trades.append((epoch_s, new_last, self.last_size or 0))
         self.version += 1
         self.last_frame_monotonic = now_monotonic
@@ -190,6 +192,12 @@ class InstrumentBook:
     def clear_ladder(self) -> None:
         self.bids, self.asks, self.ladder_last = [], [], None
         self.version += 1
+
+    def tick_size(self) -> float:
+        """The smallest step between ladder prices; IBKR's stream does not carry the tick size itself."""
+        prices = sorted({p for p, _ in self.bids} | {p for p, _ in self.asks})
+        steps = [round(b - a, 10) for a, b in itertools.pairwise(prices) if b > a]
+        return min(steps) if steps else 0.01
 
     @property
     def history_len(self) -> int:

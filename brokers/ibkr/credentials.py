@@ -12,14 +12,10 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from brokers.core.profiles import IbkrProfile
+from brokers.core.secrets import SecretStore
 from brokers.ibkr.keys import dh_params_pem, load_dh_prime, load_private_key, private_key_pem
-from brokers.vault import Vault
-
-SIGNATURE_KEY = "signature-key"
-ENCRYPTION_KEY = "encryption-key"
-DH_PARAMS = "dh-params"
-ACCESS_TOKEN = "access-token"  # noqa: S105 - the vault entry's name
+from brokers.ibkr.profile import IbkrProfile
+from brokers.ibkr.vault_entries import ACCESS_TOKEN, DH_PARAMS, ENCRYPTION_KEY, SIGNATURE_KEY
 
 
 @dataclass(frozen=True)
@@ -40,13 +36,13 @@ class IbkrCredentials:
     keys: KeyMaterial = field(repr=False)
 
 
-def store_key_material(vault: Vault, profile: str, keys: KeyMaterial) -> None:
+def store_key_material(vault: SecretStore, profile: str, keys: KeyMaterial) -> None:
     vault.put(profile, SIGNATURE_KEY, private_key_pem(keys.signature_key))
     vault.put(profile, ENCRYPTION_KEY, private_key_pem(keys.encryption_key))
     vault.put(profile, DH_PARAMS, dh_params_pem(keys.dh_prime).encode("ascii"))
 
 
-def load_key_material(vault: Vault, profile: str) -> KeyMaterial | None:
+def load_key_material(vault: SecretStore, profile: str) -> KeyMaterial | None:
     signature = vault.get(profile, SIGNATURE_KEY)
     encryption = vault.get(profile, ENCRYPTION_KEY)
     dh_params = vault.get(profile, DH_PARAMS)
@@ -55,12 +51,12 @@ def load_key_material(vault: Vault, profile: str) -> KeyMaterial | None:
     return KeyMaterial(load_private_key(signature), load_private_key(encryption), load_dh_prime(dh_params))
 
 
-def store_access_token(vault: Vault, profile: str, access_token: str, access_token_secret: str) -> None:
+def store_access_token(vault: SecretStore, profile: str, access_token: str, access_token_secret: str) -> None:
     record = {"access_token": access_token, "access_token_secret": access_token_secret}
     vault.put(profile, ACCESS_TOKEN, json.dumps(record).encode("utf-8"))
 
 
-def load_credentials(vault: Vault, profile: IbkrProfile) -> IbkrCredentials | None:
+def load_credentials(vault: SecretStore, profile: IbkrProfile) -> IbkrCredentials | None:
     """The complete credentials of `profile`, or None while setup is unfinished."""
     keys = load_key_material(vault, profile.name)
     access = vault.get(profile.name, ACCESS_TOKEN)

@@ -10,48 +10,50 @@ import json
 
 import httpx
 
+from brokers.core.actions import NextAction
+from brokers.core.errors import BrokerError
 
-class IbkrError(Exception):
-    """Base class; `str(error)` is a complete sentence for the trader."""
 
-    #: what fixes it, as a `brokers.core.health.NextAction` value
-    action: str = "retry"
+class IbkrError(BrokerError):
+    """Base class; `str(error)` is a complete sentence for the trader, `action` what fixes it."""
+
+    action = NextAction.RETRY
 
 
 class IbkrUnreachable(IbkrError):
-    action = "retry"
+    action = NextAction.RETRY
 
 
 class IbkrInvalidConsumer(IbkrError):
-    action = "setup_keys"
+    action = NextAction.SETUP_KEYS
 
 
 class IbkrAccessTokenInvalid(IbkrError):
-    action = "setup_keys"
+    action = NextAction.SETUP_KEYS
 
 
 class IbkrLiveSessionTokenInvalid(IbkrError):
-    action = "setup_keys"
+    action = NextAction.SETUP_KEYS
 
 
 class IbkrAuthError(IbkrError):
-    action = "reconnect"
+    action = NextAction.RECONNECT
 
 
 class IbkrBrokerageSessionFailed(IbkrError):
-    action = "reconnect"
+    action = NextAction.RECONNECT
 
 
 class IbkrPaperGone(IbkrError):
-    action = "fix_profile"
+    action = NextAction.FIX_PROFILE
 
 
 class IbkrNoBridge(IbkrError):
-    action = "reconnect"
+    action = NextAction.RECONNECT
 
 
 class IbkrRateLimited(IbkrError):
-    action = "retry"
+    action = NextAction.RETRY
 
     def __init__(self, message: str, retry_after_s: float) -> None:
         super().__init__(message)
@@ -59,7 +61,7 @@ class IbkrRateLimited(IbkrError):
 
 
 class IbkrServerError(IbkrError):
-    action = "retry"
+    action = NextAction.RETRY
 
 
 def error_from_response(response: httpx.Response, what: str) -> IbkrError:
@@ -79,7 +81,10 @@ def error_from_response(response: httpx.Response, what: str) -> IbkrError:
             "self-service portal, then run `brokerdeck keys init PROFILE` again with it."
         )
     if status == 401:
-        return IbkrAuthError(f"IBKR refused {what} (401: {text or 'not authorized'}).")
+        return IbkrAuthError(
+            f"IBKR refused {what} (401: {text or 'not authorized'}). Reconnect; if it keeps failing, generate a "
+            "new access token in IBKR's self-service portal and run `brokerdeck keys init PROFILE` with it."
+        )
     if status == 410 and path.endswith("/ssodh/init"):
         return IbkrPaperGone(
             "IBKR answered 410 Gone when opening the brokerage session. This is known for paper accounts on "
@@ -105,7 +110,10 @@ def error_from_response(response: httpx.Response, what: str) -> IbkrError:
         )
     if status >= 500:
         return IbkrServerError(f"IBKR failed to answer {what} ({status}: {text or 'server error'}). Retrying.")
-    return IbkrError(f"IBKR refused {what} ({status}: {text or 'no detail'}).")
+    return IbkrError(
+        f"IBKR refused {what} ({status}: {text or 'no detail'}). Brokerdeck retries; if it keeps failing, "
+        "check the profile's base_url and account against IBKR's portal."
+    )
 
 
 def _error_text(response: httpx.Response) -> str:

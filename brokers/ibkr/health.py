@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from brokers.core.health import ConnectionState, CredentialHealth, CredentialItem, NextAction, identity
-from brokers.core.profiles import IbkrProfile
+from brokers.core.actions import NextAction
+from brokers.core.health import ConnectionState, CredentialHealth, CredentialItem, identity
 from brokers.core.timefmt import duration, local_time
+from brokers.ibkr.profile import IbkrProfile
 from brokers.ibkr.session import SessionPhase, SessionSnapshot
 
 
@@ -27,7 +28,7 @@ def ibkr_health(profile: IbkrProfile, snap: SessionSnapshot, now: float) -> Cred
 def _verdict(profile: IbkrProfile, snap: SessionSnapshot, now: float) -> tuple[ConnectionState, str, NextAction, str]:
     keys_cmd = f"Run `brokerdeck keys init {profile.name}` and register what it prints in IBKR's portal."
     if snap.phase == SessionPhase.FAILED:
-        action = NextAction(snap.error_action) if snap.error_action else NextAction.RECONNECT
+        action = snap.error_action if snap.error_action != NextAction.NONE else NextAction.RECONNECT
         hint = keys_cmd if action == NextAction.SETUP_KEYS else "Fix what the reason says, then reconnect."
         return ConnectionState.FAILED, snap.error, action, hint
     if snap.lst_expires_at is not None and now >= snap.lst_expires_at:
@@ -90,3 +91,14 @@ def _items(snap: SessionSnapshot, now: float) -> tuple[CredentialItem, ...]:
 
 def _dt(moment: float | None) -> datetime | None:
     return datetime.fromtimestamp(moment, UTC) if moment is not None else None
+
+
+def setup_failure_health(profile: IbkrProfile, message: str) -> CredentialHealth:
+    """The stored credentials could not be loaded or set up: only the trader can fix that."""
+    return CredentialHealth(
+        **identity(profile),
+        state=ConnectionState.FAILED,
+        reason=message,
+        next_action=NextAction.SETUP_KEYS,
+        hint=f"Run `brokerdeck keys init {profile.name}`, then reload the profiles.",
+    )

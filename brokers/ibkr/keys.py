@@ -19,6 +19,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dh, dsa, ec, ed448, ed25519, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 
+from brokers.core.actions import NextAction
+from brokers.core.errors import BrokerError
+
 MIN_RSA_BITS = 2048
 DH_GENERATOR = 2
 #: a 2048-bit RSA ciphertext is 256 bytes, which is 344 base64 characters
@@ -31,8 +34,10 @@ _PRIVATE_LABELS = ("PRIVATE KEY", "RSA PRIVATE KEY")
 _DH_LABEL = "DH PARAMETERS"
 
 
-class KeyMaterialError(ValueError):
+class KeyMaterialError(BrokerError, ValueError):
     """Key material that IBKR would reject; `str(error)` says what is wrong and what to do."""
+
+    action = NextAction.SETUP_KEYS
 
 
 @contextmanager

@@ -23,6 +23,9 @@ from urllib.parse import quote, quote_plus
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from brokers.core.actions import NextAction
+from brokers.core.errors import BrokerError
+
 RSA_SHA256 = "RSA-SHA256"
 HMAC_SHA256 = "HMAC-SHA256"
 NONCE_ALPHABET = string.ascii_letters + string.digits
@@ -30,8 +33,10 @@ NONCE_LENGTH = 16
 USER_AGENT = "brokerdeck"
 
 
-class OAuth1aInputError(ValueError):
+class OAuth1aInputError(BrokerError, ValueError):
     """Input that cannot be signed with; `str(error)` says what to do about it."""
+
+    action = NextAction.SETUP_KEYS
 
 
 def java_bigint_bytes(value: int) -> bytes:

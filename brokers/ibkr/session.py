@@ -8,17 +8,19 @@ not time out, and re-mints once when IBKR answers 401. Every change is published
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
 import httpx
 
+from brokers.core.actions import NextAction
+from brokers.core.retry import Backoff, Wakeable
 from brokers.ibkr import oauth1a
 from brokers.ibkr.credentials import IbkrCredentials
 from brokers.ibkr.errors import (
@@ -35,9 +37,10 @@ log = logging.getLogger(__name__)
 RENEW_AT_FRACTION = 0.8
 TICKLE_INTERVAL_S = 60.0
 DEFAULT_LST_LIFETIME_S = 24 * 3600.0
+FIRST_BACKOFF_S = 1.0
 MAX_BACKOFF_S = 60.0
 # Errors only the trader can fix: the keep-alive stops retrying and waits to be told to try again.
-NEEDS_TRADER = {"setup_keys", "fix_profile"}
+NEEDS_TRADER = {NextAction.SETUP_KEYS, NextAction.FIX_PROFILE}
 
 
 class SessionPhase(StrEnum):
@@ -63,8 +66,22 @@ class SessionSnapshot:
     last_tickle_at: float | None = None
     next_tickle_at: float | None = None
     error: str = ""
-    error_action: str = ""
+    error_action: NextAction = NextAction.NONE
     retry_at: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, facts: Mapping[str, Any]) -> SessionSnapshot | None:
+        """The snapshot `to_json` wrote, or None when `facts` is not one (another version, a damaged file)."""
+        try:
+            fields = dict(facts)
+            fields["phase"] = SessionPhase(fields["phase"])
+            fields["error_action"] = NextAction(fields.get("error_action") or NextAction.NONE)
+            return cls(**fields)
+        except (KeyError, TypeError, ValueError):
+            return None
 
 
 class IbkrSession:
@@ -89,7 +106,8 @@ class IbkrSession:
         self._on_change = on_change
         self._lst: str | None = None
         self._api_session: str | None = None
-        self._wake = asyncio.Event()
+        self._wake = Wakeable()
+        self._backoff = Backoff(FIRST_BACKOFF_S, MAX_BACKOFF_S)
         self._compete = True
         self.snapshot = SessionSnapshot()
 
@@ -107,13 +125,13 @@ class IbkrSession:
 
     async def connect(self) -> None:
         """Mint and validate an LST, open the brokerage session, and read its status."""
-        self._publish(phase=SessionPhase.CONNECTING, error="", error_action="", retry_at=None)
+        self._publish(phase=SessionPhase.CONNECTING, error="", error_action=NextAction.NONE, retry_at=None)
         await self.mint_live_session_token()
         await self.open_brokerage_session()
         await self.tickle()
         self._publish(phase=SessionPhase.READY)
 
-    async def mint_live_session_token(self) -> None:
+    async def mint_live_session_token(self) -> str:
         creds = self._credentials
         prepend = oauth1a.decrypt_prepend(creds.keys.encryption_key, creds.access_token_secret)
         secret = oauth1a.new_dh_secret()
@@ -150,10 +168,11 @@ class IbkrSession:
             renew_at=now + (expires - now) * RENEW_AT_FRACTION,
         )
         log.info("Minted a live session token for %s, valid for %.0f s", creds.consumer_key, expires - now)
+        return lst
 
     async def open_brokerage_session(self, compete: bool | None = None) -> dict[str, Any]:
         compete = self._compete if compete is None else compete
-        body = await self.request(
+        body: dict[str, Any] = await self.request(
             "POST",
             "/iserver/auth/ssodh/init",
             json={"publish": True, "compete": compete},
@@ -163,12 +182,12 @@ class IbkrSession:
         return body
 
     async def auth_status(self) -> dict[str, Any]:
-        body = await self.request("POST", "/iserver/auth/status", what="the session status")
+        body: dict[str, Any] = await self.request("POST", "/iserver/auth/status", what="the session status")
         self._apply_status(body)
         return body
 
     async def tickle(self) -> dict[str, Any]:
-        body = await self.request("POST", "/tickle", what="the keep-alive tickle")
+        body: dict[str, Any] = await self.request("POST", "/tickle", what="the keep-alive tickle")
         self._api_session = body.get("session") or self._api_session
         status = (body.get("iserver") or {}).get("authStatus") or {}
         now = self._clock()
@@ -182,14 +201,15 @@ class IbkrSession:
     ) -> Any:
         """A signed request; a 401 re-mints the LST once and retries once. Returns the JSON body."""
         what = what or f"{method} {path}"
-        if self._lst is None or self._lst_expired():
-            await self.mint_live_session_token()
+        lst = self._lst
+        if lst is None or self._lst_expired():
+            lst = await self.mint_live_session_token()
         url = f"{self.base_url}{path}"
-        response = await self._signed(method, url, json, params, what)
+        response = await self._signed(lst, method, url, json, params, what)
         if response.status_code == 401:
             log.info("IBKR answered 401 to %s: minting a new live session token and retrying once", what)
-            await self.mint_live_session_token()
-            response = await self._signed(method, url, json, params, what)
+            lst = await self.mint_live_session_token()
+            response = await self._signed(lst, method, url, json, params, what)
             if response.status_code == 401:
                 raise IbkrAuthError(
                     f"IBKR refused {what} twice, even with a fresh live session token. Reconnect; if it "
@@ -199,7 +219,6 @@ class IbkrSession:
 
     async def run(self) -> None:
         """Keep the session alive until cancelled: connect, tickle, renew, and retry with backoff."""
-        backoff = 1.0
         while True:
             try:
                 if self.snapshot.phase != SessionPhase.READY:
@@ -213,13 +232,13 @@ class IbkrSession:
                     await self.tickle()
                     if self.snapshot.authenticated is False and not self.snapshot.competing:
                         await self.open_brokerage_session()  # it lapsed; a competing one waits for the trader
-                backoff = 1.0
+                self._backoff.reset()
             except IbkrError as error:
-                wait = error.retry_after_s if isinstance(error, IbkrRateLimited) else backoff
                 if error.action in NEEDS_TRADER:
                     self._publish(phase=SessionPhase.FAILED, error=str(error), error_action=error.action)
                     await self._sleep_until(None)
                     continue
+                wait = error.retry_after_s if isinstance(error, IbkrRateLimited) else self._backoff.next()
                 self._publish(
                     phase=SessionPhase.RETRYING,
                     error=str(error),
@@ -227,14 +246,13 @@ class IbkrSession:
                     retry_at=self._clock() + wait,
                 )
                 await self._sleep_until(self._clock() + wait)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
 
     def retry_now(self, compete: bool | None = None) -> None:
         """Wake the keep-alive to reconnect at once (optionally taking over a competing session)."""
         if compete is not None:
             self._compete = compete
         self._publish(phase=SessionPhase.IDLE)
-        self._wake.set()
+        self._wake.wake()
 
     async def close(self) -> None:
         if self._lst is not None:
@@ -246,16 +264,15 @@ class IbkrSession:
     # -- internals -----------------------------------------------------------------------------
 
     async def _signed(
-        self, method: str, url: str, json: Any, params: dict[str, str] | None, what: str
+        self, lst: str, method: str, url: str, json: Any, params: dict[str, str] | None, what: str
     ) -> httpx.Response:
         creds = self._credentials
-        assert self._lst is not None
         headers = oauth1a.signed_request_headers(
             method,
             url,
             consumer_key=creds.consumer_key,
             access_token=creds.access_token,
-            live_session_token=self._lst,
+            live_session_token=lst,
             realm=creds.realm,
         )
         return await self._send(method, url, headers, what=what, json=json, params=params, raise_for_401=False)
@@ -295,10 +312,7 @@ class IbkrSession:
 
     async def _sleep_until(self, moment: float | None) -> None:
         """Sleep until `moment` (forever when None), or until `retry_now` wakes us."""
-        self._wake.clear()
-        timeout = None if moment is None else max(0.0, moment - self._clock())
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+        await self._wake.sleep(None if moment is None else moment - self._clock())
 
     def _publish(self, **changes: Any) -> None:
         self.snapshot = replace(self.snapshot, **changes)

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import httpx
 
-from brokers.core.profiles import IbkrProfile
+from brokers.core.actions import NextAction
+from brokers.core.connector import Dialogue
+from brokers.core.errors import BrokerError
+from brokers.core.secrets import SecretStore
 from brokers.ibkr import oauth1a
 from brokers.ibkr.credentials import (
     IbkrCredentials,
@@ -28,11 +32,18 @@ from brokers.ibkr.keys import (
     load_dh_prime,
     parse_access_token,
     parse_access_token_secret,
+    parse_consumer_key,
     public_key_fingerprint,
     public_key_pem,
 )
+from brokers.ibkr.profile import IbkrProfile
 from brokers.ibkr.session import IbkrSession, SessionSnapshot
-from brokers.vault import Vault
+
+
+class ConsumerKeyMismatch(BrokerError):
+    """The portal's consumer key is not the one the profile names."""
+
+    action = NextAction.FIX_PROFILE
 
 
 @dataclass(frozen=True)
@@ -42,7 +53,7 @@ class KeySetup:
 
 
 def ensure_key_material(
-    vault: Vault,
+    vault: SecretStore,
     profile: IbkrProfile,
     *,
     dhparam_pem: bytes | None = None,
@@ -78,7 +89,7 @@ def portal_instructions(profile: IbkrProfile, keys: KeyMaterial) -> str:
 
 
 async def prove_and_store(
-    vault: Vault,
+    vault: SecretStore,
     profile: IbkrProfile,
     keys: KeyMaterial,
     access_token: str,
@@ -101,3 +112,26 @@ async def prove_and_store(
         await session.close()
     store_access_token(vault, profile.name, credentials.access_token, credentials.access_token_secret)
     return session.snapshot
+
+
+async def keys_init(
+    vault: SecretStore, profile: IbkrProfile, dialogue: Dialogue, *, dhparam_pem: bytes | None, replace: bool
+) -> str:
+    """`brokerdeck keys init`: keys, what to register in the portal, then the portal's tokens proven and stored."""
+    if dhparam_pem is None and not replace and vault.kinds(profile.name) == []:
+        dialogue.warn("Generating 2048-bit DH parameters: this can take a few minutes…")
+    setup = ensure_key_material(vault, profile, dhparam_pem=dhparam_pem, replace=replace)
+    dialogue.say(("Created new keys." if setup.created else "Using the keys already stored for this profile.") + "\n")
+    dialogue.say(portal_instructions(profile, setup.keys) + "\n")
+    typed = dialogue.ask(f"Consumer key [{profile.consumer_key}]: ")
+    consumer_key = parse_consumer_key(typed or profile.consumer_key)
+    if consumer_key != profile.consumer_key:
+        raise ConsumerKeyMismatch(
+            f"the profile says consumer_key = {profile.consumer_key!r}; set it to {consumer_key!r} in profiles.toml "
+            "first, then run this again."
+        )
+    access_token = dialogue.ask("Access token: ")
+    secret = dialogue.ask("Access token secret: ", hidden=True)
+    snapshot = await prove_and_store(vault, profile, setup.keys, access_token, secret)
+    expires = datetime.fromtimestamp(snapshot.lst_expires_at or 0).strftime("%Y-%m-%d %H:%M:%S")
+    return f"A live session token was minted and validated (valid until {expires}). Credentials stored."

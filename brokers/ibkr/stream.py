@@ -16,15 +16,18 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
+from brokers.core.actions import NextAction
+from brokers.core.market import DataAge, StreamState
+from brokers.core.retry import Backoff
 from brokers.ibkr import frames as fr
-from brokers.ibkr.book import BookModel
+from brokers.ibkr.book import BookModel, InstrumentBook
 from brokers.ibkr.errors import IbkrError
 from brokers.ibkr.session import IbkrSession
 
@@ -40,24 +43,14 @@ CLOSE_TIMEOUT_S = 1.0  # a stalled server may never answer our close frame
 class StreamError(IbkrError):
     """A subscription the stream refuses before sending it (e.g. no market data line left)."""
 
-    action = "none"
-
-
-@dataclass(frozen=True)
-class StreamState:
-    """The stream as the UI shows it; nothing secret."""
-
-    connected: bool
-    reconnects: int
-    last_error: str
-    frames: int
-    malformed: int
-    stale_reconnects: int
-    subscriptions: tuple[int, ...]
+    action = NextAction.NONE
 
 
 class MarketStream:
-    """One IBKR WebSocket for one account. Subscriptions survive reconnects and are re-sent once each."""
+    """One IBKR WebSocket for one account. Subscriptions survive reconnects and are re-sent once each.
+
+    It is the window's `MarketFeed`: `watch` picks the instrument, `quotes` reads its latest state.
+    """
 
     def __init__(
         self,
@@ -80,7 +73,7 @@ class MarketStream:
         self._keepalive_s = keepalive_s
         self._smd_refresh_s = smd_refresh_s
         self._max_lines = max_lines
-        self._backoff = backoff
+        self._backoff = Backoff(*backoff, jitter=0.5, rng=random.Random())  # noqa: S311 - jitter, not a secret
         self._subs: dict[int, tuple[str, ...]] = {}  # mutated in place: the receive loop holds it
         self._depth: tuple[int, str | None] | None = None
         self._outbox: asyncio.Queue[str] | None = None  # the live connection's, else None
@@ -90,7 +83,7 @@ class MarketStream:
         self._reconnects = 0
         self._stale_reconnects = 0
         self._last_error = ""
-        self._rng = random.Random()  # noqa: S311 - backoff jitter, not a secret
+        self._watched: int | None = None
 
     # ---- subscriptions (callable any time, connected or not) --------------------------------------
 
@@ -123,14 +116,33 @@ class MarketStream:
             raise ValueError(f"invalid exchange {exchange!r}")
         if self._depth is not None and self._depth[0] != conid:
             self._book.clear_depth(self._depth[0])
-        self._depth = (conid, exchange)
-        self._send(self._sbd())
+        self._depth = depth = (conid, exchange)
+        self._send(self._sbd(depth))
 
     def unsubscribe_depth(self) -> None:
         if self._depth is not None:
             self._book.clear_depth(self._depth[0])
             self._depth = None
             self._send(f"ubd+{self._account}")
+
+    def watch(self, conid: int) -> None:
+        """Stream `conid`'s quotes and its price ladder instead of the instrument watched before."""
+        if self._watched is not None and self._watched != conid:
+            self.unsubscribe(self._watched)
+        self._watched = conid
+        self.subscribe(conid)
+        self.subscribe_depth(conid)
+
+    def quotes(self, conid: int) -> InstrumentBook | None:
+        return self._book.book(conid)
+
+    def data_age(self, conid: int, now_monotonic: float) -> DataAge:
+        return self._book.data_age(conid, now_monotonic)
+
+    @property
+    def book(self) -> BookModel:
+        """Where every frame is merged: the latest state per instrument."""
+        return self._book
 
     @property
     def state(self) -> StreamState:
@@ -149,8 +161,6 @@ class MarketStream:
 
     async def run(self) -> None:
         """Connect, serve, and reconnect with jittered exponential backoff until cancelled."""
-        low, high = self._backoff
-        delay = low
         while True:
             self._established = False
             try:
@@ -162,9 +172,8 @@ class MarketStream:
             except (OSError, TimeoutError, WebSocketException) as error:
                 self._last_error = f"Cannot reach the IBKR stream ({self._describe(error)}). Reconnecting."
             if self._established:  # IBKR confirmed the session: a healthy connection resets the backoff
-                delay = low
-            await asyncio.sleep(self._rng.uniform(max(low, delay / 2), delay))
-            delay = min(delay * 2, high)
+                self._backoff.reset()
+            await asyncio.sleep(self._backoff.next())
             self._reconnects += 1
 
     async def _authenticate(self) -> None:
@@ -193,7 +202,7 @@ class MarketStream:
             for conid, fields in self._subs.items():  # no await until _outbox is set: each exactly once
                 outbox.put_nowait(_smd(conid, fields))
             if self._depth is not None:
-                outbox.put_nowait(self._sbd())
+                outbox.put_nowait(self._sbd(self._depth))
             self._outbox, self._connected = outbox, True
             log.info("IBKR market data stream connected (%d subscriptions)", len(self._subs))
             tasks = [
@@ -225,7 +234,8 @@ class MarketStream:
                 if arrival_ns > slice_end:
                     await asyncio.sleep(0)
                     slice_end = now_ns() + SLICE_NS
-                frame = parse(message)
+                # dispatched on its exact type below, for speed; that is what the loose static type is for
+                frame: Any = parse(message)
                 book.frames += 1
                 kind = type(frame)
                 if kind is market_data:
@@ -324,9 +334,8 @@ class MarketStream:
         if self._outbox is not None:
             self._outbox.put_nowait(text)
 
-    def _sbd(self) -> str:
-        assert self._depth is not None
-        conid, exchange = self._depth
+    def _sbd(self, depth: tuple[int, str | None]) -> str:
+        conid, exchange = depth
         return f"sbd+{self._account}+{conid}" + (f"+{exchange}" if exchange else "")
 
     def _url(self) -> str:

@@ -41,7 +41,10 @@ class ServerMetadata:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ServerMetadata:
         tuples = ("code_challenge_methods", "scopes_supported", "token_auth_methods")
-        return cls(**{k: tuple(v) if k in tuples else v for k, v in data.items() if k in cls.__dataclass_fields__})
+        fields: dict[str, Any] = {
+            k: tuple(v) if k in tuples else v for k, v in data.items() if k in cls.__dataclass_fields__
+        }
+        return cls(**fields)
 
 
 @dataclass(frozen=True)

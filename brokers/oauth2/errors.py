@@ -1,28 +1,27 @@
-"""OAuth failures as types, each a complete sentence for the trader plus the one action that fixes it.
-
-The action is a `brokers.core.health.NextAction` value, so the window and the CLI can offer the right
-button or command without parsing messages.
-"""
+"""OAuth failures as types, each a complete sentence for the trader plus the one action that fixes it."""
 
 from __future__ import annotations
 
+from brokers.core.actions import NextAction
+from brokers.core.errors import BrokerError
 
-class OAuthError(Exception):
+
+class OAuthError(BrokerError):
     """Base class; `str(error)` says what happened and what to do."""
 
-    action: str = "retry"
+    action = NextAction.RETRY
 
 
 class ServerUnreachable(OAuthError):
     """The server did not answer (network, DNS, refused connection, timeout)."""
 
-    action = "retry"
+    action = NextAction.RETRY
 
 
 class DiscoveryError(OAuthError):
     """No usable metadata: the profile points at something that is not this kind of server."""
 
-    action = "fix_profile"
+    action = NextAction.FIX_PROFILE
 
 
 class InsecureEndpoint(DiscoveryError):
@@ -44,13 +43,13 @@ class PkceUnsupported(DiscoveryError):
 class RegistrationError(OAuthError):
     """Dynamic client registration was refused or returned something unusable."""
 
-    action = "fix_profile"
+    action = NextAction.FIX_PROFILE
 
 
 class LoginFailed(OAuthError):
     """The browser login did not produce tokens; connecting again may work."""
 
-    action = "connect"
+    action = NextAction.CONNECT
 
 
 class AuthorizationDenied(LoginFailed):
@@ -72,16 +71,16 @@ class LoginCancelled(LoginFailed):
 class TokenRequestFailed(OAuthError):
     """The token endpoint refused a request for a reason other than a dead grant."""
 
-    action = "retry"
+    action = NextAction.RETRY
 
 
 class LoginRequired(OAuthError):
     """The stored grant is dead (invalid_grant, invalid_client, expired, revoked): sign in again."""
 
-    action = "reconnect"
+    action = NextAction.RECONNECT
 
 
 class CallbackRejected(OAuthError):
     """A pasted or received redirect URL that cannot be used (wrong address, malformed)."""
 
-    action = "connect"
+    action = NextAction.CONNECT

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from brokers.core.health import ConnectionState, CredentialHealth, CredentialItem, NextAction, identity
+from brokers.core.actions import NextAction
+from brokers.core.health import ConnectionState, CredentialHealth, CredentialItem, identity
 from brokers.core.profiles import Profile
 from brokers.core.timefmt import duration, local_time
 from brokers.oauth2.session import SessionFacts
@@ -47,7 +48,9 @@ def _verdict(
         reason = "The access token has expired and cannot be renewed."
         return ConnectionState.EXPIRED, reason, NextAction.RECONNECT, sign_in
     if facts.last_error:
-        return ConnectionState.EXPIRING, f"Renewal failed: {facts.last_error}", NextAction.RETRY, "Retry now, or wait."
+        action = facts.last_error_action if facts.last_error_action != NextAction.NONE else NextAction.RETRY
+        hint = "Retry now, or wait." if action == NextAction.RETRY else "Do what the reason says, then retry."
+        return ConnectionState.EXPIRING, f"Renewal failed: {facts.last_error}", action, hint
     if not access_valid:
         reason = (
             "Renewing the access token."
@@ -55,18 +58,19 @@ def _verdict(
             else "The access token has expired; the stored refresh token renews it silently on next use."
         )
         return ConnectionState.EXPIRING, reason, NextAction.NONE, ""
-    if _horizon_near(facts, now):
-        assert facts.refresh_expires_at is not None
-        reason = f"Sign in again before {local_time(facts.refresh_expires_at)}: the refresh token ends then."
+    ends = _horizon_ending(facts, now)
+    if ends is not None:
+        reason = f"Sign in again before {local_time(ends)}: the refresh token ends then."
         return ConnectionState.EXPIRING, reason, NextAction.RECONNECT, sign_in
     return ConnectionState.ACTIVE, "Access token valid.", NextAction.NONE, ""
 
 
-def _horizon_near(facts: SessionFacts, now: float) -> bool:
-    if facts.refresh_expires_at is None or facts.authorized_at is None:
-        return False
-    horizon = facts.refresh_expires_at - facts.authorized_at
-    return facts.refresh_expires_at - now < horizon * HORIZON_WARN_SHARE
+def _horizon_ending(facts: SessionFacts, now: float) -> float | None:
+    """When the refresh horizon ends, if that is near enough to warn about now."""
+    ends, began = facts.refresh_expires_at, facts.authorized_at
+    if ends is None or began is None:
+        return None
+    return ends if ends - now < (ends - began) * HORIZON_WARN_SHARE else None
 
 
 def _items(facts: SessionFacts, now: float, live: bool) -> tuple[CredentialItem, ...]:
@@ -90,7 +94,7 @@ def _items(facts: SessionFacts, now: float, live: bool) -> tuple[CredentialItem,
             if facts.refresh_expires_at is not None
             else "; the server announced no end"
         )
-        near = _horizon_near(facts, now)
+        near = _horizon_ending(facts, now) is not None
         items.append(
             CredentialItem(
                 name="refresh token",

@@ -12,16 +12,16 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
 
-from brokers.core.profiles import OAuth2Profile
+from brokers.core.connector import SignInStarted
 from brokers.oauth2.authorize import AuthorizationRequest
 from brokers.oauth2.discovery import Discovery, ServerMetadata, discover
 from brokers.oauth2.errors import LoginCancelled, LoginFailed, LoginTimeout, OAuthError, TokenRequestFailed
 from brokers.oauth2.listener import LoopbackListener
+from brokers.oauth2.profile import OAuth2Profile
 from brokers.oauth2.registration import ClientRegistration, configured_client, register
 from brokers.oauth2.store import OAuthStore
 from brokers.oauth2.tls import make_loopback_certificate, server_context
@@ -34,15 +34,6 @@ LOGIN_TIMEOUT_S = 300.0
 def callback_path(profile: str) -> str:
     """One path per profile: a code meant for one broker is never accepted as another's (mix-up defence)."""
     return f"/callback/{profile}"
-
-
-@dataclass(frozen=True)
-class LoginStarted:
-    """What the trader needs to approve: the URL, where the browser will return, and until when."""
-
-    url: str
-    redirect_uri: str
-    deadline: float
 
 
 class LoginFlow:
@@ -71,7 +62,7 @@ class LoginFlow:
         self._discovery: Discovery | None = None
         self._deadline = 0.0
 
-    async def start(self) -> LoginStarted:
+    async def start(self) -> SignInStarted:
         try:
             return await self._start()
         except BaseException:
@@ -80,7 +71,8 @@ class LoginFlow:
 
     async def finish(self) -> TokenSet:
         """Wait for the code, exchange it and store the tokens; always closes the listener."""
-        if self._request is None or self._client is None or self._discovery is None:
+        request, client, discovery = self._request, self._client, self._discovery
+        if request is None or client is None or discovery is None:
             raise RuntimeError("start() the login first")
         try:
             try:
@@ -91,7 +83,7 @@ class LoginFlow:
                     f"nobody approved the sign-in within {self._timeout_s / 60:g} minutes; press Connect to try again"
                 ) from None
             await self._close_listener()
-            return await self._exchange(code)
+            return await self._exchange(code, request, client, discovery.server)
         finally:
             await self._close_listener()
 
@@ -114,7 +106,7 @@ class LoginFlow:
 
     # -- internals -----------------------------------------------------------------------------
 
-    async def _start(self) -> LoginStarted:
+    async def _start(self) -> SignInStarted:
         profile = self.profile
         self._discovery = await discover(self._http, profile.issuer, profile.resource)
         server = self._discovery.server
@@ -125,7 +117,7 @@ class LoginFlow:
         self._client = await self._registration(server, stored, redirect_uri, scopes)
         self._request = AuthorizationRequest(server, self._client.client_id, redirect_uri, scopes, profile.resource)
         self._deadline = self._clock() + self._timeout_s
-        return LoginStarted(url=self._request.url, redirect_uri=redirect_uri, deadline=self._deadline)
+        return SignInStarted(url=self._request.url, redirect_uri=redirect_uri, deadline=self._deadline)
 
     async def _open_callback(self, port: int, *, fixed: bool) -> str:
         tls = await self._tls_context() if self.profile.loopback_tls else None
@@ -158,28 +150,26 @@ class LoginFlow:
         await asyncio.to_thread(self._store.save_registration, registration)
         return registration
 
-    async def _exchange(self, code: str) -> TokenSet:
-        assert self._request is not None
-        assert self._client is not None
-        assert self._discovery is not None
-        server = self._discovery.server
+    async def _exchange(
+        self, code: str, request: AuthorizationRequest, client: ClientRegistration, server: ServerMetadata
+    ) -> TokenSet:
         try:
             tokens = await exchange_code(
                 self._http,
                 server,
-                self._client,
+                client,
                 code=code,
-                redirect_uri=self._request.redirect_uri,
-                verifier=self._request.pkce.verifier,
+                redirect_uri=request.redirect_uri,
+                verifier=request.pkce.verifier,
                 resource=self.profile.resource,
                 now=self._clock(),
             )
         except TokenRequestFailed:
-            if self._client.dynamic:
+            if client.dynamic:
                 # The server may have dropped our registration; register afresh on the next connect.
                 await asyncio.to_thread(self._store.forget_registration)
             raise
-        record = TokenRecord(server=server, client=self._client, tokens=tokens)
+        record = TokenRecord(server=server, client=client, tokens=tokens)
         await asyncio.to_thread(self._store.save_record, record)  # stored before anyone uses them
         return tokens
 
@@ -225,4 +215,5 @@ def _registered_port(stored: ClientRegistration | None, issuer: str) -> int:
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,8 +18,10 @@ from typing import Any
 
 import httpx
 
-from brokers.core.profiles import OAuth2Profile
+from brokers.core.actions import NextAction
+from brokers.core.retry import Backoff, Wakeable
 from brokers.oauth2.errors import LoginRequired, OAuthError
+from brokers.oauth2.profile import OAuth2Profile
 from brokers.oauth2.store import OAuthStore
 from brokers.oauth2.tokens import TokenRecord, TokenSet, refresh_tokens, revoke
 from brokers.oauth2.transport import send
@@ -55,6 +56,7 @@ class SessionFacts:
     next_refresh_at: float | None = None
     login_required: str = ""
     last_error: str = ""
+    last_error_action: NextAction = NextAction.NONE  # what fixes `last_error`
     issuer: str = ""
     client_id: str = ""
     dynamic_client: bool = False
@@ -105,11 +107,13 @@ class OAuthSession:
         self._loaded = False
         self._unsaved = False
         self._refresh_lock = asyncio.Lock()
+        self._wake = Wakeable()
         self._last_error = ""
+        self._last_error_action = NextAction.NONE
 
     @property
     def facts(self) -> SessionFacts:
-        return SessionFacts.of(self._record, last_error=self._last_error)
+        return SessionFacts.of(self._record, last_error=self._last_error, last_error_action=self._last_error_action)
 
     async def load(self) -> SessionFacts:
         """Read the stored record (again); the next token request uses it."""
@@ -134,23 +138,22 @@ class OAuthSession:
         async with self._refresh_lock:
             if not self._loaded:
                 await self.load()
-            tokens = self._usable_tokens()
+            record, tokens = self._usable()
             if stale is not None and tokens is not stale:
                 return tokens  # another caller refreshed while this one waited
-            assert self._record is not None
             try:
-                new = await refresh_tokens(self._http, self._record.server, self._record.client, tokens, self._clock())
+                new = await refresh_tokens(self._http, record.server, record.client, tokens, self._clock())
             except LoginRequired as exc:
-                await self._mark_login_required(str(exc))
+                await self._mark_login_required(record, str(exc))
                 raise
             except OAuthError as exc:
-                self._last_error = str(exc)
+                self._last_error, self._last_error_action = str(exc), exc.action
                 self._changed()
                 raise
-            self._record = dataclasses.replace(self._record, tokens=new)
+            self._record = dataclasses.replace(record, tokens=new)
             self._unsaved = True
             await self._save()
-            self._last_error = ""
+            self._last_error, self._last_error_action = "", NextAction.NONE
             log.info("OAuth profile %s: access token refreshed", self.profile.name)
             self._changed()
             return new
@@ -167,7 +170,7 @@ class OAuthSession:
 
     async def run(self) -> None:
         """Keep the access token fresh ahead of expiry until cancelled or the grant dies."""
-        failures = 0
+        backoff = Backoff(RETRY_MIN_S, RETRY_MAX_S)
         while True:
             if not self._loaded:
                 await self.load()
@@ -177,17 +180,20 @@ class OAuthSession:
             due = refresh_due_at(record.tokens)
             if due is None:
                 return
-            await asyncio.sleep(max(0.0, due - self._clock()))
+            await self._wake.sleep(due - self._clock())
             try:
                 await self.refresh(stale=self._record.tokens if self._record else None)
-                failures = 0
+                backoff.reset()
             except LoginRequired:
                 return
             except OAuthError as exc:
-                failures += 1
-                delay = min(RETRY_MAX_S, RETRY_MIN_S * 2 ** (failures - 1)) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
+                delay = backoff.next()
                 log.warning("OAuth profile %s: refresh failed (%s); retrying in %.0f s", self.profile.name, exc, delay)
-                await asyncio.sleep(delay)
+                await self._wake.sleep(delay)
+
+    def retry_now(self) -> None:
+        """Renew at once: ends the keep-alive's wait for the next renewal or the next retry."""
+        self._wake.wake()
 
     async def logout(self) -> str:
         """Revoke at the server when it offers revocation, then delete everything stored; says what happened."""
@@ -208,29 +214,32 @@ class OAuthSession:
             outcome = "the stored sign-in was already dead; it was deleted here"
         await asyncio.to_thread(self._store.wipe)
         self._record = None
-        self._last_error = ""
+        self._last_error, self._last_error_action = "", NextAction.NONE
         self._changed()
         return outcome
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _usable_tokens(self) -> TokenSet:
+    def _usable(self) -> tuple[TokenRecord, TokenSet]:
+        """The stored record and its tokens; LoginRequired when there are none to use."""
         record = self._record
         if record is not None and record.login_required:
             raise LoginRequired(f"{self.profile.display_name} must sign in again: {record.login_required}")
         if record is None or record.tokens is None:
             raise LoginRequired(f"{self.profile.display_name} is not connected: sign in first")
-        return record.tokens
+        return record, record.tokens
+
+    def _usable_tokens(self) -> TokenSet:
+        return self._usable()[1]
 
     async def _save(self) -> None:
-        assert self._record is not None
-        await asyncio.to_thread(self._store.save_record, self._record)
+        record, _ = self._usable()
+        await asyncio.to_thread(self._store.save_record, record)
         self._unsaved = False
 
-    async def _mark_login_required(self, reason: str) -> None:
-        assert self._record is not None
-        self._record = dataclasses.replace(self._record, tokens=None, login_required=reason)
-        self._last_error = ""
+    async def _mark_login_required(self, record: TokenRecord, reason: str) -> None:
+        self._record = dataclasses.replace(record, tokens=None, login_required=reason)
+        self._last_error, self._last_error_action = "", NextAction.NONE
         await asyncio.to_thread(self._store.save_record, self._record)
         log.warning("OAuth profile %s: %s", self.profile.name, reason)
         self._changed()

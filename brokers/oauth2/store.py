@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from brokers.core.secrets import SecretStore
 from brokers.oauth2.registration import ClientRegistration
 from brokers.oauth2.tokens import TokenRecord
-from brokers.vault import Vault
 
 CLIENT_KIND = "oauth-client"
 TOKENS_KIND = "oauth-tokens"
@@ -22,7 +22,7 @@ ALL_KINDS = (TOKENS_KIND, CLIENT_KIND, TLS_KIND)
 
 @dataclass(frozen=True)
 class OAuthStore:
-    vault: Vault
+    vault: SecretStore
     profile: str
 
     def registration(self) -> ClientRegistration | None:

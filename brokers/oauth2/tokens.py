@@ -54,7 +54,7 @@ class TokenSet:
             refresh_token=refresh if isinstance(refresh, str) else "",
             refresh_expires_at=_deadline(body.get("refresh_token_expires_in"), now),
             authorized_at=now,
-            scope=body.get("scope") if isinstance(body.get("scope"), str) else "",
+            scope=scope if isinstance(scope := body.get("scope"), str) else "",
             resource=resource,
         )
 

@@ -1,7 +1,8 @@
 """The endpoints file: how the app and scripts find a running sandbox without a fixed port.
 
 The sandbox binds ephemeral ports, so it writes where each service landed (plus the profile tables
-that point at them) to a small JSON file. A file left behind by a killed sandbox names a dead pid
+that point at them) to a small JSON file. Clients turn those tables into profiles with their own loader,
+which checks them exactly as it checks profiles.toml. A file left behind by a killed sandbox names a dead pid
 and is ignored, so the app never offers profiles that lead nowhere.
 """
 
@@ -15,7 +16,6 @@ from typing import Any
 
 from brokers.core.atomicfile import write_atomic
 from brokers.core.processes import process_alive
-from brokers.core.profiles import PROFILE_CLASSES, Profile, ProfileKind, ProfileOrigin
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class SandboxEndpoints:
             raise ValueError("the endpoints file must hold a JSON object")
         pid, seed, started_at = data.get("pid"), data.get("seed"), data.get("started_at")
         services, profiles = data.get("services"), data.get("profiles", [])
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (pid, seed)):
+        if not isinstance(pid, int) or not isinstance(seed, int) or isinstance(pid, bool) or isinstance(seed, bool):
             raise ValueError("'pid' and 'seed' must be integers")
         if not isinstance(started_at, str):
             raise ValueError("'started_at' must be a string")
@@ -69,20 +69,3 @@ def read_endpoints(path: Path) -> SandboxEndpoints | None:
     except (OSError, UnicodeDecodeError, ValueError):
         return None
     return endpoints if process_alive(endpoints.pid) else None
-
-
-def sandbox_profiles(endpoints: SandboxEndpoints) -> list[Profile]:
-    """Profile objects for the sandbox's profile tables, marked as coming from the sandbox.
-
-    A table this version cannot build (an unknown kind or field, e.g. written by a newer sandbox)
-    is skipped: one odd table must not hide the others.
-    """
-    profiles: list[Profile] = []
-    for table in endpoints.profiles:
-        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in table.items() if k != "kind"}
-        try:
-            cls = PROFILE_CLASSES[ProfileKind(table["kind"])]
-            profiles.append(cls(origin=ProfileOrigin.SANDBOX, **fields))
-        except (TypeError, ValueError):
-            continue
-    return profiles

@@ -1,5 +1,6 @@
 """Secret storage: a data key in the OS keyring, AES-256-GCM blobs on disk, no plaintext ever."""
 
+from brokers.core.secrets import BlobCheck
 from brokers.vault.errors import (
     VaultBlobDamaged,
     VaultError,
@@ -9,7 +10,7 @@ from brokers.vault.errors import (
     VaultUnavailable,
 )
 from brokers.vault.keys import KeyringKeySource, KeySource, PassphraseKeySource, key_source_from_env
-from brokers.vault.store import BlobCheck, Vault
+from brokers.vault.store import Vault
 
 __all__ = [
     "BlobCheck",

@@ -15,7 +15,6 @@ import re
 import secrets
 import threading
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -23,6 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from brokers.core.atomicfile import sweep_stale_temp_files, write_atomic
 from brokers.core.paths import ensure_private_dir
+from brokers.core.secrets import BlobCheck
 from brokers.vault.errors import VaultBlobDamaged, VaultError, VaultKeyMissing
 from brokers.vault.keys import KeySource
 
@@ -31,17 +31,6 @@ _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _KIND_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # no dot: it ends the profile part
 _SUFFIX = ".blob"
 _TAG_BYTES = 16
-
-
-@dataclass(frozen=True)
-class BlobCheck:
-    """The state of one stored secret, for the health view: never its content."""
-
-    profile: str
-    kind: str
-    size: int
-    intact: bool
-    problem: str = ""
 
 
 class Vault:

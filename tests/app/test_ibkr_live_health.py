@@ -11,8 +11,9 @@ import pytest
 from app.context import AppContext
 from app.operations import Operations
 from app.status_controller import StatusController
+from brokers.core.published import publish
+from brokers.core.published import published_file as state_file
 from brokers.ibkr.session import SessionPhase, SessionSnapshot
-from brokers.ibkr.session_state import state_file, write_snapshot
 from tests.conftest import IBKR_PAPER_TOML, run_cli
 from widgets.main_window import MainWindow
 from widgets.severity import SEVERITY_COLORS
@@ -95,7 +96,7 @@ def test_status_reports_the_session_a_running_window_publishes(home, vault):
     home.config_dir.mkdir(parents=True)
     home.profiles_file.write_text(IBKR_PAPER_TOML)
     now = time.time()
-    write_snapshot(
+    publish(
         state_file(home.data_dir, "ibkr-paper"),
         SessionSnapshot(
             phase=SessionPhase.READY,
@@ -106,7 +107,7 @@ def test_status_reports_the_session_a_running_window_publishes(home, vault):
             connected=True,
             last_tickle_at=now - 5,
             next_tickle_at=now + 55,
-        ),
+        ).to_json(),
     )
     report = json.loads(run_cli("status", "--json").stdout)
     (ibkr,) = report["profiles"]

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from brokers.ibkr.keys import dh_params_pem, generate_rsa_key, public_key_pem
-from brokers.sandbox.provisioning import PORTAL_PATH, RFC3526_GROUP14_PRIME, portal_request
+from brokers.ibkr.sandbox_setup import PORTAL_PATH, RFC3526_GROUP14_PRIME, portal_request
 from tests.conftest import REPO_ROOT, run_cli
 
 pytestmark = pytest.mark.secretservice

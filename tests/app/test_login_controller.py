@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from app.context import AppContext
 from app.operations import Operations
 from app.status_controller import StatusController
-from brokers.core.profiles import load_profiles
+from brokers.registry import REGISTRY
 from tests.brokers.oauth2.stand_in import approve, consent
 from widgets.main_window import MainWindow
 
@@ -118,6 +118,6 @@ def test_a_profile_added_in_the_dialog_is_saved_and_listed(window_with, qtbot, h
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: row(window, "my-broker") is not None, timeout=15000)
     assert not dialog.isVisible()
-    saved = load_profiles(home.profiles_file).get("my-broker")
+    saved = REGISTRY.schema.load(home.profiles_file).get("my-broker")
     assert saved.scopes == ("read", "offline_access")
     assert row(window, "my-broker").state == "PENDING"

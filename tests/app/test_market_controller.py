@@ -7,7 +7,7 @@ import pytest
 
 from app.context import AppContext
 from app.market_controller import MarketController
-from app.market_view import market_view, tick_size
+from app.market_view import market_view
 from app.operations import Operations
 from app.status_controller import StatusController
 from brokers.ibkr.book import BookModel
@@ -25,12 +25,14 @@ def test_search_pick_and_watch_a_live_market(home, vault, sandbox, qloop, qtbot)
     errors: list[BaseException] = []
     operations = Operations(errors.append)
     status = StatusController(AppContext(home), vault, window, operations)
-    market = MarketController(window.market_viewer, status.sessions, operations, parent=window)
+    market = MarketController(
+        window.market_viewer, status.sessions.market_sources, status.sessions.changed, operations, parent=window
+    )
     status.start()
     market.start()
     viewer = window.market_viewer
     try:
-        qtbot.waitUntil(lambda: market.stream is not None, timeout=30_000)
+        qtbot.waitUntil(lambda: market.feed is not None, timeout=30_000)
         with qtbot.waitSignal(viewer.searchRequested, timeout=3000):
             qtbot.keyClicks(viewer.symbol_edit, "AA")
         qtbot.waitUntil(lambda: viewer.results.count() > 0, timeout=10_000)
@@ -52,10 +54,10 @@ def test_search_pick_and_watch_a_live_market(home, vault, sandbox, qloop, qtbot)
         assert viewer.quote_symbol.text() == "AAPL"
         assert viewer.age_badge.text() == "LIVE"
         assert viewer.ladder.spread_text().startswith("spread ")
-        state = market.stream.state
+        state = market.feed.state
         assert state.connected
         assert AAPL in state.subscriptions
-        assert market.book.book(AAPL).version > 0
+        assert market.feed.quotes(AAPL).version > 0
     finally:
         stopping = qloop.create_task(market.stop())
         qtbot.waitUntil(stopping.done, timeout=10_000)
@@ -80,11 +82,11 @@ def test_market_view_maps_the_book_for_the_viewer():
         else:
             book_model.merge_market_data(frame, number)
     book = book_model.book(1)
-    view = market_view(book, book_model, book.last_frame_monotonic, version=7, stream="ok")
+    view = market_view(book, book_model.data_age(1, book.last_frame_monotonic), version=7, stream="ok")
     assert (view.symbol, view.version, view.last, view.bid, view.ask) == ("XYZ", 7, 10.01, 9.99, 10.01)
     assert [level.price for level in view.asks] == [10.01, 10.02]
     assert [level.price for level in view.bids] == [10.00, 9.99]
     assert view.ladder_last == 10.00
     assert view.age == "live"
-    assert tick_size(book) == pytest.approx(0.01)
+    assert book.tick_size() == pytest.approx(0.01)
     assert np.nansum(view.history_volume) == 300  # day volume turned into size per sample

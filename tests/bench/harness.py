@@ -14,8 +14,8 @@ import httpx
 
 from brokers.ibkr.credentials import IbkrCredentials, KeyMaterial
 from brokers.ibkr.keys import generate_rsa_key, public_key_pem
+from brokers.ibkr.sandbox_setup import PORTAL_PATH, RFC3526_GROUP14_PRIME, portal_request
 from brokers.ibkr.session import IbkrSession
-from brokers.sandbox.provisioning import PORTAL_PATH, RFC3526_GROUP14_PRIME, portal_request
 from tests.sandbox_runner import REPO_ROOT, SandboxRunner
 
 CONSUMER_KEY = "BDBENCH01"

@@ -77,17 +77,10 @@ async def baseline_rate(session: Any, seconds: float) -> float:
         return count / (time.perf_counter() - start)
 
 
-class _OneSession(QObject):
-    """The market controller's view of the app's sessions, holding one already connected session."""
+class _NoChanges(QObject):
+    """The sessions' change signal, for a market controller fed by one already connected session."""
 
     changed = Signal()
-
-    def __init__(self, profile: Any, session: Any) -> None:
-        super().__init__()
-        self._ready = [(profile, session)]
-
-    def ready(self) -> list[tuple[Any, Any]]:
-        return self._ready
 
 
 async def live_phase(session: Any, seconds: float, soak_s: float, sandbox: SandboxRunner) -> dict[str, float]:
@@ -95,22 +88,27 @@ async def live_phase(session: Any, seconds: float, soak_s: float, sandbox: Sandb
     from app.gui import settle_after_startup
     from app.market_controller import MarketController
     from app.operations import Operations
-    from brokers.core.profiles import IbkrProfile
+    from brokers.ibkr.market import IbkrMarketSource
+    from brokers.ibkr.profile import IbkrProfile
     from widgets.main_window import MainWindow
 
     window = MainWindow()
     window.show()
     profile = IbkrProfile(name="bench", base_url=session.base_url, consumer_key="BDBENCH01", account="DU1234567")
-    market = MarketController(window.market_viewer, _OneSession(profile, session), Operations(lambda e: None))
+    source = IbkrMarketSource(profile, session)
+    changes = _NoChanges()
+    market = MarketController(window.market_viewer, lambda: [source], changes.changed, Operations(lambda e: None))
     market.start()
+    stream = market.feed
+    book = stream.book
     settle_after_startup()  # as the app does once its window is up
     shown = CONIDS[0]
     market.choose(shown)
     for conid in CONIDS[1:]:
-        market.stream.subscribe(conid)
+        stream.subscribe(conid)
 
     arrivals: list[int] = []
-    merge = market.book.merge_market_data
+    merge = book.merge_market_data
     seen = [0]
 
     def sampled_merge(frame: Any, arrival_ns: int) -> None:
@@ -120,7 +118,7 @@ async def live_phase(session: Any, seconds: float, soak_s: float, sandbox: Sandb
             if seen[0] % 16 == 0:
                 arrivals.append(arrival_ns)
 
-    market.book.merge_market_data = sampled_merge  # type: ignore[method-assign]
+    book.merge_market_data = sampled_merge  # type: ignore[method-assign]
     paint_ms: list[float] = []
     tick_to_paint_ms: list[float] = []
     lags: list[float] = []
@@ -156,15 +154,15 @@ async def live_phase(session: Any, seconds: float, soak_s: float, sandbox: Sandb
 
     probe = asyncio.get_running_loop().create_task(lag_probe())
     sandbox.configure_stream(rate=10_000)
-    while market.book.frames < 5000:
+    while book.frames < 5000:
         await asyncio.sleep(0.05)
     paint_ms.clear()
     tick_to_paint_ms.clear()
-    frames_before, started = market.book.frames, time.perf_counter()
+    frames_before, started = book.frames, time.perf_counter()
     measuring[0] = True
     await asyncio.sleep(seconds)
     measuring[0] = False
-    live_fps = (market.book.frames - frames_before) / (time.perf_counter() - started)
+    live_fps = (book.frames - frames_before) / (time.perf_counter() - started)
 
     sandbox.configure_stream(rate=2_000)
     await asyncio.sleep(2)

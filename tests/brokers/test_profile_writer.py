@@ -7,14 +7,28 @@ import tomllib
 
 import pytest
 
-from brokers.core.profile_writer import (
-    ProfileWriteError,
-    add_profile,
-    profile_section,
-    toml_string,
-    validate_profile_table,
-)
-from brokers.core.profiles import OAuth2Profile, ProfileSet, load_profiles, parse_profiles
+from brokers.core import profile_writer
+from brokers.core.profile_writer import ProfileWriteError, toml_string
+from brokers.core.profiles import ProfileSet
+from brokers.oauth2.profile import OAuth2Profile
+from brokers.registry import REGISTRY
+
+SCHEMA = REGISTRY.schema
+parse_profiles = SCHEMA.parse
+load_profiles = SCHEMA.load
+
+
+def add_profile(path, table):
+    return profile_writer.add_profile(path, table, SCHEMA)
+
+
+def profile_section(name, fields):
+    return profile_writer.profile_section(name, fields, SCHEMA)
+
+
+def validate_profile_table(table, existing):
+    return profile_writer.validate_profile_table(table, existing, SCHEMA)
+
 
 EXISTING = """\
 # My brokers. Keep this comment exactly as it is.

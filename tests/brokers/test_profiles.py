@@ -6,17 +6,16 @@ import re
 
 import pytest
 
-from brokers.core.profiles import (
-    IbkrProfile,
-    OAuth2Profile,
-    ProfileKind,
-    RobinhoodProfile,
-    SchwabProfile,
-    load_profiles,
-    parse_profiles,
-    required_fields,
-)
+from brokers.core.profiles import required_fields
+from brokers.ibkr.profile import IbkrProfile
+from brokers.oauth2.profile import OAuth2Profile
+from brokers.registry import REGISTRY
+from brokers.robinhood.profile import RobinhoodProfile
+from brokers.schwab.profile import SchwabProfile
 from tests.conftest import REPO_ROOT
+
+parse_profiles = REGISTRY.schema.parse
+load_profiles = REGISTRY.schema.load
 
 GOOD = """\
 [profiles.ibkr-paper]
@@ -58,7 +57,7 @@ def test_every_kind_loads_with_typed_fields():
     assert isinstance(custom, OAuth2Profile)
     assert custom.scopes == ("offline_access",)
     assert custom.client_id == ""
-    assert [p.kind for p in result.profiles] == list(ProfileKind)
+    assert [p.kind for p in result.profiles] == list(REGISTRY.kinds)
 
 
 def test_the_readme_example_is_valid():
@@ -67,7 +66,7 @@ def test_the_readme_example_is_valid():
     assert block, "README.md shows a profiles.toml example"
     result = parse_profiles(block.group(1))
     assert result.errors == ()
-    assert {p.kind for p in result.profiles} == set(ProfileKind)
+    assert {p.kind for p in result.profiles} == set(REGISTRY.kinds)
 
 
 def _errors(text: str) -> list[tuple[int | None, str | None, str | None]]:
@@ -148,5 +147,5 @@ def test_missing_file_is_an_empty_set_and_unreadable_files_are_errors(tmp_path):
 
 
 def test_required_fields_follow_the_schema():
-    assert required_fields(ProfileKind.IBKR_OAUTH1A) == ["base_url", "consumer_key"]
-    assert required_fields(ProfileKind.OAUTH2) == ["issuer"]
+    assert required_fields(IbkrProfile) == ["base_url", "consumer_key"]
+    assert required_fields(OAuth2Profile) == ["issuer"]

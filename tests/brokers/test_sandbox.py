@@ -20,9 +20,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from brokers.core.profiles import IbkrProfile, OAuth2Profile, ProfileOrigin
+from app.sandbox import sandbox_profiles
+from brokers.core.profiles import ProfileOrigin
+from brokers.ibkr.profile import IbkrProfile
+from brokers.oauth2.profile import OAuth2Profile
+from brokers.registry import REGISTRY
 from brokers.sandbox.control import ControlService
-from brokers.sandbox.endpoints import SandboxEndpoints, read_endpoints, sandbox_profiles, write_endpoints
+from brokers.sandbox.endpoints import SandboxEndpoints, read_endpoints, write_endpoints
 from brokers.sandbox.market import DEFAULT_INSTRUMENTS, MAX_BOOK_LEVELS
 from brokers.sandbox.server import SandboxServer
 from brokers.sandbox.services import SandboxContext
@@ -158,7 +162,7 @@ def test_each_service_gets_its_own_port_and_only_its_own_routes() -> None:
                 assert (await client.get(f"{services['echo']}/health")).status_code == 404
                 assert (await client.get(f"{services['control']}/whoami")).status_code == 404
                 assert (await client.get(f"{services['control']}/health")).status_code == 200
-            profiles = sandbox_profiles(sb.endpoints)
+            profiles = sandbox_profiles(sb.endpoints, REGISTRY.schema).profiles
         assert [(p.name, p.origin) for p in profiles] == [("sandbox-ibkr", ProfileOrigin.SANDBOX)]
         assert isinstance(profiles[0], IbkrProfile)
         assert profiles[0].base_url == services["echo"]
@@ -266,7 +270,7 @@ def test_sandbox_profiles_are_built_from_the_tables_with_origin_sandbox() -> Non
     endpoints = SandboxEndpoints(pid=1, seed=1, started_at="x", services={}, profiles=tables)
     text = endpoints.to_json()
     assert json.loads(text)["profiles"][1]["scopes"] == ["offline_access"]
-    profiles = sandbox_profiles(SandboxEndpoints.from_json(text))
+    profiles = sandbox_profiles(SandboxEndpoints.from_json(text), REGISTRY.schema).profiles
     assert [type(p) for p in profiles] == [IbkrProfile, OAuth2Profile]
     assert all(p.origin is ProfileOrigin.SANDBOX for p in profiles)
     ibkr, oauth = profiles

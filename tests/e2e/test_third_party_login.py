@@ -13,10 +13,11 @@ import sys
 
 import pytest
 
-from brokers.core.profiles import OAuth2Profile, load_profiles
+from brokers.oauth2.profile import OAuth2Profile
 from brokers.oauth2.session import OAuthSession
 from brokers.oauth2.store import OAuthStore
 from brokers.oauth2.transport import new_http_client
+from brokers.registry import REGISTRY
 from tests.browser import Browser
 from tests.conftest import REPO_ROOT, run_async, run_cli
 from tests.peers.oidc_provider import OidcProviderPeer
@@ -58,7 +59,7 @@ scopes = ["api:read", "offline_access"]
     assert peer["state"] == "ACTIVE"
     assert peer["expires_at"] is not None
 
-    profile = load_profiles(home.profiles_file).get("peer")
+    profile = REGISTRY.schema.load(home.profiles_file).get("peer")
     assert isinstance(profile, OAuth2Profile)
     before = OAuthStore(vault, "peer").record().tokens
 

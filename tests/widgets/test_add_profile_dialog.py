@@ -7,7 +7,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QSpinBox
 
 from brokers.core.profile_writer import validate_profile_table
-from brokers.core.profiles import ProfileSet, parse_profiles
+from brokers.core.profiles import ProfileSet
+from brokers.registry import REGISTRY
 from widgets.add_profile_dialog import AddProfileDialog
 
 FIELD_NAMES = {
@@ -163,7 +164,7 @@ def test_open_new_clears_the_form(qtbot):
 
 def real_validator(existing: ProfileSet):
     """What the app passes: the core's validator, its errors turned into (field, message) pairs."""
-    return lambda table: [(e.field, e.message) for e in validate_profile_table(table, existing)]
+    return lambda table: [(e.field, e.message) for e in validate_profile_table(table, existing, REGISTRY.schema)]
 
 
 @pytest.mark.parametrize(
@@ -176,7 +177,7 @@ def real_validator(existing: ProfileSet):
     ],
 )
 def test_the_real_validator_messages_land_next_to_their_fields(qtbot, values, field, words):
-    existing = parse_profiles('[profiles.ibkr]\nkind = "robinhood-mcp"\nurl = "https://x.example/mcp"\n')
+    existing = REGISTRY.schema.parse('[profiles.ibkr]\nkind = "robinhood-mcp"\nurl = "https://x.example/mcp"\n')
     dialog = make(qtbot, real_validator(existing))
     fill(qtbot, dialog, **values)
     with qtbot.assertNotEmitted(dialog.profileSubmitted):

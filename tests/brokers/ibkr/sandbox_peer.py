@@ -9,11 +9,12 @@ from typing import Any
 
 import httpx
 
-from brokers.core.profiles import IbkrProfile, ProfileOrigin
+from brokers.core.profiles import ProfileOrigin
 from brokers.ibkr.credentials import IbkrCredentials, KeyMaterial
 from brokers.ibkr.keys import generate_rsa_key, public_key_pem
+from brokers.ibkr.profile import IbkrProfile
+from brokers.ibkr.sandbox_setup import PORTAL_PATH, RFC3526_GROUP14_PRIME, portal_request
 from brokers.sandbox.ibkr.gateway import IbkrEmulator
-from brokers.sandbox.provisioning import PORTAL_PATH, RFC3526_GROUP14_PRIME, portal_request
 from brokers.sandbox.server import SandboxServer
 
 CONSUMER_KEY = "BDTESTER1"

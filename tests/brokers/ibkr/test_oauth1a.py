@@ -22,7 +22,7 @@ from brokers.ibkr import oauth1a
 from brokers.ibkr.oauth1a import OAuth1aInputError
 
 # RFC 3526 group 14; a test below checks it against the prime of the published vectors.
-from brokers.sandbox.provisioning import RFC3526_GROUP14_PRIME as RFC3526_P14
+from brokers.ibkr.sandbox_setup import RFC3526_GROUP14_PRIME as RFC3526_P14
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "oauth1a-vectors.json").read_text("utf-8"))
 DH_CASES = {case["name"]: case for case in VECTORS["diffieHellman"]}

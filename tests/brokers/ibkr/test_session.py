@@ -9,7 +9,8 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from brokers.core.health import ConnectionState, NextAction
+from brokers.core.actions import NextAction
+from brokers.core.health import ConnectionState
 from brokers.ibkr.errors import (
     IbkrAuthError,
     IbkrBrokerageSessionFailed,

@@ -7,14 +7,17 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from brokers.core.profiles import OAuth2Profile
-from brokers.sandbox.endpoints import sandbox_profiles
+from app.sandbox import sandbox_profiles
+from brokers.oauth2.profile import OAuth2Profile
+from brokers.registry import REGISTRY
 from tests.brokers.oauth2.stand_in import SandboxAuth
 
 
 @pytest.fixture
 def auth(sandbox, vault) -> Iterator[SandboxAuth]:
-    profile = next(p for p in sandbox_profiles(sandbox.endpoints) if p.name == "sandbox-oauth2")
+    profile = next(
+        p for p in sandbox_profiles(sandbox.endpoints, REGISTRY.schema).profiles if p.name == "sandbox-oauth2"
+    )
     assert isinstance(profile, OAuth2Profile)
     with httpx.Client(timeout=10, follow_redirects=False) as http:
         yield SandboxAuth(http, sandbox.services["oauth2"], sandbox.services["oauth2-api"], profile)

@@ -8,8 +8,9 @@ from typing import Any
 
 import httpx
 
-from brokers.core.profiles import OAuth2Profile
-from brokers.oauth2.login import LoginFlow, LoginStarted
+from brokers.core.connector import SignInStarted as LoginStarted
+from brokers.oauth2.login import LoginFlow
+from brokers.oauth2.profile import OAuth2Profile
 from brokers.oauth2.session import OAuthSession
 from brokers.oauth2.store import OAuthStore
 from brokers.oauth2.tokens import TokenSet

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from brokers.core.profiles import OAuth2Profile
+from brokers.oauth2.profile import OAuth2Profile
 from tests.brokers.sandbox_oauth2.oauth_helpers import OAuthPeer
 
 

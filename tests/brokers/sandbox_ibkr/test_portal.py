@@ -8,8 +8,11 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from brokers.core.profiles import IbkrProfile, ProfileOrigin
-from brokers.sandbox.endpoints import SandboxEndpoints, sandbox_profiles
+from app.sandbox import sandbox_profiles
+from brokers.core.profiles import ProfileOrigin
+from brokers.ibkr.profile import IbkrProfile
+from brokers.registry import REGISTRY
+from brokers.sandbox.endpoints import SandboxEndpoints
 from brokers.sandbox.ibkr.gateway import IbkrEmulator
 from tests.brokers.sandbox_ibkr.client_helpers import (
     RFC3526_PRIME_HEX,
@@ -110,7 +113,7 @@ def test_the_profile_table_builds_an_ibkr_profile() -> None:
         }
     ]
     endpoints = SandboxEndpoints(pid=1, seed=1, started_at="x", services={"ibkr": base}, profiles=tuple(tables))
-    (profile,) = sandbox_profiles(endpoints)
+    (profile,) = sandbox_profiles(endpoints, REGISTRY.schema).profiles
     assert isinstance(profile, IbkrProfile)
     assert (profile.base_url, profile.consumer_key, profile.account) == (base + "/v1/api", "BDSANDBOX", "DU1234567")
     assert profile.origin is ProfileOrigin.SANDBOX

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from brokers.core.profiles import OAuth2Profile, ProfileOrigin
-from brokers.sandbox.endpoints import SandboxEndpoints, sandbox_profiles
+from app.sandbox import sandbox_profiles
+from brokers.core.profiles import ProfileOrigin
+from brokers.oauth2.profile import OAuth2Profile
+from brokers.registry import REGISTRY
+from brokers.sandbox.endpoints import SandboxEndpoints
 from brokers.sandbox.oauth2.resource import ProtectedResourceEmulator
 from brokers.sandbox.oauth2.server import OAuthServerEmulator
 from tests.brokers.sandbox_oauth2.oauth_helpers import OAuthPeer
@@ -152,7 +155,7 @@ def test_the_resource_profile_table_builds_an_oauth2_profile() -> None:
         }
     ]
     endpoints = SandboxEndpoints(pid=1, seed=1, started_at="x", services=urls, profiles=tuple(tables))
-    (profile,) = sandbox_profiles(SandboxEndpoints.from_json(endpoints.to_json()))
+    (profile,) = sandbox_profiles(SandboxEndpoints.from_json(endpoints.to_json()), REGISTRY.schema).profiles
     assert isinstance(profile, OAuth2Profile)
     assert (profile.issuer, profile.resource, profile.scopes) == (
         "http://127.0.0.1:5/auth",

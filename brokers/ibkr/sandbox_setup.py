@@ -1,17 +1,19 @@
-"""Set up the sandbox IBKR profile without the trader: what `keys init` + IBKR's portal do by hand.
+"""Set up a sandbox IBKR profile without the trader: what `keys init` + IBKR's portal do by hand.
 
-Keys are generated once and kept in the vault like a real profile's; each new sandbox process starts
-with an empty portal, so the public keys are registered again and a fresh access token is stored.
+This is client code that talks to the sandbox's emulated self-service portal over HTTP, as a trader's
+browser would talk to IBKR's. Keys are generated once and kept in the vault like a real profile's; each
+new sandbox process starts with an empty portal, so the public keys are registered again and a fresh
+access token is stored.
 """
 
 from __future__ import annotations
 
 import httpx
 
-from brokers.core.profiles import IbkrProfile
+from brokers.core.secrets import SecretStore
 from brokers.ibkr.credentials import KeyMaterial, load_key_material, store_access_token, store_key_material
 from brokers.ibkr.keys import generate_rsa_key, public_key_pem
-from brokers.vault import Vault
+from brokers.ibkr.profile import IbkrProfile
 
 # RFC 3526 group 14 (2048-bit MODP). Generating fresh DH parameters takes minutes; the sandbox needs none.
 RFC3526_GROUP14_PRIME = int(
@@ -50,7 +52,7 @@ def portal_request(
     return body
 
 
-def provision_sandbox_ibkr(vault: Vault, profile: IbkrProfile, service_url: str, lst_lifetime_s: int = 0) -> None:
+def provision_sandbox_ibkr(vault: SecretStore, profile: IbkrProfile, service_url: str, lst_lifetime_s: int = 0) -> None:
     """Register `profile`'s keys with the sandbox portal and store the access token it issues. Blocking."""
     keys = load_key_material(vault, profile.name)
     if keys is None:

@@ -1,19 +1,52 @@
-"""Run the broker sandbox as a child process of the GUI (`brokerdeck --sandbox`, `make run`).
+"""The app's one link to the broker sandbox: find a running one, start one for the window, serve one.
 
-A separate process keeps the emulators' work off the UI loop. The child announces itself through
-its endpoints file; the GUI waits for a file that names the child's pid.
+Nothing else in the app imports `brokers.sandbox` (an import-linter contract says so). The sandbox runs
+as a child process of the GUI (`brokerdeck --sandbox`, `make run`), which keeps the emulators' work off
+the UI loop; the child announces itself through its endpoints file, and its profile tables become
+profiles through the registry's own loader, checked exactly as profiles.toml is.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import logging
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from brokers.core.profiles import ProfileOrigin, ProfileSchema, ProfileSet
+from brokers.sandbox import cli as sandbox_cli
 from brokers.sandbox.endpoints import SandboxEndpoints, read_endpoints
+
+__all__ = ["SandboxEndpoints", "SandboxProcess", "SandboxStartError", "running_sandbox", "sandbox_profiles"]
+
+log = logging.getLogger(__name__)
+
+
+def running_sandbox(endpoints_file: Path) -> SandboxEndpoints | None:
+    """The running sandbox, if its endpoints file names a live process."""
+    return read_endpoints(endpoints_file)
+
+
+def sandbox_profiles(sandbox: SandboxEndpoints, schema: ProfileSchema) -> ProfileSet:
+    """The sandbox's ready-made profiles; a table this version cannot load (a newer sandbox's) is skipped."""
+    loaded = schema.from_tables(sandbox.profiles, ProfileOrigin.SANDBOX)
+    for error in loaded.errors:
+        log.warning("sandbox profile skipped: %s", error)
+    return loaded
+
+
+def add_command_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `brokerdeck sandbox`."""
+    sandbox_cli.add_arguments(parser)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """`brokerdeck sandbox`: serve the emulators in the foreground until Ctrl+C."""
+    return sandbox_cli.run(args)
 
 
 class SandboxStartError(RuntimeError):
@@ -39,10 +72,10 @@ class SandboxProcess:
             if endpoints is not None and endpoints.pid == self._process.pid:
                 return endpoints
             if self._process.poll() is not None:
-                output = self.log_file.read_text(errors="replace").strip()[-2000:]
+                said = self.log_file.read_text(errors="replace").strip()[-2000:]
                 raise SandboxStartError(
                     f"The sandbox exited with code {self._process.returncode} before it was ready "
-                    f"(its output is in {self.log_file}):\n{output}"
+                    f"(its output is in {self.log_file}):\n{said}"
                 )
             await asyncio.sleep(0.05)
         await self.stop()

@@ -1,0 +1,168 @@
+"""The IBKR connector: self-service OAuth 1.0a keys in the vault, a live session kept alive by the window.
+
+Heavy parts (cryptography, httpx) are imported when a session or a health check needs them, so listing
+the connector costs nothing at startup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from brokers.core.actions import ActionOffer, ActionRoute, NextAction
+from brokers.core.connector import Connector, ConnectorSession, Dialogue, SessionEnv
+from brokers.core.health import ConnectionState, CredentialHealth, HealthAt, identity
+from brokers.ibkr import vault_entries
+from brokers.ibkr.profile import IbkrProfile
+
+if TYPE_CHECKING:
+    from brokers.core.market import MarketSource
+    from brokers.core.secrets import BlobCheck, SecretStore
+    from brokers.ibkr.credentials import IbkrCredentials
+    from brokers.ibkr.session import IbkrSession
+
+log = logging.getLogger(__name__)
+
+SANDBOX_SERVICE = "ibkr"  # the sandbox's IBKR gateway, which also serves the self-service portal
+
+_SESSION_ACTIONS = {
+    NextAction.CONNECT: "Connect",
+    NextAction.RETRY: "Retry now",
+    NextAction.RECONNECT: "Reconnect",
+    NextAction.TAKE_OVER: "Take over session",
+}
+
+
+class IbkrConnector(Connector[IbkrProfile]):
+    profile_class = IbkrProfile
+    title = "Interactive Brokers (Client Portal Web API, OAuth 1.0a self-service keys)"
+    sets_up_keys = True
+
+    def required_secrets(self, profile: IbkrProfile) -> frozenset[str]:
+        return vault_entries.REQUIRED
+
+    def setup_hint(self, profile: IbkrProfile) -> str:
+        return f"Run `brokerdeck keys init {profile.name}` and register what it prints with the broker."
+
+    def stored_health(self, profile: IbkrProfile, vault: SecretStore, checks: Sequence[BlobCheck]) -> HealthAt:
+        health = CredentialHealth(
+            **identity(profile),
+            state=ConnectionState.PENDING,
+            reason="credentials stored; no session is running (the Brokerdeck window connects it)",
+            next_action=NextAction.CONNECT,
+            hint="Open Brokerdeck (`brokerdeck`), which connects the profile and keeps it alive.",
+        )
+        return lambda _now: health
+
+    def published_health(self, profile: IbkrProfile, facts: Mapping[str, Any]) -> HealthAt | None:
+        from brokers.ibkr.health import ibkr_health
+        from brokers.ibkr.session import SessionSnapshot
+
+        snapshot = SessionSnapshot.from_json(facts)
+        if snapshot is None:
+            return None
+        return lambda now: ibkr_health(profile, snapshot, now)
+
+    def offers(self, profile: IbkrProfile, health: CredentialHealth) -> tuple[ActionOffer, ...]:
+        command = f"brokerdeck keys init {profile.name}"
+        setup = ActionOffer(
+            NextAction.SETUP_KEYS,
+            "Copy setup command",
+            ActionRoute.COMMAND,
+            tooltip=f"Copies `{command}`: run it in a terminal to set up the keys",
+            command=command,
+        )
+        return (*(ActionOffer(a, label, ActionRoute.SESSION) for a, label in _SESSION_ACTIONS.items()), setup)
+
+    def open_session(self, profile: IbkrProfile, env: SessionEnv) -> ConnectorSession:
+        return IbkrLiveSession(profile, env)
+
+    async def setup_keys(
+        self, profile: IbkrProfile, vault: SecretStore, dialogue: Dialogue, *, dhparam_pem: bytes | None, replace: bool
+    ) -> str:
+        from brokers.ibkr.setup import keys_init
+
+        return await keys_init(vault, profile, dialogue, dhparam_pem=dhparam_pem, replace=replace)
+
+
+class IbkrLiveSession(ConnectorSession):
+    """Loads the credentials (setting a sandbox profile up first), then runs the keep-alive."""
+
+    def __init__(self, profile: IbkrProfile, env: SessionEnv) -> None:
+        self._profile = profile
+        self._env = env
+        self._session: IbkrSession | None = None
+        self._loading = True
+        self._failure = ""
+
+    async def run(self) -> None:
+        from brokers.ibkr.session import IbkrSession
+
+        try:
+            credentials, provisioned = await asyncio.to_thread(self._load)
+        except Exception as error:  # any reason the stored keys cannot be used is the trader's to fix
+            self._loading = False
+            self._failure = f"Could not load or set up the credentials: {error}"
+            log.warning("IBKR profile %s: %s", self._profile.name, error)
+            self._env.on_change()
+            return
+        self._loading = False
+        if provisioned:
+            self._env.on_vault_change()
+        if credentials is None:  # setup unfinished: the stored health says what to do
+            self._env.on_change()
+            return
+        self._session = IbkrSession(self._profile.base_url, credentials, on_change=lambda _: self._env.on_change())
+        log.info("IBKR session for %s started", self._profile.name)
+        await self._session.run()
+
+    def _load(self) -> tuple[IbkrCredentials | None, bool]:
+        """Blocking: a sandbox profile is set up as a trader would with `keys init`; then the credentials."""
+        from brokers.ibkr.credentials import load_credentials
+        from brokers.ibkr.sandbox_setup import provision_sandbox_ibkr
+
+        portal = (self._env.sandbox or {}).get(SANDBOX_SERVICE)
+        if portal is not None:
+            provision_sandbox_ibkr(self._env.vault, self._profile, portal)
+        return load_credentials(self._env.vault, self._profile), portal is not None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    def health(self, now: float) -> CredentialHealth | None:
+        from brokers.ibkr.health import ibkr_health, setup_failure_health
+
+        if self._failure:
+            return setup_failure_health(self._profile, self._failure)
+        if self._session is None:
+            return None
+        return ibkr_health(self._profile, self._session.snapshot, now)
+
+    @property
+    def settled(self) -> bool:
+        from brokers.ibkr.session import SessionPhase
+
+        if self._loading:
+            return False
+        return self._session is None or self._session.snapshot.phase not in (SessionPhase.IDLE, SessionPhase.CONNECTING)
+
+    def act(self, action: NextAction) -> str | None:
+        if self._session is None or action not in _SESSION_ACTIONS:
+            return None
+        self._session.retry_now(compete=True if action == NextAction.TAKE_OVER else None)
+        return f"{_SESSION_ACTIONS[action]}: {self._profile.name}"
+
+    def published(self) -> dict[str, Any] | None:
+        return self._session.snapshot.to_json() if self._session is not None else None
+
+    def market_source(self) -> MarketSource | None:
+        from brokers.ibkr.market import IbkrMarketSource
+        from brokers.ibkr.session import SessionPhase
+
+        session = self._session
+        if session is None or session.snapshot.phase != SessionPhase.READY or not session.snapshot.authenticated:
+            return None
+        return IbkrMarketSource(self._profile, session)

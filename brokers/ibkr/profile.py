@@ -1,0 +1,17 @@
+"""The `ibkr-oauth1a` profile: an IBKR Client Portal Web API account reached with self-service OAuth 1.0a keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from brokers.core.profiles import Profile, declared, parse_identifier, parse_one_of, parse_url
+
+
+@dataclass(frozen=True, kw_only=True)
+class IbkrProfile(Profile):
+    kind: ClassVar[str] = "ibkr-oauth1a"
+    base_url: str = declared(parse_url)
+    consumer_key: str = declared(parse_identifier)
+    realm: str = declared(parse_one_of("limited_poa", "test_realm"), default="limited_poa")
+    account: str = declared(parse_identifier, default="")

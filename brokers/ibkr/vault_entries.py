@@ -1,0 +1,11 @@
+"""The names of an IBKR profile's vault entries: what `keys init` writes and a session needs."""
+
+from __future__ import annotations
+
+SIGNATURE_KEY = "signature-key"
+ENCRYPTION_KEY = "encryption-key"
+DH_PARAMS = "dh-params"
+ACCESS_TOKEN = "access-token"  # noqa: S105 - the vault entry's name
+
+#: every entry that must exist before the profile can connect
+REQUIRED = frozenset({SIGNATURE_KEY, ENCRYPTION_KEY, DH_PARAMS, ACCESS_TOKEN})
