@@ -13,10 +13,16 @@ import webbrowser
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine
+
     from app.context import AppContext
     from brokers.core.connector import Connector, SignedIn, SignInFlow
     from brokers.core.profiles import Profile
     from brokers.core.registry import Registry
+    from brokers.core.secrets import SecretStore
+
+    #: what `login` or `logout` does once the profile, its connector and the vault are at hand
+    type SigningWork = Callable[[Profile, Connector[Any], SecretStore], Coroutine[Any, Any, int]]
 
 
 def kinds_epilog(registry: Registry) -> str:
@@ -48,37 +54,38 @@ def add_logout_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_login(context: AppContext, args: argparse.Namespace) -> int:
-    found = _signing_in(context, args.profile, "login")
-    if found is None:
-        return 2
-    profile, connector = found
-    from brokers.core.errors import BrokerError  # HTTP and the vault load only for this command
+    async def login(profile: Profile, connector: Connector[Any], vault: SecretStore) -> int:
+        flow = connector.sign_in(profile, vault, listen=not args.manual)
+        return await _login(profile, flow, manual=args.manual, open_browser=not args.no_browser)
 
-    try:
-        flow = connector.sign_in(profile, context.vault(), listen=not args.manual)
-        return asyncio.run(_login(profile, flow, manual=args.manual, open_browser=not args.no_browser))
-    except KeyboardInterrupt:
-        print("\nbrokerdeck login: cancelled; nothing was stored", file=sys.stderr)
-        return 130
-    except BrokerError as exc:
-        print(f"brokerdeck login: {exc}", file=sys.stderr)
-        return 1
+    return _run(context, args.profile, "login", login)
 
 
 def run_logout(context: AppContext, args: argparse.Namespace) -> int:
-    found = _signing_in(context, args.profile, "logout")
+    async def logout(profile: Profile, connector: Connector[Any], vault: SecretStore) -> int:
+        outcome = await connector.sign_out(profile, vault)
+        print(f"Disconnected {profile.name}: {outcome}.")
+        return 0
+
+    return _run(context, args.profile, "logout", logout)
+
+
+def _run(context: AppContext, name: str, command: str, work: SigningWork) -> int:
+    """`work` for the profile `name` when its connector signs in; the command's exit code."""
+    found = _signing_in(context, name, command)
     if found is None:
         return 2
-    profile, connector = found
-    from brokers.core.errors import BrokerError
+    from brokers.core.errors import BrokerError  # HTTP and the vault load only for these commands
 
+    profile, connector = found
     try:
-        outcome = asyncio.run(connector.sign_out(profile, context.vault()))
+        return asyncio.run(work(profile, connector, context.vault()))
+    except KeyboardInterrupt:
+        print(f"\nbrokerdeck {command}: cancelled; nothing was stored", file=sys.stderr)
+        return 130
     except BrokerError as exc:
-        print(f"brokerdeck logout: {exc}", file=sys.stderr)
+        print(f"brokerdeck {command}: {exc}", file=sys.stderr)
         return 1
-    print(f"Disconnected {profile.name}: {outcome}.")
-    return 0
 
 
 async def _login(profile: Profile, flow: SignInFlow, *, manual: bool, open_browser: bool) -> int:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 from brokers.core.actions import NextAction
 
@@ -79,6 +79,21 @@ class CredentialHealth:
     label: str = ""  # the trader's name for the profile, when it has one
     checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
+    @classmethod
+    def of(
+        cls, profile: Profile, verdict: Verdict, expires_at: float | None, items: tuple[CredentialItem, ...]
+    ) -> CredentialHealth:
+        """The health of `profile` from a connector's verdict; `expires_at` in epoch seconds."""
+        return cls(
+            **identity(profile),
+            state=verdict.state,
+            reason=verdict.reason,
+            next_action=verdict.action,
+            hint=verdict.hint,
+            expires_at=utc(expires_at),
+            items=items,
+        )
+
     @property
     def severity(self) -> Severity:
         return SEVERITY[self.state]
@@ -105,6 +120,15 @@ type HealthAt = Callable[[float], CredentialHealth]
 type LiveHealth = Callable[[float], CredentialHealth | None]
 
 
+class Verdict(NamedTuple):
+    """What a connector concludes about a profile: the state, why, and the one action that fixes it."""
+
+    state: ConnectionState
+    reason: str
+    action: NextAction
+    hint: str = ""
+
+
 class Identity(TypedDict):
     profile: str
     label: str
@@ -120,6 +144,11 @@ def identity(profile: Profile) -> Identity:
         "kind": profile.kind,
         "origin": profile.origin.value,
     }
+
+
+def utc(moment: float | None) -> datetime | None:
+    """Epoch seconds as an aware UTC datetime; None stays None."""
+    return datetime.fromtimestamp(moment, UTC) if moment is not None else None
 
 
 def _iso(moment: datetime | None) -> str | None:

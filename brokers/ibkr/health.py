@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from brokers.core.actions import NextAction
-from brokers.core.health import ConnectionState, CredentialHealth, CredentialItem, identity
+from brokers.core.health import ConnectionState, CredentialHealth, CredentialItem, Verdict, identity, utc
 from brokers.core.timefmt import duration, local_time
 from brokers.ibkr.profile import IbkrProfile
 from brokers.ibkr.session import SessionPhase, SessionSnapshot
@@ -13,33 +11,26 @@ from brokers.ibkr.session import SessionPhase, SessionSnapshot
 
 def ibkr_health(profile: IbkrProfile, snap: SessionSnapshot, now: float) -> CredentialHealth:
     """State, reason and the one action that fixes it, for one IBKR profile at time `now`."""
-    state, reason, action, hint = _verdict(profile, snap, now)
-    return CredentialHealth(
-        **identity(profile),
-        state=state,
-        reason=reason,
-        next_action=action,
-        hint=hint,
-        expires_at=_dt(snap.lst_expires_at),
-        items=_items(snap, now),
-    )
+    return CredentialHealth.of(profile, _verdict(profile, snap, now), snap.lst_expires_at, _items(snap, now))
 
 
-def _verdict(profile: IbkrProfile, snap: SessionSnapshot, now: float) -> tuple[ConnectionState, str, NextAction, str]:
+def _verdict(profile: IbkrProfile, snap: SessionSnapshot, now: float) -> Verdict:
     keys_cmd = f"Run `brokerdeck keys init {profile.name}` and register what it prints in IBKR's portal."
     if snap.phase == SessionPhase.FAILED:
         action = snap.error_action if snap.error_action != NextAction.NONE else NextAction.RECONNECT
         hint = keys_cmd if action == NextAction.SETUP_KEYS else "Fix what the reason says, then reconnect."
-        return ConnectionState.FAILED, snap.error, action, hint
+        return Verdict(ConnectionState.FAILED, snap.error, action, hint)
     if snap.lst_expires_at is not None and now >= snap.lst_expires_at:
-        return ConnectionState.EXPIRED, "The live session token has expired.", NextAction.RECONNECT, "Reconnect."
+        return Verdict(
+            ConnectionState.EXPIRED, "The live session token has expired.", NextAction.RECONNECT, "Reconnect."
+        )
     if snap.phase == SessionPhase.RETRYING:
         wait = f" Next try in {max(0, round((snap.retry_at or now) - now))} s." if snap.retry_at else ""
-        return ConnectionState.EXPIRING, f"{snap.error}{wait}", NextAction.RETRY, "Retry now, or wait."
+        return Verdict(ConnectionState.EXPIRING, f"{snap.error}{wait}", NextAction.RETRY, "Retry now, or wait.")
     if snap.phase in (SessionPhase.IDLE, SessionPhase.CONNECTING) or snap.lst_expires_at is None:
-        return ConnectionState.PENDING, "Connecting to IBKR…", NextAction.NONE, ""
+        return Verdict(ConnectionState.PENDING, "Connecting to IBKR…", NextAction.NONE, "")
     if snap.competing:
-        return (
+        return Verdict(
             ConnectionState.EXPIRING,
             "Another session for this IBKR user (TWS, Client Portal or mobile) competes with this one.",
             NextAction.TAKE_OVER,
@@ -47,15 +38,17 @@ def _verdict(profile: IbkrProfile, snap: SessionSnapshot, now: float) -> tuple[C
         )
     if snap.authenticated is False:
         detail = f" ({snap.status_message})" if snap.status_message else ""
-        return (
+        return Verdict(
             ConnectionState.FAILED,
             f"The brokerage session is not authenticated{detail}.",
             NextAction.RECONNECT,
             "Reconnect to open a new brokerage session.",
         )
     if snap.renew_at is not None and now >= snap.renew_at:
-        return ConnectionState.EXPIRING, "Renewing the live session token.", NextAction.NONE, ""
-    return ConnectionState.ACTIVE, "Live session token valid; brokerage session authenticated.", NextAction.NONE, ""
+        return Verdict(ConnectionState.EXPIRING, "Renewing the live session token.", NextAction.NONE, "")
+    return Verdict(
+        ConnectionState.ACTIVE, "Live session token valid; brokerage session authenticated.", NextAction.NONE, ""
+    )
 
 
 def _items(snap: SessionSnapshot, now: float) -> tuple[CredentialItem, ...]:
@@ -67,7 +60,7 @@ def _items(snap: SessionSnapshot, now: float) -> tuple[CredentialItem, ...]:
                 "live session token",
                 lst_state,
                 f"age {duration(now - snap.lst_minted_at)}, renewal at {local_time(snap.renew_at)}",
-                _dt(snap.lst_expires_at),
+                utc(snap.lst_expires_at),
             )
         )
     if snap.authenticated is not None:
@@ -87,10 +80,6 @@ def _items(snap: SessionSnapshot, now: float) -> tuple[CredentialItem, ...]:
             )
         )
     return tuple(items)
-
-
-def _dt(moment: float | None) -> datetime | None:
-    return datetime.fromtimestamp(moment, UTC) if moment is not None else None
 
 
 def setup_failure_health(profile: IbkrProfile, message: str) -> CredentialHealth:

@@ -6,10 +6,8 @@ trader can go without opening a browser again, and a warning comes before that h
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from brokers.core.actions import NextAction
-from brokers.core.health import ConnectionState, CredentialHealth, CredentialItem, identity
+from brokers.core.health import ConnectionState, CredentialHealth, CredentialItem, Verdict, utc
 from brokers.core.profiles import Profile
 from brokers.core.timefmt import duration, local_time
 from brokers.oauth2.session import SessionFacts
@@ -20,49 +18,40 @@ HORIZON_WARN_SHARE = 1 / 14
 
 def oauth2_health(profile: Profile, facts: SessionFacts, now: float, *, live: bool) -> CredentialHealth:
     """State, reason and the one action that fixes it, at `now`; `live` when a keep-alive is running."""
-    state, reason, action, hint = _verdict(profile, facts, now, live)
-    return CredentialHealth(
-        **identity(profile),
-        state=state,
-        reason=reason,
-        next_action=action,
-        hint=hint,
-        expires_at=_dt(facts.expires_at),
-        items=_items(facts, now, live),
-    )
+    return CredentialHealth.of(profile, _verdict(profile, facts, now, live), facts.expires_at, _items(facts, now, live))
 
 
-def _verdict(
-    profile: Profile, facts: SessionFacts, now: float, live: bool
-) -> tuple[ConnectionState, str, NextAction, str]:
+def _verdict(profile: Profile, facts: SessionFacts, now: float, live: bool) -> Verdict:
     sign_in = f"Press Connect, or run `brokerdeck login {profile.name}`."
     if facts.login_required:
-        return ConnectionState.REVOKED, f"Sign-in needed: {facts.login_required}", NextAction.RECONNECT, sign_in
+        return Verdict(
+            ConnectionState.REVOKED, f"Sign-in needed: {facts.login_required}", NextAction.RECONNECT, sign_in
+        )
     if not facts.connected:
-        return ConnectionState.PENDING, "Not connected yet.", NextAction.CONNECT, sign_in
+        return Verdict(ConnectionState.PENDING, "Not connected yet.", NextAction.CONNECT, sign_in)
     if facts.refresh_expires_at is not None and now >= facts.refresh_expires_at:
         reason = "The refresh token's horizon has passed; the broker requires a new sign-in."
-        return ConnectionState.EXPIRED, reason, NextAction.RECONNECT, sign_in
+        return Verdict(ConnectionState.EXPIRED, reason, NextAction.RECONNECT, sign_in)
     access_valid = facts.expires_at is None or facts.expires_at > now
     if not access_valid and not facts.has_refresh_token:
         reason = "The access token has expired and cannot be renewed."
-        return ConnectionState.EXPIRED, reason, NextAction.RECONNECT, sign_in
+        return Verdict(ConnectionState.EXPIRED, reason, NextAction.RECONNECT, sign_in)
     if facts.last_error:
         action = facts.last_error_action if facts.last_error_action != NextAction.NONE else NextAction.RETRY
         hint = "Retry now, or wait." if action == NextAction.RETRY else "Do what the reason says, then retry."
-        return ConnectionState.EXPIRING, f"Renewal failed: {facts.last_error}", action, hint
+        return Verdict(ConnectionState.EXPIRING, f"Renewal failed: {facts.last_error}", action, hint)
     if not access_valid:
         reason = (
             "Renewing the access token."
             if live
             else "The access token has expired; the stored refresh token renews it silently on next use."
         )
-        return ConnectionState.EXPIRING, reason, NextAction.NONE, ""
+        return Verdict(ConnectionState.EXPIRING, reason, NextAction.NONE, "")
     ends = _horizon_ending(facts, now)
     if ends is not None:
         reason = f"Sign in again before {local_time(ends)}: the refresh token ends then."
-        return ConnectionState.EXPIRING, reason, NextAction.RECONNECT, sign_in
-    return ConnectionState.ACTIVE, "Access token valid.", NextAction.NONE, ""
+        return Verdict(ConnectionState.EXPIRING, reason, NextAction.RECONNECT, sign_in)
+    return Verdict(ConnectionState.ACTIVE, "Access token valid.", NextAction.NONE, "")
 
 
 def _horizon_ending(facts: SessionFacts, now: float) -> float | None:
@@ -84,7 +73,7 @@ def _items(facts: SessionFacts, now: float, live: bool) -> tuple[CredentialItem,
         name="access token",
         state=ConnectionState.ACTIVE if access_valid else ConnectionState.EXPIRED,
         detail=("no lifetime announced" if facts.expires_at is None else "bearer token") + renewal,
-        expires_at=_dt(facts.expires_at),
+        expires_at=utc(facts.expires_at),
     )
     items = [access]
     if facts.has_refresh_token:
@@ -100,7 +89,7 @@ def _items(facts: SessionFacts, now: float, live: bool) -> tuple[CredentialItem,
                 name="refresh token",
                 state=ConnectionState.EXPIRING if near else ConnectionState.ACTIVE,
                 detail=age + horizon,
-                expires_at=_dt(facts.refresh_expires_at),
+                expires_at=utc(facts.refresh_expires_at),
             )
         )
     if facts.client_id:
@@ -108,7 +97,3 @@ def _items(facts: SessionFacts, now: float, live: bool) -> tuple[CredentialItem,
         detail = f"{facts.client_id} ({how}) at {facts.issuer}"
         items.append(CredentialItem(name="client", state=ConnectionState.ACTIVE, detail=detail))
     return tuple(items)
-
-
-def _dt(moment: float | None) -> datetime | None:
-    return datetime.fromtimestamp(moment, UTC) if moment is not None else None
