@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from brokers.sandbox.ibkr.consumers import SERVER_INFO, Consumer, ConsumerRegistry, OAuthRejected, Session
+from brokers.sandbox.ibkr.contracts import secdef_search
 from brokers.sandbox.ibkr.crypto import (
     OAuthError,
     base_strings,
@@ -33,7 +34,8 @@ from brokers.sandbox.ibkr.crypto import (
 )
 from brokers.sandbox.ibkr.faults import FaultInjector, control_routes, fault_response
 from brokers.sandbox.ibkr.portal import portal_routes
-from brokers.sandbox.ibkr.stream_control import StreamHub, secdef_search
+from brokers.sandbox.ibkr.stream_control import StreamHub
+from brokers.sandbox.ibkr.ticker import format_size
 from brokers.sandbox.services import SandboxContext
 
 API = "/v1/api"
@@ -275,11 +277,6 @@ class _Gateway:
             *self.stream.routes(API),
         ]
         return Starlette(routes=routes)
-
-
-def format_size(size: int) -> str:
-    """Sizes as IBKR sends them: strings with thousands separators, e.g. "1,300"."""
-    return f"{size:,}"
 
 
 class IbkrEmulator:

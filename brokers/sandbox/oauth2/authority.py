@@ -25,7 +25,6 @@ from brokers.sandbox.oauth2.clients import (
     redirect_matches,
     register_client,
 )
-from brokers.sandbox.oauth2.control import Settings
 from brokers.sandbox.oauth2.model import (
     AccessToken,
     AuthorizationCode,
@@ -37,6 +36,7 @@ from brokers.sandbox.oauth2.model import (
     TokenInfo,
     invalid_client,
 )
+from brokers.sandbox.oauth2.settings import Settings
 
 __all__ = ["Authority", "AuthorizePage", "AuthorizeRedirect", "OAuthError", "RegistrationError", "TokenInfo"]
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from brokers.sandbox.ibkr.gateway import format_size
+from brokers.sandbox.ibkr.ticker import format_size
 from tests.brokers.sandbox_ibkr.client_helpers import (
     AAPL,
     ACCOUNT,

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosedError
 
 from brokers.sandbox.ibkr.consumers import SERVER_INFO
-from brokers.sandbox.ibkr.stream import format_size, price_formatter
+from brokers.sandbox.ibkr.ticker import format_size, price_formatter
 from tests.brokers.sandbox_ibkr.client_helpers import AAPL, ACCOUNT, MSFT, ibkr_sandbox, register
 from tests.brokers.sandbox_ibkr.stream_helpers import (
     Frame,
