@@ -325,6 +325,21 @@ class Authority:
             access.expires_at = now
         return len(live)
 
+    def advance(self, seconds: float, now: float) -> dict[str, int]:
+        """Move this server's clock `seconds` on for everything it has issued: pending authorizations,
+        codes, access tokens and refresh horizons are that much older. The checks stay as they are;
+        the counts say what was live at `now` and no longer is."""
+        live_access = [a for a in self._access.values() if not a.revoked and now < a.expires_at]
+        live_grants = [g for g in self._grants.values() if not g.revoked and now < g.refresh_expires_at]
+        for record in (*self._pending.values(), *self._codes.values(), *self._access.values()):
+            record.expires_at -= seconds
+        for grant in self._grants.values():
+            grant.refresh_expires_at -= seconds
+        return {
+            "expired_access_tokens": sum(now >= a.expires_at for a in live_access),
+            "ended_refresh_horizons": sum(now >= g.refresh_expires_at for g in live_grants),
+        }
+
     def active_grants(self, now: float) -> int:
         return sum(1 for g in self._grants.values() if not g.revoked and now < g.refresh_expires_at)
 

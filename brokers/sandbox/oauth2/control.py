@@ -4,11 +4,16 @@ Tests change the server's settings (`settings.py`: lifetimes, refresh token rota
 metadata document, token-endpoint faults) over `POST /sandbox/oauth2/settings`, and read what the
 client sent over `GET /sandbox/oauth2/state`. The journal keeps only facts that are not secret:
 whether a state or verifier was sent, never the value, and never a token, code or client secret.
+
+Expiry needs no waiting: `expire-access` ends every access token now, `revoke-all` every grant, and
+`POST /sandbox/oauth2/advance` moves the server's clock on by some seconds for everything it has
+issued (codes, access tokens, refresh horizons), so a lifetime runs out as it would in that time.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections import deque
 from typing import Any
@@ -20,6 +25,7 @@ from starlette.routing import Route
 from brokers.sandbox.oauth2.authority import Authority
 
 JOURNAL_LENGTH = 100
+MAX_ADVANCE_S = 10 * 365 * 86400.0
 
 
 class Journal:
@@ -56,6 +62,18 @@ class Journal:
         }
 
 
+def advance_seconds(body: Any) -> float:
+    """The `seconds` of an advance request; ValueError says what is wrong with it."""
+    if not isinstance(body, dict) or set(body) != {"seconds"}:
+        raise ValueError("the body must be a JSON object with just 'seconds'")
+    value = body["seconds"]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError("'seconds' must be a number of seconds")
+    if not 0 < value <= MAX_ADVANCE_S:
+        raise ValueError(f"'seconds' must be more than 0 and at most {MAX_ADVANCE_S:g}")
+    return float(value)
+
+
 def control_routes(authority: Authority, journal: Journal) -> list[Route]:
     """The sandbox-only routes under /sandbox/oauth2/ (never under the issuer's /auth)."""
     settings = authority.settings
@@ -88,10 +106,18 @@ def control_routes(authority: Authority, journal: Journal) -> list[Route]:
     async def expire_access(_: Request) -> JSONResponse:
         return JSONResponse({"expired_access_tokens": authority.expire_access(time.time())})
 
+    async def advance(request: Request) -> JSONResponse:
+        try:
+            seconds = advance_seconds(json.loads(await request.body()))
+        except ValueError as exc:
+            return JSONResponse({"error": "bad_request", "message": str(exc)}, status_code=400)
+        return JSONResponse({"advanced_s": seconds} | authority.advance(seconds, time.time()))
+
     return [
         Route("/sandbox/oauth2/settings", update_settings, methods=["POST"]),
         Route("/sandbox/oauth2/reset", reset, methods=["POST"]),
         Route("/sandbox/oauth2/state", state, methods=["GET"]),
         Route("/sandbox/oauth2/revoke-all", revoke_all, methods=["POST"]),
         Route("/sandbox/oauth2/expire-access", expire_access, methods=["POST"]),
+        Route("/sandbox/oauth2/advance", advance, methods=["POST"]),
     ]
