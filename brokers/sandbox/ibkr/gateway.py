@@ -125,7 +125,9 @@ class _Gateway:
             return None
         if fault.delay_s is not None:
             await asyncio.sleep(fault.delay_s)
+            self.faults.applied_to(request.url.path, fault)
             return None
+        self.faults.applied_to(request.url.path, fault)
         return fault_response(fault.status or 500, request.url.path)
 
     def signed(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
@@ -272,7 +274,7 @@ class _Gateway:
         routes = [
             Route(f"{API}/oauth/live_session_token", self.live_session_token, methods=["POST"]),
             *(Route(API + path, self.signed(handler), methods=methods) for path, handler, methods in api),
-            *control_routes(self.faults, self.registry),
+            *control_routes(self.faults, self.registry, self.idle_timeout_s),
             *portal_routes(self.registry),
             *self.stream.routes(API),
         ]
