@@ -5,12 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 
 from brokers.sandbox.endpoints import SandboxEndpoints, read_endpoints
+from tests.waiting import until
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,15 +27,19 @@ class SandboxRunner:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + timeout
-        endpoints = read_endpoints(self.endpoints_file)
-        while endpoints is None or endpoints.pid != self.process.pid:
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                self.close()
-                raise RuntimeError("the sandbox did not start")
-            time.sleep(0.05)
-            endpoints = read_endpoints(self.endpoints_file)
+        try:
+            endpoints = until(self._announced, timeout, message="the sandbox to write its endpoints file")
+        except BaseException:
+            self.close()
+            raise
         self.endpoints: SandboxEndpoints = endpoints
+
+    def _announced(self) -> SandboxEndpoints | None:
+        """The endpoints this process wrote, once it has; its exit before that ends the wait."""
+        if (code := self.process.poll()) is not None:
+            raise RuntimeError(f"the sandbox did not start: it exited with status {code}")
+        endpoints = read_endpoints(self.endpoints_file)
+        return endpoints if endpoints is not None and endpoints.pid == self.process.pid else None
 
     @property
     def services(self) -> dict[str, str]:

@@ -30,7 +30,10 @@ from tests.bench.harness import (
     startup_seconds,
 )
 from tests.sandbox_runner import REPO_ROOT, SandboxRunner
+from tests.waiting import until_async
 
+WARM_UP_S = 60.0
+"""The bound on a warm-up: connected and streaming, before anything is measured."""
 FIELDS = '{"fields":["31","84","86","88","85","7059","87","55","6509"]}'
 
 
@@ -44,8 +47,7 @@ async def worker_rate(session: Any, seconds: float) -> float:
     for conid in CONIDS:
         stream.subscribe(conid)
     task = asyncio.get_running_loop().create_task(stream.run())
-    while book.frames < 2000:  # warm up: connected and streaming
-        await asyncio.sleep(0.05)
+    await until_async(lambda: book.frames >= 2000, WARM_UP_S, message="the worker to merge 2000 frames (warm-up)")
     start_frames, start = book.frames, time.perf_counter()
     await asyncio.sleep(seconds)
     rate = (book.frames - start_frames) / (time.perf_counter() - start)
@@ -154,8 +156,7 @@ async def live_phase(session: Any, seconds: float, soak_s: float, sandbox: Sandb
 
     probe = asyncio.get_running_loop().create_task(lag_probe())
     sandbox.configure_stream(rate=10_000)
-    while book.frames < 5000:
-        await asyncio.sleep(0.05)
+    await until_async(lambda: book.frames >= 5000, WARM_UP_S, message="the live path to merge 5000 frames")
     paint_ms.clear()
     tick_to_paint_ms.clear()
     frames_before, started = book.frames, time.perf_counter()

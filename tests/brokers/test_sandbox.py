@@ -8,7 +8,6 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from brokers.sandbox.market import DEFAULT_INSTRUMENTS, MAX_BOOK_LEVELS
 from brokers.sandbox.server import SandboxServer
 from brokers.sandbox.services import SandboxContext
 from tests.conftest import run_async
+from tests.waiting import until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_WAIT_S = 15.0
@@ -85,12 +85,12 @@ def test_cli_serves_until_a_signal_then_exits_0_and_removes_the_file(
         text=True,
     )
     try:
-        deadline = time.monotonic() + STARTUP_WAIT_S
-        endpoints = read_endpoints(endpoints_file)
-        while endpoints is None and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-            endpoints = read_endpoints(endpoints_file)
-        assert endpoints is not None, f"the sandbox did not start: {proc.poll()=}"
+        endpoints = until(
+            lambda: read_endpoints(endpoints_file) or proc.poll() is not None,
+            STARTUP_WAIT_S,
+            message="the sandbox to write its endpoints file (or exit)",
+        )
+        assert isinstance(endpoints, SandboxEndpoints), f"the sandbox did not start: {proc.poll()=}"
         assert endpoints.pid == proc.pid
         assert endpoints.seed == 5
         assert stat.S_IMODE(endpoints_file.stat().st_mode) == 0o600

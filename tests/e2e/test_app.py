@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from PySide6.QtGui import QImage
 
 from brokers.sandbox.endpoints import read_endpoints
 from tests.conftest import IBKR_PAPER_TOML, REPO_ROOT, run_cli
+from tests.waiting import until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.secretservice]
 
@@ -69,17 +69,18 @@ def test_a_killed_window_leaves_no_sandbox_behind(home, vault):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    while not sandbox_processes(home.sandbox_endpoints_file):
-        assert time.monotonic() < deadline, "the app did not start its sandbox"
-        time.sleep(0.1)
-    while read_endpoints(home.sandbox_endpoints_file) is None:
-        assert time.monotonic() < deadline, "the sandbox did not announce itself"
-        time.sleep(0.1)
+    until(lambda: sandbox_processes(home.sandbox_endpoints_file), 60, message="the app to start its sandbox")
+    until(
+        lambda: read_endpoints(home.sandbox_endpoints_file) is not None,
+        60,
+        message="the sandbox to announce itself in its endpoints file",
+    )
     app.send_signal(signal.SIGKILL)
     app.wait()
-    deadline = time.monotonic() + 30
-    while sandbox_processes(home.sandbox_endpoints_file):
-        assert time.monotonic() < deadline, "the sandbox outlived the killed app"
-        time.sleep(0.2)
+    until(
+        lambda: not sandbox_processes(home.sandbox_endpoints_file),
+        30,
+        interval=0.2,
+        message="the sandbox to stop after its app was killed",
+    )
     assert not home.sandbox_endpoints_file.exists()  # it stopped cleanly, removing its file

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
+from widgets import market_viewer
 from widgets.market_view_models import AGE_COLORS, LadderLevel, MarketView, Print, SearchResult, price_decimals
 from widgets.market_viewer import EMPTY_TEXT, MarketViewer
 from widgets.tick_chart import BAND_POINTS, TickChart
@@ -213,12 +214,24 @@ def test_age_badge_says_and_paints_the_state(viewer, age):
     assert len(set(AGE_COLORS.values())) == 5
 
 
-def test_same_version_is_skipped_and_none_shows_the_prompt(viewer):
+class SteppingClock:
+    """A `perf_counter` that moves on by `step_s` at each reading, so a measured time is known exactly."""
+
+    def __init__(self, step_s: float) -> None:
+        self.now, self.step_s = 1000.0, step_s
+
+    def perf_counter(self) -> float:
+        self.now += self.step_s
+        return self.now
+
+
+def test_same_version_is_skipped_and_none_shows_the_prompt(viewer, monkeypatch):
+    monkeypatch.setattr(market_viewer, "time", SteppingClock(0.0025))  # each render measures 2.5 ms
     assert viewer.stack.currentWidget() is viewer.empty_label
     assert viewer.empty_label.text() == EMPTY_TEXT
     viewer.show_market(make_view(version=1))
     assert viewer.render_count == 1
-    assert viewer.last_render_ms > 0
+    assert viewer.last_render_ms == pytest.approx(2.5)  # what the render took by the viewer's clock
     viewer.show_market(make_view(version=1, last=1.0))
     assert viewer.render_count == 1
     assert viewer.quote_last.text() == "189.43"

@@ -29,9 +29,10 @@ _SECRET_BYTES = (20, 32)
 
 @dataclass
 class IssuedToken:
-    """One minted LST: the HMAC key it stands for and when IBKR stops accepting it (epoch s)."""
+    """One minted LST: the HMAC key it stands for, when it was minted and when IBKR stops accepting it (epoch s)."""
 
     key: bytes
+    issued_at: float
     expires_at: float
 
 
@@ -84,7 +85,7 @@ class Consumer:
 
     def issue(self, lst_key: bytes, now: float) -> IssuedToken:
         """Record a freshly minted LST; older ones stay valid until they expire."""
-        token = IssuedToken(key=lst_key, expires_at=now + self.lst_lifetime_s)
+        token = IssuedToken(key=lst_key, issued_at=now, expires_at=now + self.lst_lifetime_s)
         self.tokens = [*self.tokens[-(_KEPT_TOKENS - 1) :], token]
         return token
 
@@ -94,6 +95,16 @@ class Consumer:
         for token in live:
             token.expires_at = now
         return len(live)
+
+    def age(self, seconds: float) -> None:
+        """Move this consumer's clock `seconds` on: its LSTs were minted, and its session last used, that
+        much earlier. Every check still runs against the real clock; nonces are left alone, since
+        forgetting them early would let a replayed request (whose timestamp is still fresh) through."""
+        for token in self.tokens:
+            token.issued_at -= seconds
+            token.expires_at -= seconds
+        if self.session is not None:
+            self.session.last_seen -= seconds
 
     def nonce_used(self, nonce: str, now: float) -> bool:
         """Whether `nonce` was accepted within the window a timestamp may still be replayed in."""

@@ -2,7 +2,12 @@
 
 Tests arm a fault over `POST /sandbox/ibkr/faults`; the gateway asks `take()` before handling each
 `/v1/api` request, and an armed fault answers (or delays) it instead, the way IBKR would.
-`POST /sandbox/ibkr/expire` ages a consumer's LSTs out at once, so expiry needs no 24 h wait.
+`GET /sandbox/ibkr/faults` also lists the faults applied so far, most recent last.
+
+Time on the server's side needs no waiting either: `POST /sandbox/ibkr/expire` ages a consumer's
+LSTs out at once, `POST /sandbox/ibkr/age` moves one consumer's clock on by some seconds (its LSTs
+and its idle session age; every check still runs as before), and `GET /sandbox/ibkr/consumers/KEY`
+reports the times the server holds for a consumer.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -17,11 +23,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from brokers.sandbox.ibkr.consumers import ConsumerRegistry
+from brokers.sandbox.ibkr.consumers import Consumer, ConsumerRegistry
 
 SSODH_INIT_PATH = "/v1/api/iserver/auth/ssodh/init"
 FAULT_STATUSES = (401, 429, 500)
 MAX_DELAY_S = 60.0
+MAX_AGE_S = 366 * 86400.0
+JOURNAL_LENGTH = 100
 
 
 @dataclass
@@ -43,6 +51,7 @@ class FaultInjector:
     def __init__(self) -> None:
         self.faults: list[Fault] = []
         self.competing = False
+        self.applied: deque[dict[str, Any]] = deque(maxlen=JOURNAL_LENGTH)
 
     def configure(self, body: Any) -> dict[str, Any]:
         """Apply one control request; ValueError says what is wrong with it."""
@@ -61,6 +70,15 @@ class FaultInjector:
 
     def describe(self) -> dict[str, Any]:
         return {"faults": [asdict(f) for f in self.faults if f.times > 0], "competing": self.competing}
+
+    def journal(self) -> dict[str, Any]:
+        """What is armed, and the faults applied so far (most recent last)."""
+        return self.describe() | {"applied": list(self.applied)}
+
+    def applied_to(self, path: str, fault: Fault) -> None:
+        """Note that `fault` answered a request to `path` (a delay: that it held it back, then let it on)."""
+        effect = {"status": fault.status} if fault.status is not None else {"delay_s": fault.delay_s}
+        self.applied.append({"path": path, **effect})
 
     def take(self, path: str) -> Fault | None:
         """The fault that applies to this request, with one of its uses spent."""
@@ -103,27 +121,89 @@ def _parse_fault(body: dict[str, Any]) -> Fault:
     return Fault(path=path, times=times, delay_s=float(delay))
 
 
-def control_routes(injector: FaultInjector, registry: ConsumerRegistry) -> list[Route]:
-    """The sandbox-only routes that arm faults and expire LSTs (never under /v1/api)."""
+def consumer_report(consumer: Consumer, idle_timeout_s: float) -> dict[str, Any]:
+    """The times the server holds for `consumer`: each kept LST (oldest first), and its session."""
+    now, session = time.time(), consumer.session
+    tokens = [
+        {"issued_at": token.issued_at, "expires_at": token.expires_at, "live": token.expires_at > now}
+        for token in consumer.tokens
+    ]
+    report: dict[str, Any] = {"consumer_key": consumer.consumer_key, "lst_lifetime_s": consumer.lst_lifetime_s}
+    report |= {"idle_timeout_s": idle_timeout_s, "tokens": tokens, "session": None}
+    if session is not None:
+        idle = time.monotonic() - session.last_seen
+        report["session"] = {"brokerage": session.brokerage, "idle_s": idle, "live": idle <= idle_timeout_s}
+    return report
+
+
+def _age_seconds(body: dict[str, Any]) -> float:
+    value = body.get("seconds")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError("'seconds' must be a number of seconds")
+    if not 0 < value <= MAX_AGE_S:
+        raise ValueError(f"'seconds' must be more than 0 and at most {MAX_AGE_S:g}")
+    return float(value)
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object; anything else reads as an empty one."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message, "statusCode": status}, status_code=status)
+
+
+def control_routes(injector: FaultInjector, registry: ConsumerRegistry, idle_timeout_s: float) -> list[Route]:
+    """The sandbox-only routes that arm faults and move a consumer's time on (never under /v1/api)."""
+
+    def registered(key: Any) -> Consumer:
+        consumer = registry.get(key) if isinstance(key, str) else None
+        if consumer is None:
+            raise LookupError(f"no consumer {key!r} is registered")
+        return consumer
 
     async def faults(request: Request) -> JSONResponse:
+        if request.method == "GET":
+            return JSONResponse(injector.journal())
         try:
             return JSONResponse(injector.configure(json.loads(await request.body())))
         except ValueError as exc:  # json.JSONDecodeError is a ValueError too
-            return JSONResponse({"error": str(exc), "statusCode": 400}, status_code=400)
+            return _error(400, str(exc))
 
     async def expire(request: Request) -> JSONResponse:
         try:
-            body = json.loads(await request.body())
-        except ValueError:
-            body = None
-        key = body.get("consumer_key") if isinstance(body, dict) else None
-        consumer = registry.get(key) if isinstance(key, str) else None
-        if consumer is None:
-            return JSONResponse({"error": f"no consumer {key!r} is registered", "statusCode": 404}, status_code=404)
-        return JSONResponse({"consumer_key": key, "expired": consumer.expire_tokens(time.time())})
+            consumer = registered((await _json_object(request)).get("consumer_key"))
+        except LookupError as exc:
+            return _error(404, str(exc))
+        return JSONResponse({"consumer_key": consumer.consumer_key, "expired": consumer.expire_tokens(time.time())})
+
+    async def age(request: Request) -> JSONResponse:
+        body = await _json_object(request)
+        try:
+            consumer = registered(body.get("consumer_key"))
+            seconds = _age_seconds(body)
+        except LookupError as exc:
+            return _error(404, str(exc))
+        except ValueError as exc:
+            return _error(400, str(exc))
+        consumer.age(seconds)
+        return JSONResponse({"aged_s": seconds} | consumer_report(consumer, idle_timeout_s))
+
+    async def report(request: Request) -> JSONResponse:
+        try:
+            consumer = registered(request.path_params["consumer_key"])
+        except LookupError as exc:
+            return _error(404, str(exc))
+        return JSONResponse(consumer_report(consumer, idle_timeout_s))
 
     return [
-        Route("/sandbox/ibkr/faults", faults, methods=["POST"]),
+        Route("/sandbox/ibkr/faults", faults, methods=["GET", "POST"]),
         Route("/sandbox/ibkr/expire", expire, methods=["POST"]),
+        Route("/sandbox/ibkr/age", age, methods=["POST"]),
+        Route("/sandbox/ibkr/consumers/{consumer_key}", report, methods=["GET"]),
     ]

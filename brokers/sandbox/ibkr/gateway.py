@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from brokers.sandbox.ibkr.consumers import SERVER_INFO, Consumer, ConsumerRegistry, OAuthRejected, Session
+from brokers.sandbox.ibkr.contracts import secdef_search
 from brokers.sandbox.ibkr.crypto import (
     OAuthError,
     base_strings,
@@ -33,7 +34,8 @@ from brokers.sandbox.ibkr.crypto import (
 )
 from brokers.sandbox.ibkr.faults import FaultInjector, control_routes, fault_response
 from brokers.sandbox.ibkr.portal import portal_routes
-from brokers.sandbox.ibkr.stream_control import StreamHub, secdef_search
+from brokers.sandbox.ibkr.stream_control import StreamHub
+from brokers.sandbox.ibkr.ticker import format_size
 from brokers.sandbox.services import SandboxContext
 
 API = "/v1/api"
@@ -123,7 +125,9 @@ class _Gateway:
             return None
         if fault.delay_s is not None:
             await asyncio.sleep(fault.delay_s)
+            self.faults.applied_to(request.url.path, fault)
             return None
+        self.faults.applied_to(request.url.path, fault)
         return fault_response(fault.status or 500, request.url.path)
 
     def signed(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
@@ -270,16 +274,11 @@ class _Gateway:
         routes = [
             Route(f"{API}/oauth/live_session_token", self.live_session_token, methods=["POST"]),
             *(Route(API + path, self.signed(handler), methods=methods) for path, handler, methods in api),
-            *control_routes(self.faults, self.registry),
+            *control_routes(self.faults, self.registry, self.idle_timeout_s),
             *portal_routes(self.registry),
             *self.stream.routes(API),
         ]
         return Starlette(routes=routes)
-
-
-def format_size(size: int) -> str:
-    """Sizes as IBKR sends them: strings with thousands separators, e.g. "1,300"."""
-    return f"{size:,}"
 
 
 class IbkrEmulator:

@@ -1,39 +1,27 @@
 """One IBKR WebSocket connection (`/v1/api/ws`): smd market data, sbd ladders, heartbeats, tic.
 
-Frames have to be cheap, up to tens of thousands a second per connection. Each conid's ticker
-therefore keeps its current state as ready-made JSON fragments ('"84":"189.56"'), replaced
-copy-on-write: a delta is a handful of string comparisons against the state last sent, and a frame
-is one join. The shared market is stepped at most every `MARKET_STEP_S`, since a step costs several
-times what sending a frame does; frames due in between carry new sizes and a print at the quoted
-bid or ask, so prices always come from the market while the configured rate is still met.
+A connection sends its smd lines from the shared tickers (`ticker.py`), as deltas against the state
+last sent on each line, at the configured rate; the frames due go out in one batch. What it needs
+of the hub that accepted it (the settings, the tickers, the session check, the ladders and a stall)
+is the `Hub` protocol below; `stream_control.StreamHub` is the one the gateway serves.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import random
 import time
 from collections import deque
-from collections.abc import Callable
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from starlette.types import Receive, Send
 
 from brokers.sandbox.ibkr.consumers import Consumer, Session
-from brokers.sandbox.market import Instrument, Quote
+from brokers.sandbox.ibkr.stream_settings import StreamSettings
+from brokers.sandbox.ibkr.ticker import FIELD_INDEX, Ticker, dumps, epoch_ms
 
-if TYPE_CHECKING:
-    from brokers.sandbox.ibkr.stream_control import StreamHub
-
-FIELDS = ("55", "6509", "6119", "31", "84", "86", "88", "85", "7059", "87", "7295", "70", "71", "7296", "7635")
-SYMBOL, _, _, LAST, BID, ASK, BID_SIZE, ASK_SIZE, LAST_SIZE, VOLUME, OPEN, HIGH, LOW, CLOSE, MARK = range(len(FIELDS))
 DEFAULT_FIELDS = ("31", "84", "86", "88", "85")
-MARKET_STEP_S = 0.005
-OPENING_VOLUME = 125_000
-_INDEX = {f: i for i, f in enumerate(FIELDS)}
-_MICRO_ROWS = 1024
 _MAX_BACKLOG_S = 0.25
 _MAX_BATCH = 1000  # frames per batch before the loop gets a turn (reads, other sockets)
 _BURST_TICK_S, _SMOOTH_TICK_S, _MAX_IDLE_S = 0.005, 0.001, 0.05
@@ -43,101 +31,30 @@ _STS_EXPIRED = (
 )
 
 
-def format_size(size: int) -> str:
-    """Sizes and volume as IBKR streams them: strings with thousands separators ("1,300")."""
-    return f"{size:,}"
+class Hub(Protocol):
+    """What a connection uses of the hub that accepted it: shared settings, tickers, checks, stalls."""
 
+    @property
+    def settings(self) -> StreamSettings: ...
 
-def price_formatter(tick_size: float) -> Callable[[float], str]:
-    """A formatter that writes prices with as many decimals as the instrument's tick has."""
-    decimals = max(0, -int(Decimal(str(tick_size)).as_tuple().exponent))
-    return f"{{:.{decimals}f}}".format
+    @property
+    def tickers(self) -> Mapping[int, Ticker]: ...
 
+    @property
+    def stalled_until(self) -> float:
+        """The monotonic time until which a stall fault holds every frame back."""
 
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+    def hello(self, consumer: Consumer) -> list[str]:
+        """The frames a new connection starts with."""
 
+    def authenticated(self, consumer: Consumer, session: Session) -> bool:
+        """Whether the brokerage session the socket opened with is still live."""
 
-def epoch_ms() -> int:
-    return int(time.time() * 1000)
+    def advance(self, ticker: Ticker) -> None:
+        """Move `ticker` on by one update."""
 
-
-def micro_table(rng: random.Random) -> list[tuple[Any, ...]]:
-    """Precomputed in-between updates: (bid size, ask size, print at ask?, print size, their fragments)."""
-
-    def size() -> int:
-        return rng.randint(1000, 3000) if rng.random() < 0.1 else rng.randint(1, 500)
-
-    rows = []
-    for _ in range(_MICRO_ROWS):
-        bid, ask, last = size(), size(), rng.randint(1, 100)
-        fragments = (f'"88":"{format_size(bid)}"', f'"85":"{format_size(ask)}"', f'"7059":"{last}"')
-        rows.append((bid, ask, rng.random() < 0.5, last, *fragments))
-    return rows
-
-
-class Ticker:
-    """One conid's streamed state: numbers for the ladder, JSON fragments (`state`) for smd."""
-
-    def __init__(self, instrument: Instrument, quote: Quote, table: list[Any], trades: dict[int, float]) -> None:
-        self.conid, self._table, self._trades = instrument.conid, table, trades
-        self.price = price_formatter(instrument.tick_size)
-        self._row = instrument.conid % _MICRO_ROWS
-        self.version = 0
-        self.last: float | None = None
-        self.last_size = 0
-        self.volume = OPENING_VOLUME
-        self.high = self.low = quote.bid
-        close, opening = self.price(instrument.start_price), self.price(quote.bid)
-        state: list[str | None] = [None] * len(FIELDS)
-        state[SYMBOL] = '"55":' + dumps(instrument.symbol)
-        state[1], state[2] = '"6509":"RpB"', '"6119":"q0"'
-        state[LAST] = f'"31":"C{close}"'  # no print yet: IBKR shows the prior close, prefixed "C"
-        state[VOLUME] = f'"87":"{format_size(self.volume)}"'
-        state[OPEN], state[CLOSE] = f'"7295":"{opening}"', f'"7296":"{close}"'
-        state[HIGH], state[LOW] = f'"70":"{opening}"', f'"71":"{opening}"'
-        self._quote(state, quote.bid, quote.ask, quote.bid_size, quote.ask_size)
-        self.state = state
-
-    def _quote(self, state: list[str | None], bid: float, ask: float, bid_size: int, ask_size: int) -> None:
-        self.bid, self.ask, self.bid_size, self.ask_size = bid, ask, bid_size, ask_size
-        bid_text, ask_text = self.price(bid), self.price(ask)
-        state[BID], state[ASK] = f'"84":"{bid_text}"', f'"86":"{ask_text}"'
-        state[BID_SIZE], state[ASK_SIZE] = f'"88":"{format_size(bid_size)}"', f'"85":"{format_size(ask_size)}"'
-        state[MARK] = f'"7635":"{self.price((bid + ask) / 2)}"'
-        self._prints = (f'"31":"{bid_text}"', f'"31":"{ask_text}"')
-
-    def _print(self, state: list[str | None], price: float, fragment: str, size: int, size_fragment: str) -> None:
-        self.last, self.last_size = price, size
-        self._trades[self.conid] = price
-        state[LAST], state[LAST_SIZE] = fragment, size_fragment
-        self.volume += size
-        state[VOLUME] = f'"87":"{self.volume:,}"'
-        if price > self.high:
-            self.high = price
-            state[HIGH] = f'"70":"{self.price(price)}"'
-        elif price < self.low:
-            self.low = price
-            state[LOW] = f'"71":"{self.price(price)}"'
-
-    def apply(self, quote: Quote) -> None:
-        """Take one market update, print included."""
-        state = list(self.state)
-        self._quote(state, quote.bid, quote.ask, quote.bid_size, quote.ask_size)
-        if quote.last is not None:
-            size = quote.last_size or 0
-            self._print(state, quote.last, f'"31":"{self.price(quote.last)}"', size, f'"7059":"{format_size(size)}"')
-        self.state, self.version = state, self.version + 1
-
-    def micro(self) -> None:
-        """An in-between update: new top-of-book sizes and a print at the quoted bid or ask."""
-        self._row = row = (self._row + 1) % _MICRO_ROWS
-        bid_size, ask_size, at_ask, size, bid_fragment, ask_fragment, size_fragment = self._table[row]
-        state = list(self.state)
-        state[BID_SIZE], state[ASK_SIZE] = bid_fragment, ask_fragment
-        self.bid_size, self.ask_size = bid_size, ask_size
-        self._print(state, self.ask if at_ask else self.bid, self._prints[at_ask], size, size_fragment)
-        self.state, self.version = state, self.version + 1
+    def ladder(self, ticker: Ticker, topic: str) -> str:
+        """A full sbd snapshot of `ticker`'s book, as one frame."""
 
 
 class _Line:
@@ -162,7 +79,7 @@ class _Line:
 class Connection:
     """One socket: its smd lines and ladders, paced by `_pump` while `_read` answers the client."""
 
-    def __init__(self, hub: StreamHub, consumer: Consumer, session: Session, receive: Receive, send: Send) -> None:
+    def __init__(self, hub: Hub, consumer: Consumer, session: Session, receive: Receive, send: Send) -> None:
         self.hub, self.consumer, self.session = hub, consumer, session
         self._receive, self._raw_send = receive, send
         self.lines: dict[int, _Line] = {}
@@ -237,7 +154,7 @@ class Connection:
                 raise ValueError("fields must be a list of field ids")
         except ValueError as exc:
             return await self._error(topic, f"invalid smd request: {exc}", "request")
-        wanted = tuple(dict.fromkeys(_INDEX[str(f)] for f in requested if str(f) in _INDEX))
+        wanted = tuple(dict.fromkeys(FIELD_INDEX[str(f)] for f in requested if str(f) in FIELD_INDEX))
         settings = self.hub.settings
         expires = time.monotonic() + settings.smd_ttl_s
         line = self.lines.get(ticker.conid)

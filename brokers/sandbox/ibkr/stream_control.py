@@ -1,53 +1,33 @@
 """The shared side of the emulated IBKR WebSocket: one hub per sandbox, and its HTTP controls.
 
 The hub owns what every connection shares: settings, the tickers fed by the sandbox market, the
-session check, and the faults tests arm over `POST /sandbox/ibkr/stream/faults`. The contract search
-(`/iserver/secdef/search`) lives here too: it is how a streaming client finds the conids to ask for.
+session check, and the faults tests arm over `POST /sandbox/ibkr/stream/faults`. Its settings
+(`stream_settings.py`) change over `POST /sandbox/ibkr/stream`.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
-import math
 import random
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from brokers.sandbox.ibkr.consumers import SERVER_INFO, Consumer, ConsumerRegistry, Session
-from brokers.sandbox.ibkr.stream import MARKET_STEP_S, Connection, Ticker, dumps, format_size, micro_table
+from brokers.sandbox.ibkr.stream import Connection
+from brokers.sandbox.ibkr.stream_settings import StreamSettings
+from brokers.sandbox.ibkr.ticker import MARKET_STEP_S, Ticker, dumps, format_size, micro_table
 from brokers.sandbox.market import SyntheticMarket
 
 DEPTH_LEVELS = 10
-MAX_RATE = 100_000
 MAX_STALL_S = 300.0
 MAX_GARBAGE = 10_000
-
-# (kind, lowest, highest) for each setting, bounds inclusive.
-_LIMITS: dict[str, tuple[str, float, float]] = {
-    "rate": ("float", 0, MAX_RATE),
-    "hb_interval_s": ("float", 0.05, 3600),
-    "smd_ttl_s": ("float", 0.1, 86_400),
-    "max_lines": ("int", 1, 10_000),
-    "depth_rate": ("float", 0.1, 1000),
-    "burst": ("bool", 0, 1),
-}
-
-# Company name, listing exchange and security type, as /iserver/secdef/search reports them.
-_CONTRACTS = {
-    "AAPL": ("APPLE INC", "NASDAQ", "STK"),
-    "MSFT": ("MICROSOFT CORP", "NASDAQ", "STK"),
-    "ES": ("E-mini S&P 500", "CME", "FUT"),
-    "EUR.USD": ("European Monetary Union Euro", "IDEALPRO", "CASH"),
-}
 
 GARBAGE_FRAMES = (
     "garbage {not json",
@@ -60,46 +40,6 @@ GARBAGE_FRAMES = (
     "",
 )
 """What the garbage fault sends, in turn: non-JSON, no topic, wrong types, wrong shapes."""
-
-
-@dataclass
-class StreamSettings:
-    """Pacing and limits of every connection; a change applies to open connections too.
-
-    `burst` true sends the frames due every ~5 ms back to back; false spreads them down to ~1 ms apart.
-    """
-
-    rate: float = 20.0
-    hb_interval_s: float = 10.0
-    smd_ttl_s: float = 900.0
-    max_lines: int = 100
-    depth_rate: float = 5.0
-    burst: bool = True
-
-    def update(self, body: Any) -> dict[str, Any]:
-        """Apply a partial update all-or-nothing; ValueError says which value is wrong."""
-        if not isinstance(body, dict):
-            raise ValueError("the body must be a JSON object")
-        known = {f.name for f in fields(self)}
-        if unknown := sorted(set(body) - known):
-            raise ValueError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        checked = {name: _checked(name, value) for name, value in body.items()}
-        for name, value in checked.items():
-            setattr(self, name, value)
-        return asdict(self)
-
-
-def _checked(name: str, value: Any) -> Any:
-    kind, low, high = _LIMITS[name]
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise ValueError(f"'{name}' must be true or false")
-        return value
-    numeric = isinstance(value, int | float) and not isinstance(value, bool)
-    if not numeric or not math.isfinite(value) or not low <= value <= high or (kind == "int" and value % 1):
-        whole = "whole " if kind == "int" else ""
-        raise ValueError(f"'{name}' must be a {whole}number from {low:g} to {high:g}")
-    return int(value) if kind == "int" else float(value)
 
 
 class StreamHub:
@@ -270,23 +210,3 @@ def _control_routes(hub: StreamHub) -> list[Route]:
         Route("/sandbox/ibkr/stream", settings, methods=["POST"]),
         Route("/sandbox/ibkr/stream/faults", faults, methods=["POST"]),
     ]
-
-
-def secdef_search(market: SyntheticMarket) -> Callable[[Request, Consumer, Session], Awaitable[Response]]:
-    """`GET /iserver/secdef/search?symbol=`: a case-insensitive prefix match over the market's symbols."""
-
-    async def search(request: Request, consumer: Consumer, session: Session) -> Response:
-        if not session.brokerage:
-            return JSONResponse({"error": "Bad Request: no bridge", "statusCode": 400}, status_code=400)
-        prefix = request.query_params.get("symbol", "").strip().upper()
-        if not prefix:
-            return _bad_request("symbol is required")
-        rows = []
-        for instrument in market.instruments:
-            if instrument.symbol.upper().startswith(prefix):
-                name, exchange, sec_type = _CONTRACTS.get(instrument.symbol, (instrument.symbol, "SMART", "STK"))
-                row = {"conid": str(instrument.conid), "companyName": name, "symbol": instrument.symbol}
-                rows.append(row | {"description": exchange, "secType": sec_type})
-        return JSONResponse(rows)
-
-    return search

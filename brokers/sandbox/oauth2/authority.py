@@ -25,7 +25,6 @@ from brokers.sandbox.oauth2.clients import (
     redirect_matches,
     register_client,
 )
-from brokers.sandbox.oauth2.control import Settings
 from brokers.sandbox.oauth2.model import (
     AccessToken,
     AuthorizationCode,
@@ -37,6 +36,7 @@ from brokers.sandbox.oauth2.model import (
     TokenInfo,
     invalid_client,
 )
+from brokers.sandbox.oauth2.settings import Settings
 
 __all__ = ["Authority", "AuthorizePage", "AuthorizeRedirect", "OAuthError", "RegistrationError", "TokenInfo"]
 
@@ -324,6 +324,21 @@ class Authority:
         for access in live:
             access.expires_at = now
         return len(live)
+
+    def advance(self, seconds: float, now: float) -> dict[str, int]:
+        """Move this server's clock `seconds` on for everything it has issued: pending authorizations,
+        codes, access tokens and refresh horizons are that much older. The checks stay as they are;
+        the counts say what was live at `now` and no longer is."""
+        live_access = [a for a in self._access.values() if not a.revoked and now < a.expires_at]
+        live_grants = [g for g in self._grants.values() if not g.revoked and now < g.refresh_expires_at]
+        for record in (*self._pending.values(), *self._codes.values(), *self._access.values()):
+            record.expires_at -= seconds
+        for grant in self._grants.values():
+            grant.refresh_expires_at -= seconds
+        return {
+            "expired_access_tokens": sum(now >= a.expires_at for a in live_access),
+            "ended_refresh_horizons": sum(now >= g.refresh_expires_at for g in live_grants),
+        }
 
     def active_grants(self, now: float) -> int:
         return sum(1 for g in self._grants.values() if not g.revoked and now < g.refresh_expires_at)

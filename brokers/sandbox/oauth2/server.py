@@ -30,8 +30,9 @@ from brokers.sandbox.oauth2.authority import (
     PendingAuthorization,
     RegistrationError,
 )
-from brokers.sandbox.oauth2.control import Journal, Settings, control_routes
+from brokers.sandbox.oauth2.control import Journal, control_routes
 from brokers.sandbox.oauth2.pages import SECURITY_HEADERS, consent_page, error_page
+from brokers.sandbox.oauth2.settings import Settings
 from brokers.sandbox.services import SandboxContext
 
 SERVICE = "oauth2"

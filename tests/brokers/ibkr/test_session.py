@@ -26,14 +26,10 @@ from brokers.ibkr.health import ibkr_health
 from brokers.ibkr.session import IbkrSession, SessionPhase
 from tests.brokers.ibkr.sandbox_peer import running_gateway
 from tests.conftest import run_async
+from tests.waiting import until_async
 
-
-async def _until(condition, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
+WAIT_S = 15.0
+"""The bound on every wait: generous, since a wait that succeeds returns at once."""
 
 
 def test_full_cycle_mint_brokerage_session_and_tickle():
@@ -82,9 +78,9 @@ def test_short_lived_token_is_renewed_before_it_expires():
         async with running_gateway() as gw:
             session = IbkrSession(gw.base_url, await gw.credentials(lst_lifetime_s=3), tickle_interval_s=30)
             keepalive = asyncio.create_task(session.run())
-            await _until(lambda: session.snapshot.phase == SessionPhase.READY)
+            await until_async(lambda: session.snapshot.phase == SessionPhase.READY, WAIT_S)
             first = session.snapshot
-            await _until(lambda: session.snapshot.lst_minted_at != first.lst_minted_at)
+            await until_async(lambda: session.snapshot.lst_minted_at != first.lst_minted_at, WAIT_S)
             renewed = session.snapshot
             keepalive.cancel()
             await asyncio.gather(keepalive, return_exceptions=True)
@@ -229,16 +225,16 @@ def test_keepalive_stops_on_errors_only_the_trader_can_fix_and_retries_the_rest(
             await gw.fault(path="/v1/api/tickle", status=500, times=2)
             session = IbkrSession(gw.base_url, credentials)
             keepalive = asyncio.create_task(session.run())
-            await _until(lambda: session.snapshot.phase == SessionPhase.RETRYING)
+            await until_async(lambda: session.snapshot.phase == SessionPhase.RETRYING, WAIT_S)
             retrying = ibkr_health(gw.profile(), session.snapshot, time.time())
-            await _until(lambda: session.snapshot.phase == SessionPhase.READY, timeout=20)
+            await until_async(lambda: session.snapshot.phase == SessionPhase.READY, 20)
             keepalive.cancel()
             await asyncio.gather(keepalive, return_exceptions=True)
             await session.close()
 
             broken = IbkrSession(gw.base_url, replace(credentials, consumer_key="NOSUCHKEY"))
             keepalive = asyncio.create_task(broken.run())
-            await _until(lambda: broken.snapshot.phase == SessionPhase.FAILED)
+            await until_async(lambda: broken.snapshot.phase == SessionPhase.FAILED, WAIT_S)
             failed = ibkr_health(gw.profile(), broken.snapshot, time.time())
             keepalive.cancel()
             await asyncio.gather(keepalive, return_exceptions=True)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -16,17 +15,12 @@ from brokers.ibkr.session import IbkrSession
 from brokers.ibkr.stream import DEFAULT_FIELDS, MarketStream, StreamError
 from tests.brokers.ibkr.sandbox_peer import Gateway, running_gateway
 from tests.conftest import run_async
+from tests.waiting import until_async
 
 AAPL, MSFT = 265598, 272093
 ACCOUNT = "DU1234567"
-
-
-async def _until(condition: Callable[[], object], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
+WAIT_S = 20.0
+"""The bound on every wait: generous, since a wait that succeeds returns at once."""
 
 
 class RecordingStream(MarketStream):
@@ -90,7 +84,7 @@ def test_market_data_arrives_in_the_book():
     async def scenario():
         async with streaming({"rate": 200}) as rig:
             rig.stream.subscribe(AAPL)
-            await _until(lambda: rig.version(AAPL) > 20)
+            await until_async(lambda: rig.version(AAPL) > 20, WAIT_S)
             book = rig.book.book(AAPL)
             assert rig.stream.state.connected
             assert book.symbol == "AAPL"
@@ -102,8 +96,8 @@ def test_market_data_arrives_in_the_book():
             assert book.close is not None
             assert book.open is not None
             assert book.last is not None
-            await _until(lambda: len(book.trades) > 3)
-            assert rig.book.data_age(AAPL, time.monotonic()) == "live"
+            await until_async(lambda: len(book.trades) > 3, WAIT_S)
+            assert rig.book.data_age(AAPL, book.last_frame_monotonic) == "live"  # as of its latest frame
             t, _, bid, _, _ = book.history_view(1000)
             assert len(t) == len(bid) == book.history_len
             assert (t[1:] >= t[:-1]).all()
@@ -121,7 +115,7 @@ def test_the_depth_ladder_arrives_best_first():
     async def scenario():
         async with streaming({"depth_rate": 20}) as rig:
             rig.stream.subscribe_depth(AAPL)
-            await _until(lambda: rig.version(AAPL) > 3)
+            await until_async(lambda: rig.version(AAPL) > 3, WAIT_S)
             book = rig.book.book(AAPL)
             assert len(book.bids) == len(book.asks) == 10
             assert [p for p, _ in book.bids] == sorted((p for p, _ in book.bids), reverse=True)
@@ -131,10 +125,10 @@ def test_the_depth_ladder_arrives_best_first():
             assert rig.stream.sent[0] == [f"sbd+{ACCOUNT}+{AAPL}"]
             rig.stream.subscribe_depth(MSFT)  # one ladder per account: this replaces the first
             assert book.bids == []
-            await _until(lambda: rig.version(MSFT) > 1)
+            await until_async(lambda: rig.version(MSFT) > 1, WAIT_S)
             assert rig.book.book(MSFT).bids
             rig.stream.unsubscribe_depth()
-            await _until(lambda: rig.stream.sent[0][-1] == f"ubd+{ACCOUNT}")
+            await until_async(lambda: rig.stream.sent[0][-1] == f"ubd+{ACCOUNT}", WAIT_S)
             assert rig.book.book(MSFT).bids == []
 
     run_async(scenario)
@@ -146,11 +140,11 @@ def test_a_dropped_socket_reconnects_and_resubscribes_exactly_once():
             rig.stream.subscribe(AAPL)
             rig.stream.subscribe(MSFT, ("31", "84"))
             rig.stream.subscribe_depth(AAPL, "NASDAQ")
-            await _until(lambda: rig.version(MSFT) > 2)
+            await until_async(lambda: rig.version(MSFT) > 2, WAIT_S)
             await rig.control("/faults", {"drop": True})
-            await _until(lambda: rig.stream.state.reconnects == 1 and rig.stream.state.connected)
+            await until_async(lambda: rig.stream.state.reconnects == 1 and rig.stream.state.connected, WAIT_S)
             versions = rig.version(AAPL), rig.version(MSFT)
-            await _until(lambda: rig.version(AAPL) > versions[0] and rig.version(MSFT) > versions[1])
+            await until_async(lambda: rig.version(AAPL) > versions[0] and rig.version(MSFT) > versions[1], WAIT_S)
             assert len(rig.stream.sent) == 2
             second = rig.stream.sent[1]
             assert sorted(second) == sorted(
@@ -169,12 +163,12 @@ def test_a_silent_socket_is_detected_and_replaced():
     async def scenario():
         async with streaming(heartbeat_timeout_s=0.6) as rig:
             rig.stream.subscribe(AAPL)
-            await _until(lambda: rig.version(AAPL) > 2)
+            await until_async(lambda: rig.version(AAPL) > 2, WAIT_S)
             await rig.control("/faults", {"stall_s": 2})
-            await _until(lambda: rig.stream.state.stale_reconnects >= 1)
+            await until_async(lambda: rig.stream.state.stale_reconnects >= 1, WAIT_S)
             assert "No frame from IBKR" in rig.stream.state.last_error
             before = rig.version(AAPL)
-            await _until(lambda: rig.version(AAPL) > before + 5 and rig.stream.state.connected)
+            await until_async(lambda: rig.version(AAPL) > before + 5 and rig.stream.state.connected, WAIT_S)
             assert rig.stream.state.reconnects >= 1
 
     run_async(scenario)
@@ -184,12 +178,12 @@ def test_an_auth_drop_reopens_the_brokerage_session_and_reconnects():
     async def scenario():
         async with streaming() as rig:
             rig.stream.subscribe(AAPL)
-            await _until(lambda: rig.version(AAPL) > 2)
+            await until_async(lambda: rig.version(AAPL) > 2, WAIT_S)
             cookie = rig.session.api_session
             await rig.control("/faults", {"sts_unauthenticated": True})
-            await _until(lambda: rig.session.api_session != cookie)
+            await until_async(lambda: rig.session.api_session != cookie, WAIT_S)
             before = rig.version(AAPL)
-            await _until(lambda: rig.version(AAPL) > before + 3 and rig.stream.state.connected)
+            await until_async(lambda: rig.version(AAPL) > before + 3 and rig.stream.state.connected, WAIT_S)
             state = rig.stream.state
             assert "ended the brokerage session (session expired)" in state.last_error
             assert state.reconnects == 1
@@ -204,7 +198,7 @@ def test_a_refused_handshake_reauthenticates_first():
         async with streaming(fault={"sts_unauthenticated": True}) as rig:  # the cookie is dead before we connect
             cookie = rig.session.api_session
             rig.stream.subscribe(AAPL)
-            await _until(lambda: rig.version(AAPL) > 2)
+            await until_async(lambda: rig.version(AAPL) > 2, WAIT_S)
             assert rig.session.api_session != cookie
             assert rig.stream.state.reconnects == 1
             assert "refused the session (not authenticated)" in rig.stream.state.last_error
@@ -216,11 +210,11 @@ def test_garbage_frames_are_counted_while_data_keeps_flowing():
     async def scenario():
         async with streaming() as rig:
             rig.stream.subscribe(AAPL)
-            await _until(lambda: rig.version(AAPL) > 2)
+            await until_async(lambda: rig.version(AAPL) > 2, WAIT_S)
             await rig.control("/faults", {"garbage": 16})
-            await _until(lambda: rig.stream.state.malformed == 16)
+            await until_async(lambda: rig.stream.state.malformed == 16, WAIT_S)
             before = rig.version(AAPL)
-            await _until(lambda: rig.version(AAPL) > before + 3)
+            await until_async(lambda: rig.version(AAPL) > before + 3, WAIT_S)
             assert rig.stream.state.connected
             assert rig.stream.state.reconnects == 0
 
@@ -232,12 +226,12 @@ def test_the_server_line_limit_is_surfaced_and_the_line_forgotten():
         async with streaming({"max_lines": 1}) as rig:
             rig.stream.subscribe(AAPL)
             rig.stream.subscribe(MSFT)
-            await _until(lambda: "line limit" in rig.stream.state.last_error)
+            await until_async(lambda: "line limit" in rig.stream.state.last_error, WAIT_S)
             assert rig.stream.state.last_error == (
                 f"IBKR refused market data for {MSFT}: market data line limit reached (1 lines)"
             )
             assert rig.stream.state.subscriptions == (AAPL,)
-            await _until(lambda: rig.version(AAPL) > 2)
+            await until_async(lambda: rig.version(AAPL) > 2, WAIT_S)
             assert rig.book.book(MSFT) is None
 
     run_async(scenario)
@@ -247,7 +241,7 @@ def test_an_unknown_conid_is_reported():
     async def scenario():
         async with streaming() as rig:
             rig.stream.subscribe(1)
-            await _until(lambda: rig.stream.state.last_error)
+            await until_async(lambda: rig.stream.state.last_error, WAIT_S)
             assert rig.stream.state.last_error == "IBKR refused market data for 1: unknown contract 1"
             assert rig.stream.state.subscriptions == ()
 
@@ -258,12 +252,12 @@ def test_unsubscribed_data_is_dropped_not_merged():
     async def scenario():
         async with streaming({"rate": 500, "hb_interval_s": 0.1}) as rig:
             rig.stream.subscribe(AAPL)
-            await _until(lambda: rig.version(AAPL) > 2)
+            await until_async(lambda: rig.version(AAPL) > 2, WAIT_S)
             rig.stream.unsubscribe(AAPL)
-            await _until(lambda: rig.stream.sent[0][-1] == f"umd+{AAPL}+{{}}")
+            await until_async(lambda: rig.stream.sent[0][-1] == f"umd+{AAPL}+{{}}", WAIT_S)
             frozen = rig.version(AAPL)  # frames still in flight are dropped, never merged
             frames = rig.book.frames
-            await _until(lambda: rig.book.frames > frames + 2)  # heartbeats still arrive
+            await until_async(lambda: rig.book.frames > frames + 2, WAIT_S)  # heartbeats still arrive
             assert rig.version(AAPL) == frozen
 
     run_async(scenario)
@@ -273,8 +267,8 @@ def test_keepalive_and_smd_refresh_are_sent_on_schedule():
     async def scenario():
         async with streaming(keepalive_s=0.2, smd_refresh_s=0.3) as rig:
             rig.stream.subscribe(AAPL, ("31",))
-            await _until(lambda: rig.stream.sent and rig.stream.sent[0].count("tic") >= 2)
-            await _until(lambda: rig.stream.sent[0].count(f'smd+{AAPL}+{{"fields":["31"]}}') >= 2)
+            await until_async(lambda: rig.stream.sent and rig.stream.sent[0].count("tic") >= 2, WAIT_S)
+            await until_async(lambda: rig.stream.sent[0].count(f'smd+{AAPL}+{{"fields":["31"]}}') >= 2, WAIT_S)
             assert rig.stream.sent[0].count("ech+hb") >= 2
             assert rig.stream.state.reconnects == 0
 

@@ -218,5 +218,19 @@ async def ibkr_sandbox(**options: Any) -> AsyncIterator[tuple[httpx.AsyncClient,
         yield client, sandbox.endpoints.services["ibkr"]
 
 
+async def held_by_server(client: httpx.AsyncClient, root: str, consumer_key: str) -> dict[str, Any]:
+    """The times the sandbox holds for a consumer: its LSTs and its session (a sandbox-only control)."""
+    response = await client.get(f"{root}/sandbox/ibkr/consumers/{consumer_key}")
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def age(client: httpx.AsyncClient, root: str, consumer_key: str, seconds: float) -> dict[str, Any]:
+    """Move a consumer's clock on the server `seconds` on: its LSTs and session age, nobody waits."""
+    response = await client.post(f"{root}/sandbox/ibkr/age", json={"consumer_key": consumer_key, "seconds": seconds})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
 def error_of(response: httpx.Response) -> str:
     return str(response.json().get("error", ""))

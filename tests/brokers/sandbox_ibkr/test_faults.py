@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
@@ -18,6 +17,13 @@ async def arm(client: httpx.AsyncClient, root: str, **fault: Any) -> httpx.Respo
     response = await client.post(f"{root}/sandbox/ibkr/faults", json=fault)
     assert response.status_code == 200, response.text
     return response
+
+
+async def applied(client: httpx.AsyncClient, root: str) -> dict[str, Any]:
+    """What is armed, and every fault the sandbox applied so far (most recent last)."""
+    response = await client.get(f"{root}/sandbox/ibkr/faults")
+    assert response.status_code == 200, response.text
+    return dict(response.json())
 
 
 async def ready(client: httpx.AsyncClient, root: str) -> Consumer:
@@ -75,10 +81,35 @@ def test_a_delay_fault_holds_the_answer_back() -> None:
         async with ibkr_sandbox() as (client, root):
             consumer = await ready(client, root)
             await arm(client, root, path="/v1/api/tickle", delay_s=0.5)
-            started = time.monotonic()
             response = await consumer.call(client, "POST", "/tickle")
             assert response.status_code == 200
-            assert time.monotonic() - started >= 0.45
+            journal = await applied(client, root)
+            assert journal["applied"] == [{"path": "/v1/api/tickle", "delay_s": 0.5}]  # held back, then answered
+            assert journal["faults"] == []
+
+    run_async(scenario)
+
+
+def test_the_journal_lists_each_applied_fault_and_keeps_it_after_clear() -> None:
+    async def scenario() -> None:
+        async with ibkr_sandbox() as (client, root):
+            consumer = await ready(client, root)
+            assert (await applied(client, root))["applied"] == []
+            await arm(client, root, path="/v1/api/tickle", status=401, times=2)
+            await arm(client, root, path="*", status=429)
+            for _ in range(3):
+                await consumer.call(client, "POST", "/tickle")
+            await consumer.call(client, "POST", "/iserver/auth/status")
+            await arm(client, root, clear=True)
+            assert await applied(client, root) == {
+                "faults": [],
+                "competing": False,
+                "applied": [
+                    {"path": "/v1/api/tickle", "status": 401},
+                    {"path": "/v1/api/tickle", "status": 401},
+                    {"path": "/v1/api/tickle", "status": 429},
+                ],
+            }
 
     run_async(scenario)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
+from typing import Any
 
 import pytest
 
-from brokers.sandbox.ibkr.gateway import format_size
+from brokers.sandbox.ibkr.ticker import format_size
 from tests.brokers.sandbox_ibkr.client_helpers import (
     AAPL,
     ACCOUNT,
@@ -16,7 +16,9 @@ from tests.brokers.sandbox_ibkr.client_helpers import (
     PRIME,
     QueryMode,
     RealmStyle,
+    age,
     error_of,
+    held_by_server,
     ibkr_sandbox,
     keys,
     lst_from,
@@ -35,12 +37,16 @@ def test_the_whole_flow_from_portal_to_market_data() -> None:
             assert re.fullmatch(r"[0-9a-f]{20}", consumer.access_token)
             assert 20 <= len(bytes.fromhex(consumer.prepend)) <= 32
 
+            asked = time.time()
             mint = await consumer.mint(client)
+            answered = time.time()
             body = mint.response.json()
             assert mint.response.status_code == 200
             assert re.fullmatch(r"[0-9a-f]{40}", body["live_session_token_signature"])
-            expected_ms = (time.time() + 24 * 3600) * 1000
-            assert abs(body["live_session_token_expiration"] - expected_ms) < 60_000
+            (token,) = (await held_by_server(client, root, consumer.consumer_key))["tokens"]
+            assert body["live_session_token_expiration"] == int(token["expires_at"] * 1000)
+            assert token["expires_at"] - token["issued_at"] == pytest.approx(24 * 3600)
+            assert asked <= token["issued_at"] <= answered  # minted while the request was under way
 
             status = await consumer.call(client, "POST", "/iserver/auth/status")
             assert status.json()["authenticated"] is False
@@ -262,33 +268,104 @@ def test_a_two_second_lst_really_expires() -> None:
     async def scenario() -> None:
         async with ibkr_sandbox() as (client, root):
             consumer = await register(client, root, "BDSHORTLF", lst_lifetime_s=2)
-            minted_at = time.time()
             mint = await consumer.mint(client)
-            assert abs(mint.response.json()["live_session_token_expiration"] - (minted_at + 2) * 1000) < 1500
+            (token,) = (await held_by_server(client, root, consumer.consumer_key))["tokens"]
+            assert mint.response.json()["live_session_token_expiration"] == int(token["expires_at"] * 1000)
+            assert token["expires_at"] - token["issued_at"] == pytest.approx(2)  # it lives its two seconds
             assert (await consumer.call(client, "POST", "/tickle")).status_code == 200
-            deadline = time.monotonic() + 15
-            while (response := await consumer.call(client, "POST", "/tickle")).status_code == 200:
-                assert time.monotonic() < deadline, "the LST did not expire"
-                await asyncio.sleep(0.2)
+            aged = await age(client, root, consumer.consumer_key, 2)  # the two seconds pass on the server
+            assert [t["live"] for t in aged["tokens"]] == [False]
+            response = await consumer.call(client, "POST", "/tickle")
             assert response.status_code == 401
             assert "expired" in error_of(response)
-            assert time.time() - minted_at >= 1.5
 
     run_async(scenario)
 
 
 def test_an_idle_session_times_out() -> None:
     async def scenario() -> None:
-        async with ibkr_sandbox(idle_timeout_s=0.5) as (client, root):
+        async with ibkr_sandbox(idle_timeout_s=60) as (client, root):
             consumer = await register(client, root)
             await consumer.start_brokerage(client)
             before = (await consumer.call(client, "POST", "/tickle")).json()
             assert before["iserver"]["authStatus"]["authenticated"] is True
-            await asyncio.sleep(1.0)
+            aged = await age(client, root, consumer.consumer_key, 61)  # a minute of silence, on the server
+            assert aged["session"]["live"] is False
             after = (await consumer.call(client, "POST", "/tickle")).json()
             assert after["session"] != before["session"]
             assert after["iserver"]["authStatus"]["authenticated"] is False
             response = await consumer.call(client, "GET", "/iserver/accounts")
             assert response.json()["error"] == "Bad Request: no bridge"
+
+    run_async(scenario)
+
+
+def test_the_server_reports_a_consumers_times_and_age_moves_them_on() -> None:
+    async def scenario() -> None:
+        async with ibkr_sandbox() as (client, root):
+            consumer = await register(client, root)
+            fresh = await held_by_server(client, root, consumer.consumer_key)
+            assert (fresh["tokens"], fresh["session"], fresh["lst_lifetime_s"]) == ([], None, 24 * 3600)
+            assert fresh["idle_timeout_s"] == 360
+            await consumer.start_brokerage(client)
+            held = await held_by_server(client, root, consumer.consumer_key)
+            (token,) = held["tokens"]
+            assert (token["live"], held["session"]["brokerage"], held["session"]["live"]) == (True, True, True)
+
+            aged = await age(client, root, consumer.consumer_key, 3600)
+            assert aged["aged_s"] == 3600
+            (older,) = aged["tokens"]
+            assert older["issued_at"] == pytest.approx(token["issued_at"] - 3600)
+            assert older["expires_at"] == pytest.approx(token["expires_at"] - 3600)
+            assert older["live"] is True  # 23 hours are left
+            assert aged["session"]["idle_s"] >= 3600
+            assert aged["session"]["live"] is False  # idle for longer than 360 s
+            tickle = await consumer.call(client, "POST", "/tickle")
+            assert tickle.status_code == 200  # the LST still signs
+            assert tickle.json()["iserver"]["authStatus"]["authenticated"] is False  # a new, bare session
+
+    run_async(scenario)
+
+
+def test_age_never_lets_a_replayed_request_through() -> None:
+    async def scenario() -> None:
+        async with ibkr_sandbox() as (client, root):
+            consumer = await register(client, root)
+            await consumer.mint(client)
+            url = f"{root}/v1/api/tickle"
+            headers = consumer.signed_headers("POST", url, {})
+            assert (await client.post(url, headers=headers)).status_code == 200
+            await age(client, root, consumer.consumer_key, 3600)  # past the nonce window, on the server
+            replay = await client.post(url, headers=headers)
+            assert replay.status_code == 401
+            assert "oauth_nonce" in error_of(replay)
+
+    run_async(scenario)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"consumer_key": "BDAGEKEY1", "seconds": 0}, 400),
+        ({"consumer_key": "BDAGEKEY1", "seconds": -60}, 400),
+        ({"consumer_key": "BDAGEKEY1", "seconds": "60"}, 400),
+        ({"consumer_key": "BDAGEKEY1", "seconds": True}, 400),
+        ({"consumer_key": "BDAGEKEY1", "seconds": 10**9}, 400),
+        ({"consumer_key": "BDAGEKEY1"}, 400),
+        ({"consumer_key": "NOSUCHKEY", "seconds": 60}, 404),
+        ({"seconds": 60}, 404),
+    ],
+)
+def test_age_refuses_what_it_cannot_do(body: dict[str, Any], status: int) -> None:
+    async def scenario() -> None:
+        async with ibkr_sandbox() as (client, root):
+            consumer = await register(client, root, "BDAGEKEY1")
+            await consumer.mint(client)
+            response = await client.post(f"{root}/sandbox/ibkr/age", json=body)
+            assert response.status_code == status
+            assert error_of(response)
+            unknown = await client.get(f"{root}/sandbox/ibkr/consumers/NOSUCHKEY")
+            assert unknown.status_code == 404
+            assert [t["live"] for t in (await held_by_server(client, root, "BDAGEKEY1"))["tokens"]] == [True]
 
     run_async(scenario)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 from hypothesis import given
@@ -10,7 +9,7 @@ from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosedError
 
 from brokers.sandbox.ibkr.consumers import SERVER_INFO
-from brokers.sandbox.ibkr.stream import format_size, price_formatter
+from brokers.sandbox.ibkr.ticker import format_size, price_formatter
 from tests.brokers.sandbox_ibkr.client_helpers import AAPL, ACCOUNT, MSFT, ibkr_sandbox, register
 from tests.brokers.sandbox_ibkr.stream_helpers import (
     Frame,
@@ -246,11 +245,10 @@ def test_rate_paces_the_smd_frames() -> None:
     async def scenario() -> int:
         async with streaming(rate=200) as s:
             await subscribe(s.ws, AAPL, *ALL_FIELDS)
-            await next_frame(s.ws, topic_is(f"smd+{AAPL}"))
-            loop = asyncio.get_running_loop()
-            end, count = loop.time() + 1.0, 0
-            while loop.time() < end:
-                count += (await next_frame(s.ws))["topic"] == f"smd+{AAPL}"
+            first = await next_frame(s.ws, topic_is(f"smd+{AAPL}"))
+            end, count = first["_updated"] + 1000, 0  # one second of the server's own clock
+            while (await next_frame(s.ws, topic_is(f"smd+{AAPL}")))["_updated"] < end:
+                count += 1
             return count
 
     assert 100 <= run_async(scenario) <= 400

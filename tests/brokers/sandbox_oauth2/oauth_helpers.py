@@ -75,6 +75,12 @@ class OAuthPeer:
         assert response.status_code == 200, response.text
         return response.json()
 
+    def advance(self, seconds: float) -> dict[str, Any]:
+        """Move the server's clock `seconds` on for everything it has issued (no waiting)."""
+        response = self.http.post(f"{self.base}/sandbox/oauth2/advance", json={"seconds": seconds})
+        assert response.status_code == 200, response.text
+        return response.json()
+
     # ---- registration and the browser ---------------------------------------------------------
 
     def register(self, **metadata: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.brokers.sandbox_oauth2.oauth_helpers import REDIRECT, OAuthPeer
+from tests.brokers.sandbox_oauth2.oauth_helpers import REDIRECT, OAuthPeer, error_of
 
 DEFAULTS = {
     "access_ttl_s": 3600.0,
@@ -128,3 +128,49 @@ def test_the_journal_keeps_the_last_hundred(peer: OAuthPeer) -> None:
     requests = peer.state()["authorize_requests"]
     assert len(requests) == 100
     assert (requests[0]["client_id"], requests[-1]["client_id"]) == ("c5", "c104")
+
+
+def test_advance_moves_the_clock_on_for_access_tokens_and_refresh_horizons(peer: OAuthPeer) -> None:
+    login = peer.login()  # access tokens live 3600 s, the refresh horizon 7 days
+    assert peer.advance(1800) == {"advanced_s": 1800.0, "expired_access_tokens": 0, "ended_refresh_horizons": 0}
+    assert peer.call("account", login.tokens["access_token"]).status_code == 200
+    assert peer.advance(1800) == {"advanced_s": 1800.0, "expired_access_tokens": 1, "ended_refresh_horizons": 0}
+    assert peer.call("account", login.tokens["access_token"]).status_code == 401
+    renewed = peer.refresh(login.client, login.tokens["refresh_token"]).json()
+    assert renewed["refresh_token_expires_in"] <= 604800 - 3600  # the horizon moved with the clock
+    assert peer.call("account", renewed["access_token"]).status_code == 200
+    assert peer.advance(604800) == {"advanced_s": 604800.0, "expired_access_tokens": 1, "ended_refresh_horizons": 1}
+    expired = peer.refresh(login.client, renewed["refresh_token"])
+    assert (expired.status_code, error_of(expired)) == (400, "invalid_grant")
+    assert expired.json()["error_description"] == "refresh token expired"
+    assert peer.state()["active_grants"] == 0
+
+
+def test_advance_ages_codes_and_counts_only_what_was_live(peer: OAuthPeer) -> None:
+    client = peer.register()
+    code, verifier, _ = peer.code_for(client)
+    assert peer.advance(61) == {"advanced_s": 61.0, "expired_access_tokens": 0, "ended_refresh_horizons": 0}
+    late = peer.exchange(client, code, verifier)
+    assert (late.status_code, error_of(late)) == (400, "invalid_grant")
+    assert late.json()["error_description"] == "the code has expired"
+    peer.login()
+    assert peer.http.post(f"{peer.base}/sandbox/oauth2/revoke-all").json() == {"revoked_grants": 1}
+    assert peer.advance(604800) == {"advanced_s": 604800.0, "expired_access_tokens": 0, "ended_refresh_horizons": 0}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"seconds": 0}, {"seconds": -1}, {"seconds": "60"}, {"seconds": True}, {}, {"seconds": 1, "grant": "x"}, [60]],
+)
+def test_advance_only_moves_forward_and_refuses_anything_else(peer: OAuthPeer, body: object) -> None:
+    login = peer.login()
+    response = peer.http.post(f"{peer.base}/sandbox/oauth2/advance", json=body)
+    assert response.status_code == 400
+    assert "seconds" in response.json()["message"]
+    assert peer.call("account", login.tokens["access_token"]).status_code == 200
+
+
+def test_advance_refuses_a_clock_that_is_not_a_number(peer: OAuthPeer) -> None:
+    for raw in (b'{"seconds": Infinity}', b'{"seconds": NaN}', b"seconds=60"):
+        response = peer.http.post(f"{peer.base}/sandbox/oauth2/advance", content=raw)
+        assert response.status_code == 400
