@@ -44,8 +44,8 @@ class _PortDispatcher:
         self._apps = apps
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        server = scope.get("server") or (None, None)
-        app = self._apps.get(server[1])
+        port = (scope.get("server") or (None, None))[1]
+        app = self._apps.get(port) if isinstance(port, int) else None
         if app is None:
             await PlainTextResponse("no sandbox service on this port", status_code=404)(scope, receive, send)
             return

@@ -130,7 +130,7 @@ class Connection:
             topic, _, rest = text.partition("+")
             if topic == "smd":
                 await self._subscribe(rest)
-            elif topic == "umd" and (line := self.lines.pop(_conid(rest.partition("+")[0]), None)) is not None:
+            elif topic == "umd" and (line := self._drop_line(rest)) is not None:
                 line.active = False
                 self._reschedule()
             elif topic == "sbd":
@@ -141,10 +141,19 @@ class Connection:
     async def _error(self, topic: str, message: str, code: str) -> None:
         await self._send(dumps({"topic": topic, "error": message, "code": code}))
 
+    def _ticker(self, conid_text: str) -> Ticker | None:
+        conid = _conid(conid_text)
+        return self.hub.tickers.get(conid) if conid is not None else None
+
+    def _drop_line(self, rest: str) -> _Line | None:
+        """The market data line `umd+CONID` ends, if there is one."""
+        conid = _conid(rest.partition("+")[0])
+        return self.lines.pop(conid, None) if conid is not None else None
+
     async def _subscribe(self, rest: str) -> None:
         conid_text, _, body = rest.partition("+")
         topic = f"smd+{conid_text}"
-        ticker = self.hub.tickers.get(_conid(conid_text))
+        ticker = self._ticker(conid_text)
         if ticker is None:
             return await self._error(topic, f"unknown contract {conid_text}", "contract")
         try:
@@ -178,7 +187,7 @@ class Connection:
             return await self._error(topic, "sbd needs an account and a conid: sbd+ACCT+CONID[+EXCHANGE]", "request")
         if parts[0] not in self.consumer.accounts:
             return await self._error(topic, f"unknown account {parts[0]}", "account")
-        if (ticker := self.hub.tickers.get(_conid(parts[1]))) is None:
+        if (ticker := self._ticker(parts[1])) is None:
             return await self._error(topic, f"unknown contract {parts[1]}", "contract")
         self.ladders[parts[0]] = [ticker, topic, time.monotonic() + 1 / self.hub.settings.depth_rate]
         await self._send(self.hub.ladder(ticker, topic))
@@ -252,7 +261,7 @@ class Connection:
             if line.version >= ticker.version:
                 advance(ticker)
             state, sent = ticker.state, line.sent
-            parts = [s for i in line.fields if (s := state[i]) != sent[i]]
+            parts = [s for i in line.fields if (s := state[i]) is not None and s != sent[i]]
             line.sent, line.version = state, ticker.version
             if parts:
                 await send({"type": "websocket.send", "text": f"{line.prefix}{ms},{','.join(parts)}}}"})

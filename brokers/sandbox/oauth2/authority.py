@@ -179,12 +179,12 @@ class Authority:
         client = self.clients.get(form.get("client_id", ""))
         if client is None:
             raise invalid_client("unknown client, or no client_id sent")
-        secret = form.get("client_secret")
+        posted = form.get("client_secret")
         if client.auth_method == "client_secret_basic":
             raise invalid_client("this client authenticates with HTTP Basic", basic=True)
-        if client.auth_method == "client_secret_post" and not _same(secret, client.secret):
+        if client.auth_method == "client_secret_post" and not _same(posted, client.secret):
             raise invalid_client("client authentication failed")
-        if client.auth_method == "none" and secret is not None:
+        if client.auth_method == "none" and posted is not None:
             raise invalid_client("this client is public: it has no secret to send")
         return client
 
@@ -331,8 +331,12 @@ class Authority:
         the counts say what was live at `now` and no longer is."""
         live_access = [a for a in self._access.values() if not a.revoked and now < a.expires_at]
         live_grants = [g for g in self._grants.values() if not g.revoked and now < g.refresh_expires_at]
-        for record in (*self._pending.values(), *self._codes.values(), *self._access.values()):
-            record.expires_at -= seconds
+        for pending in self._pending.values():
+            pending.expires_at -= seconds
+        for code in self._codes.values():
+            code.expires_at -= seconds
+        for access in self._access.values():
+            access.expires_at -= seconds
         for grant in self._grants.values():
             grant.refresh_expires_at -= seconds
         return {

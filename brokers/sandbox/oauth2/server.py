@@ -27,10 +27,10 @@ from brokers.sandbox.oauth2.authority import (
     AuthorizePage,
     AuthorizeRedirect,
     OAuthError,
-    PendingAuthorization,
     RegistrationError,
 )
 from brokers.sandbox.oauth2.control import Journal, control_routes
+from brokers.sandbox.oauth2.model import PendingAuthorization
 from brokers.sandbox.oauth2.pages import SECURITY_HEADERS, consent_page, error_page
 from brokers.sandbox.oauth2.settings import Settings
 from brokers.sandbox.services import SandboxContext

@@ -102,7 +102,7 @@ def _text_or_null(key: str, value: Any) -> str | None:
 def _rotation(key: str, value: Any) -> str:
     if value not in ROTATIONS:
         raise ValueError(f"{key!r} must be one of {', '.join(ROTATIONS)}")
-    return value
+    return str(value)
 
 
 def _pkce_methods(key: str, value: Any) -> list[str] | None:
