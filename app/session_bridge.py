@@ -120,10 +120,9 @@ class SessionBridge(QObject):
     # -- internals -----------------------------------------------------------------------------
 
     def _start(self, profile: Profile, sandbox: SandboxEndpoints | None) -> None:
-        from_sandbox = sandbox is not None and profile.origin == ProfileOrigin.SANDBOX
         env = SessionEnv(
             vault=self._vault,
-            sandbox=sandbox.services if sandbox is not None and from_sandbox else None,
+            sandbox=sandbox.services if sandbox is not None and profile.origin == ProfileOrigin.SANDBOX else None,
             on_change=lambda: self._session_changed(profile.name),
             on_vault_change=self._vault_changed_soon,
         )

@@ -29,7 +29,7 @@ class ProfileRow:
     action_label: str = ""  # the button's text; no button when empty
     credentials: tuple[CredentialRow, ...] = ()
     # What the trader may do with the connection now: a subset of ("connect", "reconnect", "disconnect"),
-    # in that order. The app decides; the panel only enables the matching buttons.
+    # in that order. The profile's connector decides; the panel only enables the matching buttons.
     connect_actions: tuple[str, ...] = ()
 
 
