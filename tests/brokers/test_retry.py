@@ -51,7 +51,7 @@ def test_a_sleep_without_end_waits_for_a_wake_and_cancels_cleanly():
     async def scenario() -> bool:
         wakeable = Wakeable()
         forever = asyncio.ensure_future(wakeable.sleep(None))
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0)  # one loop turn: the sleep has started and waits for its wake
         forever.cancel()
         try:
             await forever
