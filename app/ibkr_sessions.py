@@ -56,6 +56,7 @@ class IbkrSessions(QObject):
         self._loading: set[str] = set()
         self._failed: dict[str, tuple[IbkrProfile, str]] = {}
         self._provisioned: set[str] = set()
+        self._closed = False
         self._emit_soon = emit_soon(self, self.changed)
 
     def sync(self, profiles: ProfileSet, sandbox: SandboxEndpoints | None) -> None:
@@ -99,6 +100,7 @@ class IbkrSessions(QObject):
         return True
 
     async def shutdown(self) -> None:
+        self._closed = True  # credentials still loading start no session: nothing would ever close it
         for name in list(self._running):
             running = self._running.pop(name)
             running.task.cancel()
@@ -123,7 +125,7 @@ class IbkrSessions(QObject):
             if provision:
                 self._provisioned.add(profile.name)
                 self.credentialsStored.emit()
-            if credentials is not None:
+            if credentials is not None and not self._closed:
                 self._run(profile, credentials)
 
         def failed(error: BaseException) -> None:
