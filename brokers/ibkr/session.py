@@ -255,11 +255,14 @@ class IbkrSession:
         self._wake.wake()
 
     async def close(self) -> None:
-        if self._lst is not None:
-            with contextlib.suppress(IbkrError, httpx.HTTPError):
-                await self.request("POST", "/logout", what="logging out")
-        if self._own_http:
-            await self._http.aclose()
+        """Log out (best effort) and close the HTTP client this session made, however the logout ends."""
+        try:
+            if self._lst is not None:
+                with contextlib.suppress(IbkrError, httpx.HTTPError):
+                    await self.request("POST", "/logout", what="logging out")
+        finally:
+            if self._own_http:
+                await self._http.aclose()
 
     # -- internals -----------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import html
 import logging
 import ssl
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 log = logging.getLogger(__name__)
@@ -20,13 +21,19 @@ log = logging.getLogger(__name__)
 #: how long one browser connection may take to send its request
 READ_TIMEOUT_S = 10.0
 MAX_REQUEST_BYTES = 16_384
+#: how long `close()` lets a page already being written finish before it closes that connection too
+ANSWER_GRACE_S = 5.0
 
 #: gets the callback's query parameters; returns None when they were accepted, else what went wrong
 CallbackHandler = Callable[[dict[str, str]], str | None]
 
 
 class LoopbackListener:
-    """`await start()` binds; every request to `path` goes to the handler; `close()` frees the port."""
+    """`await start()` binds; every request to `path` goes to the handler; `close()` frees the port.
+
+    Every connection it accepts is its own until answered: `close()` ends those still waiting for a request
+    (a browser's speculative preconnect sends none) and waits for all of them, so nothing outlives it.
+    """
 
     def __init__(
         self,
@@ -43,6 +50,9 @@ class LoopbackListener:
         self._handler = handler
         self._requested_port = port
         self._server: asyncio.Server | None = None
+        self._closing = False
+        #: every accepted connection's handler, with its writer and whether its page is being written
+        self._connections: dict[asyncio.Task[None], _Connection] = {}
         self.port = 0
 
     @property
@@ -55,35 +65,74 @@ class LoopbackListener:
     def listening(self) -> bool:
         return self._server is not None and self._server.is_serving()
 
+    @property
+    def open_connections(self) -> int:
+        """How many accepted connections are not finished yet."""
+        return len(self._connections)
+
     async def start(self) -> int:
         """Bind and serve; OSError (e.g. the fixed port is taken) propagates with its errno."""
+        self._closing = False
+        # TLS is started by each connection's handler, not by the server: a connection that never sends a
+        # ClientHello is then one of ours to close, not asyncio's to hold until its handshake times out.
         self._server = await asyncio.start_server(
-            self._serve, host=self.host, port=self._requested_port, ssl=self.tls, reuse_address=True
+            self._serve, host=self.host, port=self._requested_port, reuse_address=True
         )
         self.port = self._server.sockets[0].getsockname()[1]
         return self.port
 
     async def close(self) -> None:
-        """Stop listening and let the page of a connection being answered finish."""
+        """Stop listening, then end every accepted connection and wait for it.
+
+        A connection still waiting for its request is closed at once; a page being written gets
+        ANSWER_GRACE_S to finish. When this returns, every socket the listener accepted is closed.
+        """
         server, self._server = self._server, None
-        if server is not None:
-            server.close()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(5):
-                    await server.wait_closed()
+        if server is None:
+            return
+        self._closing = True
+        await _stop_accepting(server)
+        server.close()
+        for task, connection in self._connections.items():
+            if not connection.answering:
+                task.cancel()
+        answering = [task for task, connection in self._connections.items() if connection.answering]
+        if answering:
+            _, late = await asyncio.wait(answering, timeout=ANSWER_GRACE_S)
+            for task in late:
+                task.cancel()
+        while self._connections:
+            await asyncio.wait(list(self._connections))
+        # Connections accepted as the listener closed end in their handler's first step; this waits until
+        # their transports (and every other one) are gone.
+        await server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if self._closing or task is None:
+            writer.transport.abort()  # accepted just as the listener closed
+            return
+        connection = _Connection(writer)
+        self._connections[task] = connection
         try:
             async with asyncio.timeout(READ_TIMEOUT_S):
+                if self.tls is not None:
+                    await writer.start_tls(self.tls)
                 head = await reader.readuntil(b"\r\n\r\n")
+            connection.answering = True
             status, title, message = self._answer(head)
             await _write_page(writer, status, title, message)
+            writer.close()
+            await writer.wait_closed()
         except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ssl.SSLError):
             pass  # a half-open or probing connection; the login keeps waiting
+        except asyncio.CancelledError:
+            if not self._closing:
+                raise
+            # close() ended this connection; the handler returns normally so asyncio reports nothing
         finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError, ssl.SSLError):
-                await writer.wait_closed()
+            writer.transport.abort()  # nothing when it is closed already; else it is closed now, unsent data dropped
+            del self._connections[task]
 
     def _answer(self, head: bytes) -> tuple[int, str, str]:
         if len(head) > MAX_REQUEST_BYTES:
@@ -107,6 +156,27 @@ class LoopbackListener:
             return 200, "Brokerdeck is connected", "You can close this tab and return to Brokerdeck."
         log.info("loopback callback on %s refused: %s", self.path, problem)
         return 400, "Sign-in did not complete", f"{problem}. Return to Brokerdeck to try again."
+
+
+@dataclass
+class _Connection:
+    writer: asyncio.StreamWriter
+    answering: bool = False
+
+
+async def _stop_accepting(server: asyncio.Server) -> None:
+    """Stop accepting, and let connections already accepted reach the server's count before it closes.
+
+    asyncio builds the transport of an accepted connection a loop iteration after the accept; if
+    `Server.close()` comes in between, that transport is never closed and its socket leaks
+    (https://github.com/python/cpython/issues/109564). Removing the listening sockets' readers first and
+    yielding once lets those transports be built while the server still counts them.
+    """
+    loop = asyncio.get_running_loop()
+    for sock in server.sockets:
+        with contextlib.suppress(NotImplementedError):  # a proactor loop has no readers
+            loop.remove_reader(sock.fileno())
+    await asyncio.sleep(0)
 
 
 _PAGE = """<!doctype html>

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import fields
 
@@ -67,6 +68,7 @@ def test_sandbox_profile_connects_by_itself_then_shows_the_fix_when_the_gateway_
     finally:
         stopping = qloop.create_task(controller.stop())
         qtbot.waitUntil(stopping.done, timeout=10_000)
+        stopping.result()
     assert errors == []
 
 
@@ -90,6 +92,48 @@ def test_a_gateway_that_goes_away_turns_amber_with_a_retry_button(home, vault, s
     finally:
         stopping = qloop.create_task(controller.stop())
         qtbot.waitUntil(stopping.done, timeout=10_000)
+        stopping.result()
+
+
+def test_credentials_loaded_after_the_window_stopped_start_no_session(home, vault, sandbox, qloop, qtbot, monkeypatch):
+    """A session started after shutdown would never be closed: its HTTP client and connections would leak."""
+    from brokers.ibkr import credentials, session
+
+    entered, release, finished = threading.Event(), threading.Event(), threading.Event()
+    load_credentials = credentials.load_credentials
+    started: list[object] = []
+
+    def slow_load(*args, **kwargs):
+        entered.set()
+        release.wait(30)
+        try:
+            return load_credentials(*args, **kwargs)
+        finally:
+            finished.set()
+
+    class RecordedSession(session.IbkrSession):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    monkeypatch.setattr(credentials, "load_credentials", slow_load)
+    monkeypatch.setattr(session, "IbkrSession", RecordedSession)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    errors: list[BaseException] = []
+    controller = StatusController(AppContext(home), vault, window, Operations(errors.append))
+    controller.start()
+    try:
+        qtbot.waitUntil(entered.is_set, timeout=30_000)
+    finally:
+        stopping = qloop.create_task(controller.stop())
+        qtbot.waitUntil(stopping.done, timeout=10_000)
+        stopping.result()
+        release.set()
+    qtbot.waitUntil(finished.is_set, timeout=30_000)  # the load ended after the stop
+    assert started == []  # the stop ended the session's task: nothing is left to start one
+    assert controller.sessions.market_sources() == []
+    assert errors == []
 
 
 def test_status_reports_the_session_a_running_window_publishes(home, vault):

@@ -30,26 +30,35 @@ def row(window: MainWindow, name: str):
 
 @pytest.fixture
 def window_with(home, sandbox, vault, qloop, qtbot):
-    """Builds the window with a given system-browser opener; stops the controller afterwards."""
-    made: list[StatusController] = []
+    """Builds the window with a given system-browser opener; stops the controller afterwards.
+
+    The fixture owns the window (not qtbot, which deletes its widgets before fixtures are torn down): the
+    controller is stopped while its window still exists, as the app does, so its sessions close their sockets.
+    """
+    made: list[tuple[MainWindow, StatusController]] = []
     errors: list[BaseException] = []
 
     def build(open_url):
         window = MainWindow()
-        qtbot.addWidget(window)
         window.show()
         controller = StatusController(AppContext(home), vault, window, Operations(errors.append), open_url=open_url)
-        made.append(controller)
+        made.append((window, controller))
         controller.start()
         qtbot.waitUntil(lambda: row(window, PROFILE) is not None, timeout=15000)
         window.connection_panel.select_profile(PROFILE)
         return window, controller
 
     yield build
+    try:
+        for _window, controller in made:
+            stopping = qloop.create_task(controller.stop())
+            qtbot.waitUntil(stopping.done, timeout=10000)
+            stopping.result()  # a stop that failed part way would leave sessions and their connections open
+    finally:
+        for window, _controller in made:
+            window.close()
+            window.deleteLater()
     assert errors == []
-    for controller in made:
-        stopping = qloop.create_task(controller.stop())
-        qtbot.waitUntil(stopping.done, timeout=10000)
 
 
 def in_background(work) -> bool:

@@ -61,8 +61,10 @@ def test_search_pick_and_watch_a_live_market(home, vault, sandbox, qloop, qtbot)
     finally:
         stopping = qloop.create_task(market.stop())
         qtbot.waitUntil(stopping.done, timeout=10_000)
+        stopping.result()
         stopping = qloop.create_task(status.stop())
         qtbot.waitUntil(stopping.done, timeout=10_000)
+        stopping.result()
     assert errors == []
 
 

@@ -27,13 +27,17 @@ issuer = "http://auth.example.com"
 def window_and_controller(home, vault, qloop, qtbot):
     home.config_dir.mkdir(parents=True)
     home.profiles_file.write_text(PROFILES)
-    window = MainWindow()
-    qtbot.addWidget(window)
+    window = MainWindow()  # owned here, not by qtbot: the controller is stopped while its window exists
     operations = Operations(lambda e: pytest.fail(f"unexpected error: {e!r}"))
     controller = StatusController(AppContext(home), vault, window, operations)
     yield window, controller
-    stopping = qloop.create_task(controller.stop())
-    qtbot.waitUntil(stopping.done, timeout=5000)
+    try:
+        stopping = qloop.create_task(controller.stop())
+        qtbot.waitUntil(stopping.done, timeout=5000)
+        stopping.result()
+    finally:
+        window.close()
+        window.deleteLater()
 
 
 def names(window: MainWindow) -> list[str]:

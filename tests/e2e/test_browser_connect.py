@@ -91,3 +91,4 @@ def test_connect_in_the_window_through_a_real_browser(home, sandbox, vault, qloo
 
     stopping = qloop.create_task(controller.stop())
     qtbot.waitUntil(stopping.done, timeout=10000)
+    stopping.result()

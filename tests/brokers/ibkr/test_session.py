@@ -161,6 +161,21 @@ def test_a_slow_gateway_is_reported_as_unreachable():
     run_async(scenario)
 
 
+def test_close_closes_its_http_client_even_when_the_logout_is_cancelled():
+    async def scenario() -> bool:
+        async with running_gateway() as gw:
+            session = IbkrSession(gw.base_url, await gw.credentials())
+            await session.connect()
+            await gw.fault(path="*", delay_s=3.0, times=1)
+            closing = asyncio.create_task(session.close())
+            await asyncio.sleep(0.2)  # the logout is waiting for the slow gateway
+            closing.cancel()
+            await asyncio.gather(closing, return_exceptions=True)
+            return session._http.is_closed
+
+    assert run_async(scenario)
+
+
 def test_competing_session_is_surfaced_and_taking_over_clears_it():
     async def scenario():
         async with running_gateway() as gw:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 
@@ -71,6 +72,93 @@ def test_item04_the_port_is_closed_after_close():
     port = run_async(scenario)
     with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
         probe.connect(("127.0.0.1", port))
+
+
+async def _until(condition, what: str) -> None:
+    """Yield to the loop until `condition()` holds (the listener works on the same loop as the test)."""
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"never happened: {what}")
+
+
+async def _closed_by_listener(reader: asyncio.StreamReader) -> bool:
+    """True when the listener closed its side: EOF, or a reset when it dropped unread bytes."""
+    try:
+        return await reader.read() == b""
+    except ConnectionResetError:
+        return True
+
+
+@pytest.fixture
+def patient_listener(monkeypatch):
+    """The listener never gives up on a slow request by itself: only close() can end a waiting connection."""
+    monkeypatch.setattr("brokers.oauth2.listener.READ_TIMEOUT_S", 3600.0)
+
+
+def _check_close_ends_a_waiting_connection(partial_request: bytes, *, tls: ssl.SSLContext | None = None) -> None:
+    async def scenario() -> tuple[int, bool, bool]:
+        listener = LoopbackListener("/callback/p", accept_all([]), tls=tls)
+        port = await listener.start()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)  # plain TCP, even to a TLS listener
+        try:
+            if partial_request:
+                writer.write(partial_request)
+                await writer.drain()
+            await _until(lambda: listener.open_connections == 1, "the listener took the connection")
+            server_side = next(iter(listener._connections.values())).writer.transport
+            await listener.close()
+            server_side_closed = server_side.is_closing()
+            # Unbounded on purpose: if the listener left its side open this read hangs and run_async fails.
+            return listener.open_connections, server_side_closed, await _closed_by_listener(reader)
+        finally:
+            writer.close()
+            await writer.wait_closed()
+
+    open_connections, server_side_closed, client_saw_close = run_async(scenario, timeout=60)
+    assert open_connections == 0
+    assert server_side_closed
+    assert client_saw_close
+
+
+@pytest.mark.usefixtures("patient_listener")
+def test_close_ends_a_speculative_preconnect_that_never_sends_a_request():
+    """Browsers open spare connections ahead of need; one still idle when the login ends must not outlive it."""
+    _check_close_ends_a_waiting_connection(b"")
+
+
+@pytest.mark.usefixtures("patient_listener")
+def test_close_ends_a_connection_whose_request_is_half_sent():
+    _check_close_ends_a_waiting_connection(b"GET /callback/p?code=c&state=s HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+
+
+@pytest.mark.usefixtures("patient_listener")
+def test_close_ends_a_tls_connection_that_never_starts_its_handshake():
+    _check_close_ends_a_waiting_connection(b"", tls=server_context(make_loopback_certificate()))
+
+
+def test_close_lets_a_page_being_answered_finish():
+    received: list[dict[str, str]] = []
+
+    async def scenario() -> tuple[bytes, int]:
+        listener = LoopbackListener("/callback/p", accept_all(received))
+        port = await listener.start()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(b"GET /callback/p?code=c&state=s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            await writer.drain()
+            await _until(lambda: bool(received), "the callback was handed on")
+            await listener.close()
+            return await reader.read(), listener.open_connections
+        finally:
+            writer.close()
+            await writer.wait_closed()
+
+    page, open_connections = run_async(scenario, timeout=60)
+    assert page.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert page.endswith(b"</html>\n")
+    assert open_connections == 0
 
 
 def test_item11_other_paths_and_methods_are_refused_and_not_handed_on():
