@@ -165,7 +165,8 @@ def _signing_in(context: AppContext, name: str, command: str) -> tuple[Profile, 
     connector = registry.of(profile)
     if not connector.signs_in:
         print(
-            f"brokerdeck: {name!r} is a {profile.kind} profile, which does not sign in through `{command}`: "
+            f"brokerdeck: {name!r} is a {profile.kind} profile ({connector.title}), which does not sign in "
+            f"through `{command}`: "
             f"{connector.setup_hint(profile)} {kinds_epilog(registry)}",
             file=sys.stderr,
         )

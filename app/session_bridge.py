@@ -21,12 +21,13 @@ from app.operations import Failure, Operations
 from app.sandbox import SandboxEndpoints
 from brokers.core.actions import NextAction
 from brokers.core.connector import ConnectorSession, SessionEnv
+from brokers.core.errors import BrokerError
 from brokers.core.health import LiveHealth
 from brokers.core.market import MarketSource
 from brokers.core.profiles import Profile, ProfileOrigin, ProfileSet
 from brokers.core.published import publish, published_file
 from brokers.core.registry import Registry
-from brokers.vault import Vault, VaultError
+from brokers.vault import Vault
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +59,21 @@ class SessionBridge(QObject):
         self._data_dir = data_dir
         self._operations = operations
         self._running: dict[str, _Running] = {}
+        self._closed = False  # after shutdown nothing starts again: nothing would ever close it
         self._emit_soon = emit_soon(self, self.changed)
         self._vault_changed_soon = emit_soon(self, self.vaultChanged)
 
     def sync(self, profiles: ProfileSet, sandbox: SandboxEndpoints | None) -> None:
-        """Start sessions for new profiles and stop those whose profile went away or changed."""
+        """Start sessions for new profiles, stop those whose profile went away or changed, and let the others
+        look at the vault again."""
+        if self._closed:
+            return
         wanted = {p.name: p for p in profiles.profiles}
         for name, running in list(self._running.items()):
             if wanted.get(name) != running.profile:
                 self._stop(name)
+            else:
+                running.session.recheck()
         for name, profile in wanted.items():
             if name not in self._running:
                 self._start(profile, sandbox)
@@ -74,7 +81,7 @@ class SessionBridge(QObject):
     def restart(self, name: str) -> None:
         """What the vault holds for `name` changed (a sign-in finished): read it again, keep it alive."""
         running = self._running.get(name)
-        if running is not None:
+        if running is not None and not self._closed:
             self._run(running)
 
     def live_health(self) -> dict[str, LiveHealth]:
@@ -90,11 +97,18 @@ class SessionBridge(QObject):
         return running.session.act(action) if running is not None else None
 
     def sign_out(self, profile: Profile, done: Callable[[str], None], failed: Failure) -> None:
-        """Stop the keep-alive, then revoke and delete the stored sign-in; the callbacks run on the UI thread."""
+        """Stop the keep-alive, then revoke and delete the stored sign-in; the callbacks run on the UI thread.
+
+        The keep-alive has ended (its last save written) before the sign-out reads what to revoke.
+        """
         running = self._running.get(profile.name)
-        if running is not None and running.task is not None:
-            running.task.cancel()
+        keep_alive = running.task if running is not None else None
+        if running is not None:
             running.task = None
+
+        async def sign_out() -> str:
+            await _cancelled(keep_alive)
+            return await self._registry.of(profile).sign_out(profile, self._vault)
 
         def finished(outcome: str) -> None:
             self.restart(profile.name)
@@ -104,7 +118,7 @@ class SessionBridge(QObject):
             self.restart(profile.name)
             failed(error)
 
-        self._operations.run(self._registry.of(profile).sign_out(profile, self._vault), finished, broke)
+        self._operations.run(sign_out(), finished, broke)
 
     def market_sources(self) -> list[MarketSource]:
         """What the running sessions can stream now, in profile order."""
@@ -112,8 +126,9 @@ class SessionBridge(QObject):
         return [source for source in sources if source is not None]
 
     async def shutdown(self) -> None:
-        for name in list(self._running):
-            running = self._running.pop(name)
+        self._closed = True
+        while self._running:
+            name, running = self._running.popitem()
             await self._finish(running)
             published_file(self._data_dir, name).unlink(missing_ok=True)
 
@@ -133,9 +148,14 @@ class SessionBridge(QObject):
         self._run(running)
 
     def _run(self, running: _Running) -> None:
-        if running.task is not None:
-            running.task.cancel()
-        running.task = self._operations.run(running.session.run(), lambda _: self._emit_soon(), self._session_broke)
+        """Run the session, after its previous run (if any) has ended: one `run()` at a time."""
+        previous = running.task
+
+        async def run() -> None:
+            await _cancelled(previous)
+            await running.session.run()
+
+        running.task = self._operations.run(run(), lambda _: self._emit_soon(), self._session_broke)
 
     def _session_changed(self, name: str) -> None:
         running = self._running.get(name)
@@ -145,10 +165,10 @@ class SessionBridge(QObject):
         self._emit_soon()
 
     def _session_broke(self, error: BaseException) -> None:
-        """A vault that cannot be read is already shown by the status view (with what to do); anything else
-        ending a session is a bug the trader must see."""
+        """An expected failure (a vault that cannot be read, credentials that cannot be used) is shown by the
+        status view with what to do; anything else ending a session is a bug the trader must see."""
         self._emit_soon()
-        if isinstance(error, VaultError):
+        if isinstance(error, BrokerError):
             log.warning("A session stopped: %s", error)
         else:
             self._operations.report(error)
@@ -159,7 +179,12 @@ class SessionBridge(QObject):
         self._operations.run(self._finish(running), lambda _: None)
 
     async def _finish(self, running: _Running) -> None:
-        if running.task is not None:
-            running.task.cancel()
-            await asyncio.gather(running.task, return_exceptions=True)
+        await _cancelled(running.task)
         await running.session.close()
+
+
+async def _cancelled(task: asyncio.Task[None] | None) -> None:
+    """Cancel `task` and wait until it has ended."""
+    if task is not None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -155,6 +155,8 @@ class StatusController(QObject):
         return _Inspection(profiles, findings, sandbox, datetime.now())
 
     def _inspected(self, inspection: _Inspection) -> None:
+        if self._stopped:
+            return  # the window is closing: nothing may start now
         self._last = inspection
         self.sessions.sync(inspection.profiles, inspection.sandbox)
         self._shown = None  # a new inspection is always shown, so `applied` follows every refresh

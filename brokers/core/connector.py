@@ -118,6 +118,10 @@ class ConnectorSession(ABC):
         """Carry out an action routed to the session; what is being done, or None when it cannot."""
         return None
 
+    def recheck(self) -> None:
+        """The vault was inspected again: a session still waiting for what is stored tries again."""
+        return
+
     def published(self) -> dict[str, Any] | None:
         """Non-secret facts for `brokerdeck status` in another process, or None when there is nothing to share."""
         return None

@@ -45,6 +45,10 @@ class Wakeable:
     def wake(self) -> None:
         self._event.set()
 
+    def clear(self) -> None:
+        """Forget a wake nobody slept through."""
+        self._event.clear()
+
     async def sleep(self, seconds: float | None) -> bool:
         """Sleep `seconds` (forever when None); True when woken rather than timed out."""
         with contextlib.suppress(TimeoutError):

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 from brokers.core.actions import ActionOffer, ActionRoute, NextAction
 from brokers.core.connector import Connector, ConnectorSession, Dialogue, SessionEnv
 from brokers.core.health import ConnectionState, CredentialHealth, HealthAt, identity
+from brokers.core.retry import Wakeable
 from brokers.ibkr import vault_entries
-from brokers.ibkr.profile import IbkrProfile
+from brokers.ibkr.profile import IbkrProfile, setup_hint
 
 if TYPE_CHECKING:
     from brokers.core.market import MarketSource
@@ -44,7 +45,7 @@ class IbkrConnector(Connector[IbkrProfile]):
         return vault_entries.REQUIRED
 
     def setup_hint(self, profile: IbkrProfile) -> str:
-        return f"Run `brokerdeck keys init {profile.name}` and register what it prints with the broker."
+        return setup_hint(profile)
 
     def stored_health(self, profile: IbkrProfile, vault: SecretStore, checks: Sequence[BlobCheck]) -> HealthAt:
         health = CredentialHealth(
@@ -88,7 +89,11 @@ class IbkrConnector(Connector[IbkrProfile]):
 
 
 class IbkrLiveSession(ConnectorSession):
-    """Loads the credentials (setting a sandbox profile up first), then runs the keep-alive."""
+    """Loads the credentials (setting a sandbox profile up first), then runs the keep-alive.
+
+    Until the credentials load, it tries again at every vault inspection and when the trader presses
+    Connect, so keys set up while the window is open connect without a restart.
+    """
 
     def __init__(self, profile: IbkrProfile, env: SessionEnv) -> None:
         self._profile = profile
@@ -96,41 +101,60 @@ class IbkrLiveSession(ConnectorSession):
         self._session: IbkrSession | None = None
         self._loading = True
         self._failure = ""
+        self._provisioned = False
+        self._wake = Wakeable()
 
     async def run(self) -> None:
         from brokers.ibkr.session import IbkrSession
 
-        try:
-            credentials, provisioned = await asyncio.to_thread(self._load)
-        except Exception as error:  # any reason the stored keys cannot be used is the trader's to fix
+        await self.close()  # a restart: the previous keep-alive's session is over
+        self._session = None
+        while True:
+            self._loading = True
+            credentials = None
+            try:
+                credentials, provisioned = await asyncio.to_thread(self._load)
+            except Exception as error:  # any reason the stored keys cannot be used is the trader's to fix
+                self._failure = f"Could not load or set up the credentials: {error}"
+                log.warning("IBKR profile %s: %s", self._profile.name, error)
+            else:
+                if provisioned:
+                    self._env.on_vault_change()
             self._loading = False
-            self._failure = f"Could not load or set up the credentials: {error}"
-            log.warning("IBKR profile %s: %s", self._profile.name, error)
-            self._env.on_change()
-            return
-        self._loading = False
-        if provisioned:
-            self._env.on_vault_change()
-        if credentials is None:  # setup unfinished: the stored health says what to do
-            self._env.on_change()
-            return
+            if credentials is not None:
+                break
+            self._env.on_change()  # the stored health (setup unfinished) or the failure says what to do
+            await self._wake.sleep(None)
+        self._failure = ""
         self._session = IbkrSession(self._profile.base_url, credentials, on_change=lambda _: self._env.on_change())
         log.info("IBKR session for %s started", self._profile.name)
         await self._session.run()
 
+    def recheck(self) -> None:
+        if self._waiting_for_credentials:
+            self._wake.wake()
+
     def _load(self) -> tuple[IbkrCredentials | None, bool]:
-        """Blocking: a sandbox profile is set up as a trader would with `keys init`; then the credentials."""
+        """Blocking: a sandbox profile is set up once, as a trader would with `keys init`; then the credentials.
+        The flag says whether this call stored new secrets."""
         from brokers.ibkr.credentials import load_credentials
         from brokers.ibkr.sandbox_setup import provision_sandbox_ibkr
 
         portal = (self._env.sandbox or {}).get(SANDBOX_SERVICE)
-        if portal is not None:
+        provision = portal is not None and not self._provisioned
+        if portal is not None and provision:
             provision_sandbox_ibkr(self._env.vault, self._profile, portal)
-        return load_credentials(self._env.vault, self._profile), portal is not None
+            self._provisioned = True
+        return load_credentials(self._env.vault, self._profile), provision
+
+    @property
+    def _waiting_for_credentials(self) -> bool:
+        return self._session is None and not self._loading
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
 
     def health(self, now: float) -> CredentialHealth | None:
         from brokers.ibkr.health import ibkr_health, setup_failure_health
@@ -150,9 +174,14 @@ class IbkrLiveSession(ConnectorSession):
         return self._session is None or self._session.snapshot.phase not in (SessionPhase.IDLE, SessionPhase.CONNECTING)
 
     def act(self, action: NextAction) -> str | None:
-        if self._session is None or action not in _SESSION_ACTIONS:
+        if action not in _SESSION_ACTIONS:
             return None
-        self._session.retry_now(compete=True if action == NextAction.TAKE_OVER else None)
+        if self._session is not None:
+            self._session.retry_now(compete=True if action == NextAction.TAKE_OVER else None)
+        elif self._waiting_for_credentials:
+            self._wake.wake()
+        else:
+            return None  # still loading: the result is on its way
         return f"{_SESSION_ACTIONS[action]}: {self._profile.name}"
 
     def published(self) -> dict[str, Any] | None:

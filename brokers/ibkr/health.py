@@ -5,7 +5,7 @@ from __future__ import annotations
 from brokers.core.actions import NextAction
 from brokers.core.health import ConnectionState, CredentialHealth, CredentialItem, Verdict, identity, utc
 from brokers.core.timefmt import duration, local_time
-from brokers.ibkr.profile import IbkrProfile
+from brokers.ibkr.profile import IbkrProfile, setup_hint
 from brokers.ibkr.session import SessionPhase, SessionSnapshot
 
 
@@ -15,10 +15,9 @@ def ibkr_health(profile: IbkrProfile, snap: SessionSnapshot, now: float) -> Cred
 
 
 def _verdict(profile: IbkrProfile, snap: SessionSnapshot, now: float) -> Verdict:
-    keys_cmd = f"Run `brokerdeck keys init {profile.name}` and register what it prints in IBKR's portal."
     if snap.phase == SessionPhase.FAILED:
         action = snap.error_action if snap.error_action != NextAction.NONE else NextAction.RECONNECT
-        hint = keys_cmd if action == NextAction.SETUP_KEYS else "Fix what the reason says, then reconnect."
+        hint = setup_hint(profile) if action == NextAction.SETUP_KEYS else "Fix what the reason says, then reconnect."
         return Verdict(ConnectionState.FAILED, snap.error, action, hint)
     if snap.lst_expires_at is not None and now >= snap.lst_expires_at:
         return Verdict(
@@ -89,5 +88,5 @@ def setup_failure_health(profile: IbkrProfile, message: str) -> CredentialHealth
         state=ConnectionState.FAILED,
         reason=message,
         next_action=NextAction.SETUP_KEYS,
-        hint=f"Run `brokerdeck keys init {profile.name}`, then reload the profiles.",
+        hint=setup_hint(profile),
     )

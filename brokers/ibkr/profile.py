@@ -15,3 +15,8 @@ class IbkrProfile(Profile):
     consumer_key: str = declared(parse_identifier)
     realm: str = declared(parse_one_of("limited_poa", "test_realm"), default="limited_poa")
     account: str = declared(parse_identifier, default="")
+
+
+def setup_hint(profile: IbkrProfile) -> str:
+    """How the trader gets the profile's keys in place: the one wording every view uses."""
+    return f"Run `brokerdeck keys init {profile.name}` and register what it prints in IBKR's self-service portal."

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from brokers.core.actions import NextAction
+from brokers.core.errors import BrokerError
 from brokers.core.retry import Backoff, Wakeable
 from brokers.ibkr import oauth1a
 from brokers.ibkr.credentials import IbkrCredentials
@@ -233,7 +234,7 @@ class IbkrSession:
                     if self.snapshot.authenticated is False and not self.snapshot.competing:
                         await self.open_brokerage_session()  # it lapsed; a competing one waits for the trader
                 self._backoff.reset()
-            except IbkrError as error:
+            except BrokerError as error:  # IBKR's errors, and credentials that cannot be used (a bad secret)
                 if error.action in NEEDS_TRADER:
                     self._publish(phase=SessionPhase.FAILED, error=str(error), error_action=error.action)
                     await self._sleep_until(None)

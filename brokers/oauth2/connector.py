@@ -39,6 +39,7 @@ class OAuth2Connector(Connector[OAuth2Profile]):
         return lambda now: oauth2_health(profile, facts, now, live=False)
 
     def offers(self, profile: OAuth2Profile, health: CredentialHealth) -> tuple[ActionOffer, ...]:
+        retry = (_RETRY,) if health.next_action == NextAction.RETRY else ()
         if health.state == ConnectionState.PENDING:
             connect = ActionOffer(
                 NextAction.CONNECT,
@@ -47,7 +48,7 @@ class OAuth2Connector(Connector[OAuth2Profile]):
                 tooltip="Open the broker's sign-in page in your browser",
                 panel=True,
             )
-            return (connect, _RETRY)
+            return (connect, *retry)
         reconnect = ActionOffer(
             NextAction.RECONNECT,
             "Reconnect",
@@ -62,7 +63,7 @@ class OAuth2Connector(Connector[OAuth2Profile]):
             tooltip="Revoke this profile's tokens at the broker and delete them here",
             panel=True,
         )
-        return (reconnect, disconnect, _RETRY)
+        return (reconnect, disconnect, *retry)
 
     def open_session(self, profile: OAuth2Profile, env: SessionEnv) -> ConnectorSession:
         return OAuthLiveSession(profile, env)
@@ -104,12 +105,21 @@ class OAuthLiveSession(ConnectorSession):
             profile, OAuthStore(env.vault, profile.name), self._http, on_change=lambda _facts: env.on_change()
         )
         self._loaded = False
+        self._tried = False  # a load was attempted, whatever came of it
+        self._renewing = False  # the keep-alive runs: "Retry now" has someone to wake
 
     async def run(self) -> None:
-        await self._session.load()
-        self._loaded = True
+        try:
+            await self._session.load()
+            self._loaded = True
+        finally:
+            self._tried = True
         self._env.on_change()
-        await self._session.run()
+        self._renewing = True
+        try:
+            await self._session.run()
+        finally:
+            self._renewing = False
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -121,10 +131,10 @@ class OAuthLiveSession(ConnectorSession):
 
     @property
     def settled(self) -> bool:
-        return self._loaded
+        return self._tried
 
     def act(self, action: NextAction) -> str | None:
-        if action != NextAction.RETRY:
+        if action != NextAction.RETRY or not self._renewing:
             return None
         self._session.retry_now()
         return f"Renewing the access token of {self._profile.name}…"

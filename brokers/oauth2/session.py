@@ -171,6 +171,7 @@ class OAuthSession:
     async def run(self) -> None:
         """Keep the access token fresh ahead of expiry until cancelled or the grant dies."""
         backoff = Backoff(RETRY_MIN_S, RETRY_MAX_S)
+        self._wake.clear()  # a "Retry now" from before this keep-alive is not a reason to renew now
         while True:
             if not self._loaded:
                 await self.load()
@@ -234,15 +235,25 @@ class OAuthSession:
 
     async def _save(self) -> None:
         record, _ = self._usable()
-        await asyncio.to_thread(self._store.save_record, record)
+        await self._write(record)
         self._unsaved = False
 
     async def _mark_login_required(self, record: TokenRecord, reason: str) -> None:
         self._record = dataclasses.replace(record, tokens=None, login_required=reason)
         self._last_error, self._last_error_action = "", NextAction.NONE
-        await asyncio.to_thread(self._store.save_record, self._record)
+        await self._write(self._record)
         log.warning("OAuth profile %s: %s", self.profile.name, reason)
         self._changed()
+
+    async def _write(self, record: TokenRecord) -> None:
+        """Store `record`. A cancelled caller (a sign-out, a restart) still waits for the write to end before it
+        stops, so no late write can put back tokens that were revoked or replaced meanwhile."""
+        write = asyncio.ensure_future(asyncio.to_thread(self._store.save_record, record))
+        try:
+            await asyncio.shield(write)
+        except asyncio.CancelledError:
+            await asyncio.gather(write, return_exceptions=True)
+            raise
 
     async def _bearer_request(self, method: str, url: str, token: str, **kwargs: Any) -> httpx.Response:
         headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {token}"}

@@ -158,3 +158,33 @@ def test_status_reports_the_session_a_running_window_publishes(home, vault):
     assert (ibkr["state"], ibkr["next_action"]) == ("ACTIVE", "none")
     assert ibkr["expires_at"].startswith(time.strftime("%Y-%m-%d", time.gmtime(now + 3600)))
     assert [i["name"] for i in ibkr["items"]] == ["live session token", "brokerage session", "keep-alive tickle"]
+
+
+def test_keys_set_up_while_the_window_is_open_connect_at_the_next_check(home, vault, sandbox, qloop, qtbot):
+    """A profile without keys waits; once `keys init` (here: its sandbox twin) stored them, a check connects it."""
+    from brokers.ibkr.sandbox_setup import provision_sandbox_ibkr
+    from brokers.registry import REGISTRY
+
+    home.config_dir.mkdir(parents=True)
+    home.profiles_file.write_text(
+        f'[profiles.late]\nkind = "ibkr-oauth1a"\nbase_url = "{sandbox.services["ibkr"]}/v1/api"\n'
+        'consumer_key = "BDLATEKEY"\n'
+    )
+    window = MainWindow()
+    qtbot.addWidget(window)
+    errors: list[BaseException] = []
+    controller = StatusController(AppContext(home), vault, window, Operations(errors.append))
+    controller.start()
+    try:
+        qtbot.waitUntil(lambda: getattr(row_of(window, "late"), "state", "") == "PENDING", timeout=30_000)
+        assert row_of(window, "late").reason.startswith("keys not set up yet")
+        profile = REGISTRY.schema.load(home.profiles_file).get("late")
+        provision_sandbox_ibkr(vault, profile, sandbox.services["ibkr"])  # what `keys init` + the portal do
+        with qtbot.waitSignal(controller.applied, timeout=10_000):
+            window.health_indicator.refresh_button.click()  # Check now, as the 30 s timer would
+        qtbot.waitUntil(lambda: row_of(window, "late").state == "ACTIVE", timeout=30_000)
+    finally:
+        stopping = qloop.create_task(controller.stop())
+        qtbot.waitUntil(stopping.done, timeout=10_000)
+        stopping.result()
+    assert errors == []
