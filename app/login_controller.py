@@ -92,11 +92,10 @@ class LoginController(QObject):
             return
         profiles = self._profiles()
         profile = profiles.get(name) if profiles else None
-        connector = self._registry.of(profile) if profile is not None else None
-        if profile is None or connector is None or not connector.signs_in:
+        if profile is None or not self._registry.of(profile).signs_in:
             self._window.show_message(f"{name} has no browser sign-in.")
             return
-        flow = connector.sign_in(profile, self._vault)
+        flow = self._registry.of(profile).sign_in(profile, self._vault)
         view = LoginView(
             profile=name,
             label=profile.display_name,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Qt, QTimer, SignalInstance
 
 from app.market_view import market_view, stream_text
-from app.operations import Operations
+from app.operations import Operations, cancel_and_wait
 from brokers.core.market import Instrument, MarketFeed, MarketSource
 from widgets.market_view_models import SearchResult
 from widgets.market_viewer import MarketViewer
@@ -120,7 +120,5 @@ class MarketController(QObject):
         self.viewer.stream_label.setText(f"Search failed: {error}")
 
     async def _stop_feed(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await cancel_and_wait(self._task)
         self._task = self.feed = self._source = None

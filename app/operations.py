@@ -17,6 +17,13 @@ log = logging.getLogger(__name__)
 type Failure = Callable[[BaseException], None]
 
 
+async def cancel_and_wait(task: asyncio.Task[None] | None) -> None:
+    """Cancel `task` (a task of `Operations.run`) and wait until it has ended; nothing when None."""
+    if task is not None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 class Operations:
     def __init__(self, on_unhandled: Failure) -> None:
         self._on_unhandled = on_unhandled

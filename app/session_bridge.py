@@ -17,7 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from app.coalesce import emit_soon
-from app.operations import Failure, Operations
+from app.operations import Failure, Operations, cancel_and_wait
 from app.sandbox import SandboxEndpoints
 from brokers.core.actions import NextAction
 from brokers.core.connector import ConnectorSession, SessionEnv
@@ -107,7 +107,7 @@ class SessionBridge(QObject):
             running.task = None
 
         async def sign_out() -> str:
-            await _cancelled(keep_alive)
+            await cancel_and_wait(keep_alive)
             return await self._registry.of(profile).sign_out(profile, self._vault)
 
         def finished(outcome: str) -> None:
@@ -152,7 +152,7 @@ class SessionBridge(QObject):
         previous = running.task
 
         async def run() -> None:
-            await _cancelled(previous)
+            await cancel_and_wait(previous)
             await running.session.run()
 
         running.task = self._operations.run(run(), lambda _: self._emit_soon(), self._session_broke)
@@ -179,12 +179,5 @@ class SessionBridge(QObject):
         self._operations.run(self._finish(running), lambda _: None)
 
     async def _finish(self, running: _Running) -> None:
-        await _cancelled(running.task)
+        await cancel_and_wait(running.task)
         await running.session.close()
-
-
-async def _cancelled(task: asyncio.Task[None] | None) -> None:
-    """Cancel `task` and wait until it has ended."""
-    if task is not None:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)

@@ -100,6 +100,15 @@ def run_async[T](scenario: Callable[[], Coroutine[Any, Any, T]], timeout: float 
     return outcome["value"]
 
 
+def run_on_qt_loop[T](
+    qloop: asyncio.AbstractEventLoop, qtbot: Any, work: Coroutine[Any, Any, T], timeout: int = 10_000
+) -> T:
+    """Run `work` on the session's qasync loop while Qt keeps processing events; its result, or its error."""
+    task = qloop.create_task(work)
+    qtbot.waitUntil(task.done, timeout=timeout)
+    return task.result()
+
+
 @pytest.fixture
 def sandbox(home):
     """A real sandbox process for this test's BROKERDECK_HOME."""

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from brokers.core.actions import ActionOffer, NextAction
 from brokers.core.errors import BrokerError
+from brokers.core.health import ConnectionState, CredentialHealth, HealthAt, identity
 from brokers.core.profiles import Profile
 
 if TYPE_CHECKING:
-    from brokers.core.health import CredentialHealth, HealthAt
     from brokers.core.market import MarketSource
     from brokers.core.secrets import BlobCheck, SecretStore
 
@@ -193,8 +193,6 @@ class UnavailableConnector(Connector[Profile]):
         return "This version cannot connect this kind of profile yet."
 
     def stored_health(self, profile: Profile, vault: SecretStore, checks: Sequence[BlobCheck]) -> HealthAt:
-        from brokers.core.health import ConnectionState, CredentialHealth, identity
-
         stored = f"{len(checks)} secret(s) stored" if checks else "no secrets stored"
         health = CredentialHealth(
             **identity(profile),

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from brokers.core.actions import ActionOffer, NextAction
+from brokers.core.connector import Connector
 from brokers.core.health import ConnectionState, CredentialHealth, CredentialItem, HealthAt, LiveHealth, identity
 from brokers.core.profiles import Profile, ProfileError, ProfileSet
 from brokers.core.registry import Registry
+from brokers.core.secrets import BlobCheck
 from brokers.registry import REGISTRY
-from brokers.vault import BlobCheck, Vault, VaultError
+from brokers.vault import Vault, VaultError
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ def build_report(
     offers = {}
     for profile in profiles.profiles:
         connector = registry.of(profile)
-        current = _health(profile, findings, live, now, connector.setup_hint(profile))
+        current = _health(profile, findings, live, now, connector)
         health.append(current)
         offers[profile.name] = connector.offers(profile, current)
     return StatusReport(
@@ -133,7 +135,7 @@ def build_report(
 
 
 def _health(
-    profile: Profile, findings: VaultFindings, live: Mapping[str, LiveHealth], now: float, setup_hint: str
+    profile: Profile, findings: VaultFindings, live: Mapping[str, LiveHealth], now: float, connector: Connector[Any]
 ) -> CredentialHealth:
     """Vault problems first (nothing else can be trusted), then the running session, then what is stored."""
     if profile.name in findings.errors:
@@ -146,15 +148,15 @@ def _health(
     running = live.get(profile.name)
     current = running(now) if running is not None else None
     if current is None:
-        current = _at_rest(profile, findings, now, setup_hint)
+        current = _at_rest(profile, findings, now, connector)
     return replace(current, items=current.items + items)
 
 
-def _at_rest(profile: Profile, findings: VaultFindings, now: float, setup_hint: str) -> CredentialHealth:
+def _at_rest(profile: Profile, findings: VaultFindings, now: float, connector: Connector[Any]) -> CredentialHealth:
     """The health from the vault alone, when no session (in this process or a published one) says more."""
     missing = findings.missing.get(profile.name)
     if missing:
-        return _setup_needed(profile, missing, setup_hint)
+        return _setup_needed(profile, missing, connector.setup_hint(profile))
     stored = findings.stored.get(profile.name)
     if stored is not None:
         return stored(now)

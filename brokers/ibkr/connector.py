@@ -108,7 +108,6 @@ class IbkrLiveSession(ConnectorSession):
         from brokers.ibkr.session import IbkrSession
 
         await self.close()  # a restart: the previous keep-alive's session is over
-        self._session = None
         while True:
             self._loading = True
             credentials = None
@@ -141,11 +140,11 @@ class IbkrLiveSession(ConnectorSession):
         from brokers.ibkr.sandbox_setup import provision_sandbox_ibkr
 
         portal = (self._env.sandbox or {}).get(SANDBOX_SERVICE)
-        provision = portal is not None and not self._provisioned
-        if portal is not None and provision:
-            provision_sandbox_ibkr(self._env.vault, self._profile, portal)
-            self._provisioned = True
-        return load_credentials(self._env.vault, self._profile), provision
+        if portal is None or self._provisioned:
+            return load_credentials(self._env.vault, self._profile), False
+        provision_sandbox_ibkr(self._env.vault, self._profile, portal)
+        self._provisioned = True
+        return load_credentials(self._env.vault, self._profile), True
 
     @property
     def _waiting_for_credentials(self) -> bool:

@@ -15,7 +15,7 @@ from app.status_controller import StatusController
 from brokers.core.published import publish
 from brokers.core.published import published_file as state_file
 from brokers.ibkr.session import SessionPhase, SessionSnapshot
-from tests.conftest import IBKR_PAPER_TOML, run_cli
+from tests.conftest import IBKR_PAPER_TOML, run_cli, run_on_qt_loop
 from widgets.main_window import MainWindow
 from widgets.severity import SEVERITY_COLORS
 
@@ -66,9 +66,7 @@ def test_sandbox_profile_connects_by_itself_then_shows_the_fix_when_the_gateway_
         )
         qtbot.waitUntil(lambda: row_of(window, "sandbox-ibkr").state == "ACTIVE", timeout=15_000)
     finally:
-        stopping = qloop.create_task(controller.stop())
-        qtbot.waitUntil(stopping.done, timeout=10_000)
-        stopping.result()
+        run_on_qt_loop(qloop, qtbot, controller.stop())
     assert errors == []
 
 
@@ -90,9 +88,7 @@ def test_a_gateway_that_goes_away_turns_amber_with_a_retry_button(home, vault, s
         assert window.health_indicator.chips["sandbox-ibkr"].severity == "warn"
         assert SEVERITY_COLORS["warn"] != SEVERITY_COLORS["ok"]
     finally:
-        stopping = qloop.create_task(controller.stop())
-        qtbot.waitUntil(stopping.done, timeout=10_000)
-        stopping.result()
+        run_on_qt_loop(qloop, qtbot, controller.stop())
 
 
 def test_credentials_loaded_after_the_window_stopped_start_no_session(home, vault, sandbox, qloop, qtbot, monkeypatch):
@@ -126,9 +122,7 @@ def test_credentials_loaded_after_the_window_stopped_start_no_session(home, vaul
     try:
         qtbot.waitUntil(entered.is_set, timeout=30_000)
     finally:
-        stopping = qloop.create_task(controller.stop())
-        qtbot.waitUntil(stopping.done, timeout=10_000)
-        stopping.result()
+        run_on_qt_loop(qloop, qtbot, controller.stop())
         release.set()
     qtbot.waitUntil(finished.is_set, timeout=30_000)  # the load ended after the stop
     assert started == []  # the stop ended the session's task: nothing is left to start one
@@ -184,7 +178,5 @@ def test_keys_set_up_while_the_window_is_open_connect_at_the_next_check(home, va
             window.health_indicator.refresh_button.click()  # Check now, as the 30 s timer would
         qtbot.waitUntil(lambda: row_of(window, "late").state == "ACTIVE", timeout=30_000)
     finally:
-        stopping = qloop.create_task(controller.stop())
-        qtbot.waitUntil(stopping.done, timeout=10_000)
-        stopping.result()
+        run_on_qt_loop(qloop, qtbot, controller.stop())
     assert errors == []

@@ -16,6 +16,7 @@ from app.operations import Operations
 from app.status_controller import StatusController
 from brokers.registry import REGISTRY
 from tests.brokers.oauth2.stand_in import approve, consent
+from tests.conftest import run_on_qt_loop
 from widgets.main_window import MainWindow
 
 pytestmark = pytest.mark.secretservice
@@ -51,9 +52,8 @@ def window_with(home, sandbox, vault, qloop, qtbot):
     yield build
     try:
         for _window, controller in made:
-            stopping = qloop.create_task(controller.stop())
-            qtbot.waitUntil(stopping.done, timeout=10000)
-            stopping.result()  # a stop that failed part way would leave sessions and their connections open
+            # a stop that failed part way would leave sessions and their connections open
+            run_on_qt_loop(qloop, qtbot, controller.stop())
     finally:
         for window, _controller in made:
             window.close()

@@ -12,6 +12,7 @@ from app.operations import Operations
 from app.status_controller import StatusController
 from brokers.ibkr.book import BookModel
 from brokers.ibkr.frames import parse_frame
+from tests.conftest import run_on_qt_loop
 from widgets.main_window import MainWindow
 
 pytestmark = pytest.mark.secretservice
@@ -59,12 +60,8 @@ def test_search_pick_and_watch_a_live_market(home, vault, sandbox, qloop, qtbot)
         assert AAPL in state.subscriptions
         assert market.feed.quotes(AAPL).version > 0
     finally:
-        stopping = qloop.create_task(market.stop())
-        qtbot.waitUntil(stopping.done, timeout=10_000)
-        stopping.result()
-        stopping = qloop.create_task(status.stop())
-        qtbot.waitUntil(stopping.done, timeout=10_000)
-        stopping.result()
+        run_on_qt_loop(qloop, qtbot, market.stop())
+        run_on_qt_loop(qloop, qtbot, status.stop())
     assert errors == []
 
 

@@ -10,7 +10,7 @@ import pytest
 from app.context import AppContext
 from app.operations import Operations
 from app.status_controller import StatusController
-from tests.conftest import IBKR_PAPER_TOML
+from tests.conftest import IBKR_PAPER_TOML, run_on_qt_loop
 from widgets.main_window import MainWindow
 
 pytestmark = pytest.mark.secretservice
@@ -32,9 +32,7 @@ def window_and_controller(home, vault, qloop, qtbot):
     controller = StatusController(AppContext(home), vault, window, operations)
     yield window, controller
     try:
-        stopping = qloop.create_task(controller.stop())
-        qtbot.waitUntil(stopping.done, timeout=5000)
-        stopping.result()
+        run_on_qt_loop(qloop, qtbot, controller.stop(), timeout=5000)
     finally:
         window.close()
         window.deleteLater()

@@ -17,6 +17,7 @@ from app.operations import Operations
 from app.status_controller import StatusController
 from brokers.oauth2.store import OAuthStore
 from tests.browser import Browser
+from tests.conftest import run_on_qt_loop
 from widgets.main_window import MainWindow
 
 pytestmark = [pytest.mark.e2e, pytest.mark.secretservice]
@@ -89,6 +90,4 @@ def test_connect_in_the_window_through_a_real_browser(home, sandbox, vault, qloo
     for secret in (record.tokens.access_token, record.tokens.refresh_token):
         assert secret not in log_text
 
-    stopping = qloop.create_task(controller.stop())
-    qtbot.waitUntil(stopping.done, timeout=10000)
-    stopping.result()
+    run_on_qt_loop(qloop, qtbot, controller.stop())

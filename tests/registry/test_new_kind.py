@@ -19,7 +19,7 @@ from app.context import AppContext
 from app.operations import Operations
 from app.status_controller import StatusController
 from brokers.registry import REGISTRY
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, run_on_qt_loop
 from tests.registry.throwaway import KIND, DeskConnector
 from widgets.main_window import MainWindow
 
@@ -133,8 +133,7 @@ def test_the_window_shows_the_new_kind_and_carries_out_its_action(
         assert window.status_label.text() == "Pinged the north desk"
         assert _row(window, "north").reason == "The north desk answered."
     finally:
-        stopping = qloop.create_task(controller.stop())
-        qtbot.waitUntil(stopping.done, timeout=10_000)
+        run_on_qt_loop(qloop, qtbot, controller.stop())
     assert errors == []
 
 
