@@ -96,6 +96,10 @@ class SessionBridge(QObject):
         running = self._running.get(name)
         return running.session.act(action) if running is not None else None
 
+    def probe(self) -> list[str]:
+        """Ask every session to prove its credential now; the names of those that started a check."""
+        return [name for name, running in self._running.items() if running.session.probe()]
+
     def sign_out(self, profile: Profile, done: Callable[[str], None], failed: Failure) -> None:
         """Stop the keep-alive, then revoke and delete the stored sign-in; the callbacks run on the UI thread.
 
@@ -140,6 +144,7 @@ class SessionBridge(QObject):
             sandbox=sandbox.services if sandbox is not None and profile.origin == ProfileOrigin.SANDBOX else None,
             on_change=lambda: self._session_changed(profile.name),
             on_vault_change=self._vault_changed_soon,
+            restart=lambda: self.restart(profile.name),
         )
         session = self._registry.of(profile).open_session(profile, env)
         if session is None:

@@ -1,9 +1,11 @@
 """Keeps the connection panel and the health indicator current, and carries out the trader's actions.
 
 The vault is inspected off the UI thread (keyring and disk block) on start, on request, when
-profiles.toml changes and every 30 s. Between inspections the window is re-rendered from the last
-findings and the live sessions once a second, so countdowns move without any I/O. Each button comes
-from the profile's connector (an `ActionOffer`), and a click is routed by the offer's route.
+profiles.toml changes and every 30 s. Every running session proves its credential with the broker
+(a probe) about once a minute, every five minutes while the window is minimised, and at once on
+Check now. Between inspections the window is re-rendered from the last findings and the live sessions
+once a second, so countdowns move without any I/O. Each button comes from the profile's connector (an
+`ActionOffer`), and a click is routed by the offer's route.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from widgets.view_models import CredentialRow, LoginView, ProfileRow, StatusView
 
 REFRESH_INTERVAL_MS = 30_000
 RENDER_INTERVAL_MS = 1_000
+PROBE_INTERVAL_S = 60.0
+PROBE_INTERVAL_MINIMISED_S = 300.0
 _CONNECT_ACTIONS = (NextAction.CONNECT, NextAction.RECONNECT)
 
 
@@ -90,6 +94,8 @@ class StatusController(QObject):
         self._ticker = QTimer(self)
         self._ticker.setInterval(RENDER_INTERVAL_MS)
         self._ticker.timeout.connect(self.render)
+        self._ticker.timeout.connect(self._probe_when_due)
+        self._probed_at = time.monotonic()
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(300)
@@ -102,7 +108,7 @@ class StatusController(QObject):
         panel.reloadRequested.connect(self.refresh)
         panel.connectRequested.connect(self._on_connect)
         panel.disconnectRequested.connect(lambda name: self.perform(name, NextAction.DISCONNECT))
-        window.health_indicator.refreshRequested.connect(self.refresh)
+        window.health_indicator.refreshRequested.connect(self.check_now)
         window.health_indicator.actionRequested.connect(self.perform)
 
     def start(self) -> None:
@@ -129,6 +135,11 @@ class StatusController(QObject):
             return
         self._running = True
         self._operations.run_blocking(self._inspect, self._inspected, self._failed)
+
+    def check_now(self) -> None:
+        """Check now: inspect the vault and ask every running session to prove its credential with the broker."""
+        self.refresh()
+        self._probe()
 
     def render(self) -> None:
         """Render the last inspection with the sessions' current state, if the picture changed. No I/O."""
@@ -229,6 +240,16 @@ class StatusController(QObject):
         if missing:
             self._watcher.addPaths(missing)
 
+    def _probe_when_due(self) -> None:
+        interval = PROBE_INTERVAL_MINIMISED_S if self._window.isMinimized() else PROBE_INTERVAL_S
+        if time.monotonic() - self._probed_at >= interval:
+            self._probe()
+
+    def _probe(self) -> None:
+        self._probed_at = time.monotonic()
+        if not self._stopped:
+            self.sessions.probe()
+
     def _on_file_event(self, _path: str) -> None:
         self._debounce.start()
 
@@ -258,7 +279,7 @@ def _profile_row(health: CredentialHealth, offers: tuple[ActionOffer, ...]) -> P
         label=health.label or health.profile,
         kind=health.kind,
         origin=f"from {health.origin}",
-        state=health.state.value,
+        state=health.state.label,
         severity=health.severity.value,
         reason=health.reason,
         hint=health.hint,
@@ -269,7 +290,7 @@ def _profile_row(health: CredentialHealth, offers: tuple[ActionOffer, ...]) -> P
         credentials=tuple(
             CredentialRow(
                 name=item.name,
-                state=item.state.value,
+                state=item.state.label,
                 severity=SEVERITY[item.state].value,
                 detail=item.detail,
                 expires=countdown(item.expires_at, now),

@@ -20,7 +20,7 @@ class ProfileRow:
     label: str  # what the trader called it; the name when no label was given
     kind: str
     origin: str
-    state: str
+    state: str  # the state in words ("Sign-in needed")
     severity: str
     reason: str
     hint: str

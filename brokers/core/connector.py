@@ -38,6 +38,7 @@ class SessionEnv:
     sandbox: Mapping[str, str] | None  # the sandbox's service URLs when the profile came from the running sandbox
     on_change: Callable[[], None]  # the session's health changed (the window coalesces these)
     on_vault_change: Callable[[], None]  # the session stored secrets: what the vault holds changed
+    restart: Callable[[], None]  # run the session again from what is stored (another process changed it)
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,11 @@ class ConnectorSession(ABC):
         """Carry out an action routed to the session; what is being done, or None when it cannot."""
         return None
 
+    def probe(self) -> bool:
+        """Prove the credential now with a cheap authenticated request (never a renewal just to check); the
+        outcome arrives as a health change. False when there is nothing to prove yet or no way to prove it."""
+        return False
+
     def recheck(self) -> None:
         """The vault was inspected again: a session still waiting for what is stored tries again."""
         return
@@ -196,7 +202,7 @@ class UnavailableConnector(Connector[Profile]):
         stored = f"{len(checks)} secret(s) stored" if checks else "no secrets stored"
         health = CredentialHealth(
             **identity(profile),
-            state=ConnectionState.PENDING,
+            state=ConnectionState.NOT_CONNECTED,
             reason=f"{stored}; connecting this kind of profile is not available yet",
             next_action=NextAction.NONE,  # nothing the trader can do until the connector exists
             hint=self.setup_hint(profile),

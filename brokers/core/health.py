@@ -20,12 +20,37 @@ if TYPE_CHECKING:
 
 
 class ConnectionState(StrEnum):
-    PENDING = "PENDING"  # set up but never connected, or a connect is under way
-    ACTIVE = "ACTIVE"
-    EXPIRING = "EXPIRING"  # usable now; renewal is due or failing
+    """One word per situation, so the trader never has to guess which of two meanings a word has."""
+
+    NOT_CONNECTED = "NOT_CONNECTED"  # set up or not, but no session has connected yet
+    CONNECTING = "CONNECTING"  # a connect is under way
+    ACTIVE = "ACTIVE"  # proven usable at the last check
+    RENEWING = "RENEWING"  # usable; the client is renewing a credential right now
+    RETRYING = "RETRYING"  # a request or renewal failed; the next try is scheduled
+    COMPETING = "COMPETING"  # another session of the same broker user competes with this one
+    EXPIRING = "EXPIRING"  # usable now, but ends soon unless the trader acts
     EXPIRED = "EXPIRED"
-    REVOKED = "REVOKED"
-    FAILED = "FAILED"  # unusable until the trader acts (broken config, damaged vault, auth error)
+    SIGN_IN_NEEDED = "SIGN_IN_NEEDED"  # the broker no longer accepts the sign-in: only a new one helps
+    FAILED = "FAILED"  # unusable until the trader acts (broken config, damaged vault, bad keys)
+
+    @property
+    def label(self) -> str:
+        """The state in words, as the window and `brokerdeck status` show it."""
+        return _LABELS[self]
+
+
+_LABELS: dict[ConnectionState, str] = {
+    ConnectionState.NOT_CONNECTED: "Not connected",
+    ConnectionState.CONNECTING: "Connecting",
+    ConnectionState.ACTIVE: "Active",
+    ConnectionState.RENEWING: "Renewing",
+    ConnectionState.RETRYING: "Retrying",
+    ConnectionState.COMPETING: "Competing",
+    ConnectionState.EXPIRING: "Expiring soon",
+    ConnectionState.EXPIRED: "Expired",
+    ConnectionState.SIGN_IN_NEEDED: "Sign-in needed",
+    ConnectionState.FAILED: "Failed",
+}
 
 
 class Severity(StrEnum):
@@ -38,11 +63,15 @@ class Severity(StrEnum):
 
 
 SEVERITY: dict[ConnectionState, Severity] = {
-    ConnectionState.PENDING: Severity.IDLE,
+    ConnectionState.NOT_CONNECTED: Severity.IDLE,
+    ConnectionState.CONNECTING: Severity.IDLE,
     ConnectionState.ACTIVE: Severity.OK,
+    ConnectionState.RENEWING: Severity.OK,
+    ConnectionState.RETRYING: Severity.WARN,
+    ConnectionState.COMPETING: Severity.WARN,
     ConnectionState.EXPIRING: Severity.WARN,
     ConnectionState.EXPIRED: Severity.ERROR,
-    ConnectionState.REVOKED: Severity.ERROR,
+    ConnectionState.SIGN_IN_NEEDED: Severity.ERROR,
     ConnectionState.FAILED: Severity.ERROR,
 }
 

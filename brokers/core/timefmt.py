@@ -6,10 +6,13 @@ from datetime import datetime
 
 
 def duration(seconds: float) -> str:
-    """'3h 05m' above an hour, '4m 09s' below; never negative."""
+    """'6d 23h' above a day, '3h 05m' above an hour, '4m 09s' below; never negative."""
     seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours:02d}h"
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
 
 

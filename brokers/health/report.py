@@ -149,7 +149,14 @@ def _health(
     current = running(now) if running is not None else None
     if current is None:
         current = _at_rest(profile, findings, now, connector)
+    if current.state == ConnectionState.SIGN_IN_NEEDED:
+        items = tuple(_unusable(item) for item in items)
     return replace(current, items=current.items + items)
+
+
+def _unusable(item: CredentialItem) -> CredentialItem:
+    """A stored entry of a sign-in the broker no longer accepts: intact, but of no use until a new sign-in."""
+    return replace(item, state=ConnectionState.SIGN_IN_NEEDED, detail=f"{item.detail}; the broker no longer accepts it")
 
 
 def _at_rest(profile: Profile, findings: VaultFindings, now: float, connector: Connector[Any]) -> CredentialHealth:
@@ -162,7 +169,7 @@ def _at_rest(profile: Profile, findings: VaultFindings, now: float, connector: C
         return stored(now)
     # findings from before the profile appeared: the next inspection reads its vault entries
     return CredentialHealth(
-        state=ConnectionState.PENDING,
+        state=ConnectionState.NOT_CONNECTED,
         reason="not checked yet",
         next_action=NextAction.NONE,
         hint="Press Check now.",
@@ -194,7 +201,7 @@ def _damaged(profile: Profile, kinds: list[str], items: tuple[CredentialItem, ..
 
 def _setup_needed(profile: Profile, missing: frozenset[str], hint: str) -> CredentialHealth:
     return CredentialHealth(
-        state=ConnectionState.PENDING,
+        state=ConnectionState.NOT_CONNECTED,
         reason=f"keys not set up yet (missing: {', '.join(sorted(missing))})",
         next_action=NextAction.SETUP_KEYS,
         hint=hint,

@@ -50,7 +50,7 @@ class IbkrConnector(Connector[IbkrProfile]):
     def stored_health(self, profile: IbkrProfile, vault: SecretStore, checks: Sequence[BlobCheck]) -> HealthAt:
         health = CredentialHealth(
             **identity(profile),
-            state=ConnectionState.PENDING,
+            state=ConnectionState.NOT_CONNECTED,
             reason="credentials stored; no session is running (the Brokerdeck window connects it)",
             next_action=NextAction.CONNECT,
             hint="Open Brokerdeck (`brokerdeck`), which connects the profile and keeps it alive.",
@@ -176,12 +176,18 @@ class IbkrLiveSession(ConnectorSession):
         if action not in _SESSION_ACTIONS:
             return None
         if self._session is not None:
-            self._session.retry_now(compete=True if action == NextAction.TAKE_OVER else None)
+            self._session.retry_now(
+                compete=True if action == NextAction.TAKE_OVER else None,
+                fresh_token=action == NextAction.RECONNECT,
+            )
         elif self._waiting_for_credentials:
             self._wake.wake()
         else:
             return None  # still loading: the result is on its way
         return f"{_SESSION_ACTIONS[action]}: {self._profile.name}"
+
+    def probe(self) -> bool:
+        return self._session is not None and self._session.check_now()
 
     def published(self) -> dict[str, Any] | None:
         return self._session.snapshot.to_json() if self._session is not None else None

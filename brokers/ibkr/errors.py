@@ -104,8 +104,8 @@ def error_from_response(response: httpx.Response, what: str) -> IbkrError:
     if status == 429:
         retry_after = _retry_after(response)
         return IbkrRateLimited(
-            f"IBKR is limiting request rates (429) for {what}. Brokerdeck waits {retry_after:.0f} s and retries; "
-            "repeated excess puts this IP address in a 10-minute penalty box.",
+            f"IBKR is limiting request rates (429) for {what}. Asking again too soon keeps this IP address in "
+            "IBKR's penalty box (up to 10 minutes), so Brokerdeck waits before the next request.",
             retry_after,
         )
     if status >= 500:

@@ -2,7 +2,9 @@
 
 The live session token (LST) is minted with a Diffie-Hellman exchange and signs every later request.
 The session renews it at 80 % of its lifetime, tickles IBKR every minute so the brokerage session does
-not time out, and re-mints once when IBKR answers 401. Every change is published as an immutable
+not time out, and checks the session status when asked (Check now, the window's schedule). Only a 401
+means the token is bad and re-mints it (once per request); a 429 waits out IBKR's penalty and a 5xx or
+a network failure retries the failed request, neither mints. Every change is published as an immutable
 `SessionSnapshot`, which the health view renders; nothing in a snapshot is secret.
 """
 
@@ -35,11 +37,16 @@ from brokers.ibkr.errors import (
 
 log = logging.getLogger(__name__)
 
+_NO_ERROR: dict[str, Any] = {"error": "", "error_action": NextAction.NONE, "retry_at": None, "rate_limited": False}
+
 RENEW_AT_FRACTION = 0.8
 TICKLE_INTERVAL_S = 60.0
 DEFAULT_LST_LIFETIME_S = 24 * 3600.0
 FIRST_BACKOFF_S = 1.0
 MAX_BACKOFF_S = 60.0
+# IBKR puts an IP that keeps exceeding its rate limits in a 10-minute penalty box: after a 429, wait minutes.
+FIRST_RATE_LIMIT_WAIT_S = 60.0
+MAX_RATE_LIMIT_WAIT_S = 600.0
 # Errors only the trader can fix: the keep-alive stops retrying and waits to be told to try again.
 NEEDS_TRADER = {NextAction.SETUP_KEYS, NextAction.FIX_PROFILE}
 
@@ -66,9 +73,12 @@ class SessionSnapshot:
     status_message: str = ""
     last_tickle_at: float | None = None
     next_tickle_at: float | None = None
+    checked_at: float | None = None  # when IBKR last accepted a signed request
+    renewing: bool = False  # a new LST is being minted while the session stays usable
     error: str = ""
     error_action: NextAction = NextAction.NONE
     retry_at: float | None = None
+    rate_limited: bool = False  # the retry waits out IBKR's penalty: trying earlier prolongs it
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -109,7 +119,10 @@ class IbkrSession:
         self._api_session: str | None = None
         self._wake = Wakeable()
         self._backoff = Backoff(FIRST_BACKOFF_S, MAX_BACKOFF_S)
+        self._rate_limit_backoff = Backoff(FIRST_RATE_LIMIT_WAIT_S, MAX_RATE_LIMIT_WAIT_S, jitter=0.0)
         self._compete = True
+        self._connect_due = True  # no brokerage session yet, or IBKR ended it: open one before anything else
+        self._check_due = False
         self.snapshot = SessionSnapshot()
 
     # -- what the rest of the app uses ---------------------------------------------------------
@@ -125,11 +138,13 @@ class IbkrSession:
         return self._api_session
 
     async def connect(self) -> None:
-        """Mint and validate an LST, open the brokerage session, and read its status."""
-        self._publish(phase=SessionPhase.CONNECTING, error="", error_action=NextAction.NONE, retry_at=None)
-        await self.mint_live_session_token()
+        """Open the brokerage session with a valid LST (minted only when there is none), and read its status."""
+        self._publish(phase=SessionPhase.CONNECTING, **_NO_ERROR)
+        if self._lst is None or self._lst_expired():
+            await self.mint_live_session_token()
         await self.open_brokerage_session()
         await self.tickle()
+        self._connect_due = False
         self._publish(phase=SessionPhase.READY)
 
     async def mint_live_session_token(self) -> str:
@@ -164,6 +179,7 @@ class IbkrSession:
             expires = now + DEFAULT_LST_LIFETIME_S
         self._lst = lst
         self._publish(
+            renewing=False,
             lst_minted_at=now,
             lst_expires_at=expires,
             renew_at=now + (expires - now) * RENEW_AT_FRACTION,
@@ -185,6 +201,13 @@ class IbkrSession:
     async def auth_status(self) -> dict[str, Any]:
         body: dict[str, Any] = await self.request("POST", "/iserver/auth/status", what="the session status")
         self._apply_status(body)
+        return body
+
+    async def check(self) -> dict[str, Any]:
+        """Prove the session now: the status request IBKR answers only for a valid LST and session."""
+        body = await self.auth_status()
+        if not body.get("authenticated") and not body.get("competing"):
+            await self.open_brokerage_session()  # it lapsed; a competing one waits for the trader
         return body
 
     async def tickle(self) -> dict[str, Any]:
@@ -209,51 +232,78 @@ class IbkrSession:
         response = await self._signed(lst, method, url, json, params, what)
         if response.status_code == 401:
             log.info("IBKR answered 401 to %s: minting a new live session token and retrying once", what)
-            lst = await self.mint_live_session_token()
+            self._publish(renewing=True)
+            try:
+                lst = await self.mint_live_session_token()
+            finally:
+                self._publish(renewing=False)
             response = await self._signed(lst, method, url, json, params, what)
             if response.status_code == 401:
                 raise IbkrAuthError(
                     f"IBKR refused {what} twice, even with a fresh live session token. Reconnect; if it "
                     "keeps failing, generate a new access token in IBKR's portal and run `brokerdeck keys init`."
                 )
+        self._publish(checked_at=self._clock())
         return response.json() if response.content else {}
 
     async def run(self) -> None:
-        """Keep the session alive until cancelled: connect, tickle, renew, and retry with backoff."""
+        """Keep the session alive until cancelled: connect, tickle, renew, check when asked, retry with backoff.
+
+        After a failure the loop retries what failed; it reconnects only when IBKR ended the session or
+        refused the token, so a rate limit or a server error never costs a new LST.
+        """
         while True:
             try:
-                if self.snapshot.phase != SessionPhase.READY:
+                if self._connect_due:
                     await self.connect()
-                await self._sleep_until(min(self.snapshot.renew_at or 0, self.snapshot.next_tickle_at or 0))
-                if self._clock() >= (self.snapshot.renew_at or 0):
-                    await self.mint_live_session_token()
-                    if not (await self.auth_status()).get("authenticated"):
-                        await self.open_brokerage_session()
-                if self._clock() >= (self.snapshot.next_tickle_at or 0):
-                    await self.tickle()
-                    if self.snapshot.authenticated is False and not self.snapshot.competing:
-                        await self.open_brokerage_session()  # it lapsed; a competing one waits for the trader
+                await self._sleep_until(self._next_duty_at())
+                await self._do_duties()
                 self._backoff.reset()
+                self._rate_limit_backoff.reset()
+                if self.snapshot.phase == SessionPhase.RETRYING:
+                    self._publish(phase=SessionPhase.READY, **_NO_ERROR)
             except BrokerError as error:  # IBKR's errors, and credentials that cannot be used (a bad secret)
                 if error.action in NEEDS_TRADER:
+                    self._connect_due = True
                     self._publish(phase=SessionPhase.FAILED, error=str(error), error_action=error.action)
                     await self._sleep_until(None)
                     continue
-                wait = error.retry_after_s if isinstance(error, IbkrRateLimited) else self._backoff.next()
+                if error.action == NextAction.RECONNECT:
+                    self._connect_due = True  # IBKR ended the session or refused even a fresh LST
+                limited = isinstance(error, IbkrRateLimited)
+                if isinstance(error, IbkrRateLimited):
+                    wait = max(error.retry_after_s, self._rate_limit_backoff.next())
+                else:
+                    wait = self._backoff.next()
                 self._publish(
                     phase=SessionPhase.RETRYING,
                     error=str(error),
-                    error_action=error.action,
+                    error_action=NextAction.NONE if limited else error.action,
                     retry_at=self._clock() + wait,
+                    rate_limited=limited,
                 )
+                if limited:
+                    log.warning("IBKR rate-limited %s; waiting %.0f s before the next request", self.base_url, wait)
                 await self._sleep_until(self._clock() + wait)
 
-    def retry_now(self, compete: bool | None = None) -> None:
-        """Wake the keep-alive to reconnect at once (optionally taking over a competing session)."""
+    def retry_now(self, compete: bool | None = None, *, fresh_token: bool = False) -> None:
+        """Wake the keep-alive to reconnect at once: optionally taking over a competing session, and with a new
+        LST when the trader asked for a fresh start (Reconnect)."""
         if compete is not None:
             self._compete = compete
+        if fresh_token:
+            self._lst = None
+        self._connect_due = True
         self._publish(phase=SessionPhase.IDLE)
         self._wake.wake()
+
+    def check_now(self) -> bool:
+        """Ask the keep-alive to prove the session now; False while it cannot (connecting, waiting out an error)."""
+        if self.snapshot.phase != SessionPhase.READY:
+            return False
+        self._check_due = True
+        self._wake.wake()
+        return True
 
     async def close(self) -> None:
         """Log out (best effort) and close the HTTP client this session made, however the logout ends."""
@@ -310,6 +360,28 @@ class IbkrSession:
             connected=bool(body.get("connected")),
             status_message=str(body.get("message") or body.get("fail") or ""),
         )
+
+    def _next_duty_at(self) -> float:
+        if self._check_due:
+            return self._clock()
+        return min(self.snapshot.renew_at or 0, self.snapshot.next_tickle_at or 0)
+
+    async def _do_duties(self) -> None:
+        """Whatever is due now: a renewal of the LST, a check the trader or the window asked for, a tickle."""
+        if self._clock() >= (self.snapshot.renew_at or 0):
+            self._publish(renewing=True)
+            try:
+                await self.mint_live_session_token()
+            finally:
+                self._publish(renewing=False)
+            self._check_due = True
+        if self._check_due:
+            self._check_due = False
+            await self.check()
+        if self._clock() >= (self.snapshot.next_tickle_at or 0):
+            await self.tickle()
+            if self.snapshot.authenticated is False and not self.snapshot.competing:
+                await self.open_brokerage_session()  # it lapsed; a competing one waits for the trader
 
     def _lst_expired(self) -> bool:
         return self.snapshot.lst_expires_at is not None and self._clock() >= self.snapshot.lst_expires_at

@@ -6,8 +6,10 @@ Connectors for brokers that speak OAuth 2 (Robinhood, Schwab) build on the same 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import asyncio
+import logging
+from collections.abc import Coroutine, Sequence
+from typing import TYPE_CHECKING, Any
 
 from brokers.core.actions import ActionOffer, ActionRoute, NextAction
 from brokers.core.connector import Connector, ConnectorSession, SessionEnv, SignedIn, SignInStarted
@@ -21,7 +23,9 @@ if TYPE_CHECKING:
     from brokers.oauth2.login import LoginFlow
     from brokers.oauth2.session import OAuthSession, SessionFacts
 
-_RETRY = ActionOffer(NextAction.RETRY, "Retry now", ActionRoute.SESSION, tooltip="Renew the access token now")
+log = logging.getLogger(__name__)
+
+_RETRY = ActionOffer(NextAction.RETRY, "Retry now", ActionRoute.SESSION, tooltip="Try the failed renewal or check now")
 
 
 class OAuth2Connector(Connector[OAuth2Profile]):
@@ -30,7 +34,9 @@ class OAuth2Connector(Connector[OAuth2Profile]):
     signs_in = True
 
     def setup_hint(self, profile: OAuth2Profile) -> str:
-        return f"Press Connect, or run `brokerdeck login {profile.name}`."
+        from brokers.oauth2.health import sign_in_hint
+
+        return sign_in_hint(profile)
 
     def stored_health(self, profile: OAuth2Profile, vault: SecretStore, checks: Sequence[BlobCheck]) -> HealthAt:
         from brokers.oauth2.health import oauth2_health
@@ -40,7 +46,7 @@ class OAuth2Connector(Connector[OAuth2Profile]):
 
     def offers(self, profile: OAuth2Profile, health: CredentialHealth) -> tuple[ActionOffer, ...]:
         retry = (_RETRY,) if health.next_action == NextAction.RETRY else ()
-        if health.state == ConnectionState.PENDING:
+        if health.state == ConnectionState.NOT_CONNECTED:
             connect = ActionOffer(
                 NextAction.CONNECT,
                 "Connect",
@@ -91,7 +97,11 @@ def _stored_sign_in(vault: SecretStore, profile: OAuth2Profile) -> SessionFacts:
 
 
 class OAuthLiveSession(ConnectorSession):
-    """Reads the stored sign-in, then renews the access token ahead of expiry; no browser after the first."""
+    """Reads the stored sign-in, then renews the access token ahead of expiry; no browser after the first.
+
+    It checks the token at the profile's resource when asked, and follows a sign-in another process
+    (`brokerdeck login`) stored meanwhile by asking the window to run it again from the vault.
+    """
 
     def __init__(self, profile: OAuth2Profile, env: SessionEnv) -> None:
         from brokers.oauth2.session import OAuthSession
@@ -107,6 +117,7 @@ class OAuthLiveSession(ConnectorSession):
         self._loaded = False
         self._tried = False  # a load was attempted, whatever came of it
         self._renewing = False  # the keep-alive runs: "Retry now" has someone to wake
+        self._chores: dict[str, asyncio.Task[object]] = {}  # the last check and vault comparison, by name
 
     async def run(self) -> None:
         try:
@@ -122,6 +133,9 @@ class OAuthLiveSession(ConnectorSession):
             self._renewing = False
 
     async def close(self) -> None:
+        for chore in self._chores.values():
+            chore.cancel()
+        await asyncio.gather(*self._chores.values(), return_exceptions=True)
         await self._http.aclose()
 
     def health(self, now: float) -> CredentialHealth | None:
@@ -131,13 +145,46 @@ class OAuthLiveSession(ConnectorSession):
 
     @property
     def settled(self) -> bool:
-        return self._tried
+        return self._tried and all(chore.done() for chore in self._chores.values())
+
+    def probe(self) -> bool:
+        if not self._loaded or not self._session.facts.connected or not self._profile.resource:
+            return False
+        self._chore("check", self._session.check())
+        return True
+
+    def recheck(self) -> None:
+        if self._loaded:
+            self._chore("follow vault", self._follow_vault())
 
     def act(self, action: NextAction) -> str | None:
-        if action != NextAction.RETRY or not self._renewing:
+        if action != NextAction.RETRY:
+            return None
+        if self._session.facts.check_error and self.probe():
+            return f"Checking the access token of {self._profile.name}…"
+        if not self._renewing:
             return None
         self._session.retry_now()
         return f"Renewing the access token of {self._profile.name}…"
+
+    async def _follow_vault(self) -> None:
+        if await self._session.stored_changed():
+            log.info("OAuth profile %s: the vault holds a newer sign-in; reading it", self._profile.name)
+            self._env.restart()
+
+    def _chore(self, name: str, work: Coroutine[Any, Any, object]) -> None:
+        """Run `work` beside the keep-alive; while one of the same name runs, another would add nothing."""
+        busy = self._chores.get(name)
+        if busy is not None and not busy.done():
+            work.close()
+            return
+        chore = self._chores[name] = asyncio.ensure_future(work)
+        chore.add_done_callback(self._chore_done)
+
+    def _chore_done(self, chore: asyncio.Task[object]) -> None:
+        if not chore.cancelled() and chore.exception() is not None:
+            log.error("OAuth profile %s: a background check failed", self._profile.name, exc_info=chore.exception())
+        self._env.on_change()
 
 
 class OAuthSignIn:

@@ -22,36 +22,61 @@ def oauth2_health(profile: Profile, facts: SessionFacts, now: float, *, live: bo
 
 
 def _verdict(profile: Profile, facts: SessionFacts, now: float, live: bool) -> Verdict:
-    sign_in = f"Press Connect, or run `brokerdeck login {profile.name}`."
     if facts.login_required:
         return Verdict(
-            ConnectionState.REVOKED, f"Sign-in needed: {facts.login_required}", NextAction.RECONNECT, sign_in
+            ConnectionState.SIGN_IN_NEEDED,
+            f"Sign-in needed: {facts.login_required}",
+            NextAction.RECONNECT,
+            sign_in_hint(profile, NextAction.RECONNECT),
         )
     if not facts.connected:
-        return Verdict(ConnectionState.PENDING, "Not connected yet.", NextAction.CONNECT, sign_in)
+        return Verdict(ConnectionState.NOT_CONNECTED, "Not connected yet.", NextAction.CONNECT, sign_in_hint(profile))
+    reconnect = sign_in_hint(profile, NextAction.RECONNECT)
     if facts.refresh_expires_at is not None and now >= facts.refresh_expires_at:
         reason = "The refresh token's horizon has passed; the broker requires a new sign-in."
-        return Verdict(ConnectionState.EXPIRED, reason, NextAction.RECONNECT, sign_in)
+        return Verdict(ConnectionState.EXPIRED, reason, NextAction.RECONNECT, reconnect)
     access_valid = facts.expires_at is None or facts.expires_at > now
     if not access_valid and not facts.has_refresh_token:
         reason = "The access token has expired and cannot be renewed."
-        return Verdict(ConnectionState.EXPIRED, reason, NextAction.RECONNECT, sign_in)
+        return Verdict(ConnectionState.EXPIRED, reason, NextAction.RECONNECT, reconnect)
+    if facts.check_refused:
+        reason = f"The broker refuses this sign-in: {facts.check_error}."
+        return Verdict(ConnectionState.FAILED, reason, NextAction.RECONNECT, reconnect)
     if facts.last_error:
-        action = facts.last_error_action if facts.last_error_action != NextAction.NONE else NextAction.RETRY
-        hint = "Retry now, or wait." if action == NextAction.RETRY else "Do what the reason says, then retry."
-        return Verdict(ConnectionState.EXPIRING, f"Renewal failed: {facts.last_error}", action, hint)
+        reason = f"Renewal failed: {facts.last_error}"
+        return _retrying(profile, reason, facts.retry_at, facts.last_error_action, now)
+    if facts.check_error:
+        reason = f"Could not check the access token: {facts.check_error}"
+        return _retrying(profile, reason, None, NextAction.RETRY, now)
     if not access_valid:
-        reason = (
-            "Renewing the access token."
-            if live
-            else "The access token has expired; the stored refresh token renews it silently on next use."
-        )
-        return Verdict(ConnectionState.EXPIRING, reason, NextAction.NONE, "")
+        if live:
+            return Verdict(ConnectionState.RENEWING, "Renewing the access token.", NextAction.NONE, "")
+        reason = "Signed in; the stored refresh token renews the expired access token on next use."
+        return Verdict(ConnectionState.ACTIVE, reason, NextAction.NONE, "")
     ends = _horizon_ending(facts, now)
     if ends is not None:
         reason = f"Sign in again before {local_time(ends)}: the refresh token ends then."
-        return Verdict(ConnectionState.EXPIRING, reason, NextAction.RECONNECT, sign_in)
-    return Verdict(ConnectionState.ACTIVE, "Access token valid.", NextAction.NONE, "")
+        return Verdict(ConnectionState.EXPIRING, reason, NextAction.RECONNECT, reconnect)
+    proven = f" The broker accepted it {duration(now - facts.checked_at)} ago." if facts.checked_at else ""
+    return Verdict(ConnectionState.ACTIVE, f"Access token valid.{proven}", NextAction.NONE, "")
+
+
+def sign_in_hint(profile: Profile, action: NextAction = NextAction.CONNECT) -> str:
+    """How to sign in, naming the button the connection panel shows for `action`."""
+    button = "Reconnect" if action == NextAction.RECONNECT else "Connect"
+    return f"Press {button}, or run `brokerdeck login {profile.name}`."
+
+
+def _retrying(profile: Profile, reason: str, retry_at: float | None, action: NextAction, now: float) -> Verdict:
+    when = f" Next try at {local_time(retry_at)} (in {duration(max(0.0, retry_at - now))})." if retry_at else ""
+    action = action if action != NextAction.NONE else NextAction.RETRY
+    if action == NextAction.RETRY:
+        hint = "Press Retry now, or wait."
+    elif action == NextAction.RECONNECT:
+        hint = sign_in_hint(profile, action)
+    else:
+        hint = "Fix what the reason says; Brokerdeck tries again by itself."
+    return Verdict(ConnectionState.RETRYING, reason + when, action, hint)
 
 
 def _horizon_ending(facts: SessionFacts, now: float) -> float | None:

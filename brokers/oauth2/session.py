@@ -4,6 +4,8 @@ Refreshing is single-flight: however many callers find the token stale at once, 
 goes out and all of them get its result. A rotated refresh token is written to the vault before the new
 access token is handed to anyone, because the old one is dead the moment the server answers. A dead
 grant is recorded as "login required" and never retried, so a revoked app cannot spin in a loop.
+`check()` proves the access token where it is used (a request to the profile's resource) without
+refreshing just to check: only the resource's 401 leads to a refresh, as it would for any request.
 """
 
 from __future__ import annotations
@@ -57,6 +59,10 @@ class SessionFacts:
     login_required: str = ""
     last_error: str = ""
     last_error_action: NextAction = NextAction.NONE  # what fixes `last_error`
+    retry_at: float | None = None  # when the keep-alive tries the failed renewal again
+    checked_at: float | None = None  # when the resource last accepted the access token
+    check_error: str = ""  # why the last check could not prove the token
+    check_refused: bool = False  # the resource refused even a renewed token
     issuer: str = ""
     client_id: str = ""
     dynamic_client: bool = False
@@ -110,17 +116,62 @@ class OAuthSession:
         self._wake = Wakeable()
         self._last_error = ""
         self._last_error_action = NextAction.NONE
+        self._retry_at: float | None = None
+        self._checked_at: float | None = None
+        self._check_error = ""
+        self._check_refused = False
 
     @property
     def facts(self) -> SessionFacts:
-        return SessionFacts.of(self._record, last_error=self._last_error, last_error_action=self._last_error_action)
+        return SessionFacts.of(
+            self._record,
+            last_error=self._last_error,
+            last_error_action=self._last_error_action,
+            retry_at=self._retry_at,
+            checked_at=self._checked_at,
+            check_error=self._check_error,
+            check_refused=self._check_refused,
+        )
 
     async def load(self) -> SessionFacts:
         """Read the stored record (again); the next token request uses it."""
         self._record = await asyncio.to_thread(self._store.sign_in_for, self.profile.issuer)
         self._loaded = True
+        self._checked_at, self._check_error, self._check_refused = None, "", False
         self._changed()
         return self.facts
+
+    async def stored_changed(self) -> bool:
+        """Has another process (`brokerdeck login`) stored a different sign-in? Reads the vault off the loop.
+
+        Taken under the refresh lock, so a renewal of ours that is still being written is never mistaken
+        for someone else's."""
+        async with self._refresh_lock:
+            if not self._loaded or self._unsaved:
+                return False
+            stored = await asyncio.to_thread(self._store.sign_in_for, self.profile.issuer)
+            return stored != self._record
+
+    async def check(self) -> bool:
+        """Prove the access token at the profile's resource; False when there is no resource to ask.
+
+        A 401 refreshes once and asks again (as any request does); a dead grant turns into "login required"."""
+        if not self.profile.resource:
+            return False
+        try:
+            response = await self.request("GET", self.profile.resource)
+        except LoginRequired:
+            self._check_error, self._check_refused = "", False
+        except OAuthError as exc:
+            self._check_error, self._check_refused = str(exc), False
+        else:
+            refused = response.status_code == 401
+            self._check_refused = refused
+            self._check_error = f"{self.profile.resource} refused even a renewed access token (401)" if refused else ""
+            if not refused:
+                self._checked_at = self._clock()
+        self._changed()
+        return True
 
     async def access_token(self) -> str:
         """A valid access token, refreshed first when it is stale. Never opens a browser."""
@@ -185,11 +236,14 @@ class OAuthSession:
             try:
                 await self.refresh(stale=self._record.tokens if self._record else None)
                 backoff.reset()
+                self._retry_at = None
             except LoginRequired:
                 return
             except OAuthError as exc:
                 delay = backoff.next()
                 log.warning("OAuth profile %s: refresh failed (%s); retrying in %.0f s", self.profile.name, exc, delay)
+                self._retry_at = self._clock() + delay
+                self._changed()
                 await self._wake.sleep(delay)
 
     def retry_now(self) -> None:
@@ -240,7 +294,7 @@ class OAuthSession:
 
     async def _mark_login_required(self, record: TokenRecord, reason: str) -> None:
         self._record = dataclasses.replace(record, tokens=None, login_required=reason)
-        self._last_error, self._last_error_action = "", NextAction.NONE
+        self._last_error, self._last_error_action, self._retry_at = "", NextAction.NONE, None
         await self._write(self._record)
         log.warning("OAuth profile %s: %s", self.profile.name, reason)
         self._changed()

@@ -50,7 +50,7 @@ def test_status_json_reports_the_model_and_profile_errors(home, vault):
     assert {k: profile[k] for k in ("profile", "kind", "state", "expires_at", "next_action")} == {
         "profile": "ibkr-paper",
         "kind": "ibkr-oauth1a",
-        "state": "PENDING",
+        "state": "NOT_CONNECTED",
         "expires_at": None,
         "next_action": "setup_keys",
     }
@@ -70,8 +70,8 @@ def test_status_table_for_a_person(home, vault):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == f"Profiles file: {home.profiles_file}"
-    assert any(line.split()[:3] == ["ibkr-paper", "ibkr-oauth1a", "PENDING"] for line in lines)
-    assert any(line.split()[:3] == ["custom", "oauth2", "PENDING"] for line in lines)
+    assert any(line.split()[:3] == ["ibkr-paper", "ibkr-oauth1a", "NOT_CONNECTED"] for line in lines)
+    assert any(line.split()[:3] == ["custom", "oauth2", "NOT_CONNECTED"] for line in lines)
     assert "next: connect:" in result.stdout
 
 

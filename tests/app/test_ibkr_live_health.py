@@ -38,7 +38,7 @@ def test_sandbox_profile_connects_by_itself_then_shows_the_fix_when_the_gateway_
     controller = StatusController(AppContext(home), vault, window, operations)
     controller.start()
     try:
-        qtbot.waitUntil(lambda: getattr(row_of(window, "sandbox-ibkr"), "state", "") == "ACTIVE", timeout=30_000)
+        qtbot.waitUntil(lambda: getattr(row_of(window, "sandbox-ibkr"), "state", "") == "Active", timeout=30_000)
         window.health_indicator.select_profile("sandbox-ibkr")
         indicator = window.health_indicator
         names = [indicator.credentials.row_object(r).name for r in range(indicator.credentials.rowCount())]
@@ -64,7 +64,7 @@ def test_sandbox_profile_connects_by_itself_then_shows_the_fix_when_the_gateway_
             ),
             timeout=15_000,
         )
-        qtbot.waitUntil(lambda: row_of(window, "sandbox-ibkr").state == "ACTIVE", timeout=15_000)
+        qtbot.waitUntil(lambda: row_of(window, "sandbox-ibkr").state == "Active", timeout=15_000)
     finally:
         run_on_qt_loop(qloop, qtbot, controller.stop())
     assert errors == []
@@ -76,11 +76,11 @@ def test_a_gateway_that_goes_away_turns_amber_with_a_retry_button(home, vault, s
     controller = StatusController(AppContext(home), vault, window, Operations(lambda e: None))
     controller.start()
     try:
-        qtbot.waitUntil(lambda: getattr(row_of(window, "sandbox-ibkr"), "state", "") == "ACTIVE", timeout=30_000)
+        qtbot.waitUntil(lambda: getattr(row_of(window, "sandbox-ibkr"), "state", "") == "Active", timeout=30_000)
         sandbox.process.terminate()
         sandbox.process.wait(timeout=10)
         controller.sessions.act("sandbox-ibkr", "reconnect")
-        qtbot.waitUntil(lambda: row_of(window, "sandbox-ibkr").state == "EXPIRING", timeout=15_000)
+        qtbot.waitUntil(lambda: row_of(window, "sandbox-ibkr").state == "Retrying", timeout=15_000)
         window.health_indicator.select_profile("sandbox-ibkr")
         row = row_of(window, "sandbox-ibkr")
         assert "Cannot reach IBKR" in row.reason
@@ -170,13 +170,13 @@ def test_keys_set_up_while_the_window_is_open_connect_at_the_next_check(home, va
     controller = StatusController(AppContext(home), vault, window, Operations(errors.append))
     controller.start()
     try:
-        qtbot.waitUntil(lambda: getattr(row_of(window, "late"), "state", "") == "PENDING", timeout=30_000)
+        qtbot.waitUntil(lambda: getattr(row_of(window, "late"), "state", "") == "Not connected", timeout=30_000)
         assert row_of(window, "late").reason.startswith("keys not set up yet")
         profile = REGISTRY.schema.load(home.profiles_file).get("late")
         provision_sandbox_ibkr(vault, profile, sandbox.services["ibkr"])  # what `keys init` + the portal do
         with qtbot.waitSignal(controller.applied, timeout=10_000):
             window.health_indicator.refresh_button.click()  # Check now, as the 30 s timer would
-        qtbot.waitUntil(lambda: row_of(window, "late").state == "ACTIVE", timeout=30_000)
+        qtbot.waitUntil(lambda: row_of(window, "late").state == "Active", timeout=30_000)
     finally:
         run_on_qt_loop(qloop, qtbot, controller.stop())
     assert errors == []

@@ -44,7 +44,7 @@ def profile_status() -> dict:
 
 
 def test_login_without_a_browser_prints_the_address_and_waits_for_the_callback(sandbox, vault):
-    assert profile_status()["state"] == "PENDING"
+    assert profile_status()["state"] == "NOT_CONNECTED"
     process = start_login("--no-browser")
     url = authorization_url(process)
     assert approve(url).status_code == 200
@@ -61,7 +61,7 @@ def test_login_without_a_browser_prints_the_address_and_waits_for_the_callback(s
     logout = run_cli("logout", PROFILE)
     assert logout.returncode == 0, logout.stderr
     assert "revoked" in logout.stdout
-    assert profile_status()["state"] == "PENDING"
+    assert profile_status()["state"] == "NOT_CONNECTED"
 
 
 def test_manual_login_takes_the_pasted_address_and_explains_a_wrong_one(sandbox, vault):

@@ -75,7 +75,7 @@ def test_a_denied_consent_stays_on_screen_with_what_to_do(window_with, qtbot, va
     assert panel.login_wait.cancel_button.text() == "Close"
     qtbot.mouseClick(panel.login_wait.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not panel.login_wait.isVisible(), timeout=5000)
-    assert row(window, PROFILE).state == "PENDING"
+    assert row(window, PROFILE).state == "Not connected"
     assert "oauth-tokens" not in vault.kinds(PROFILE)
 
 
@@ -99,14 +99,14 @@ def test_without_a_browser_the_redirected_address_can_be_pasted(window_with, qtb
     assert "callback" in dialog.error.text()
     dialog.field.setText(location[0])
     qtbot.mouseClick(dialog.submit_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: row(window, PROFILE).state == "ACTIVE", timeout=15000)
+    qtbot.waitUntil(lambda: row(window, PROFILE).state == "Active", timeout=15000)
     assert not dialog.isVisible()
     assert "oauth-tokens" in vault.kinds(PROFILE)
 
     panel.select_profile(PROFILE)
     qtbot.mouseClick(panel.disconnect_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(panel.confirm_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: row(window, PROFILE).state == "PENDING", timeout=15000)
+    qtbot.waitUntil(lambda: row(window, PROFILE).state == "Not connected", timeout=15000)
     assert vault.kinds(PROFILE) == []
     assert "revoked" in window.status_label.text()
 
@@ -129,4 +129,4 @@ def test_a_profile_added_in_the_dialog_is_saved_and_listed(window_with, qtbot, h
     assert not dialog.isVisible()
     saved = REGISTRY.schema.load(home.profiles_file).get("my-broker")
     assert saved.scopes == ("read", "offline_access")
-    assert row(window, "my-broker").state == "PENDING"
+    assert row(window, "my-broker").state == "Not connected"

@@ -50,7 +50,7 @@ def test_profiles_and_their_vault_state_appear(window_and_controller, vault, qtb
         controller.start()
     assert names(window) == ["ibkr-paper"]
     indicator = window.health_indicator
-    assert "PENDING" in indicator.title.text()
+    assert "Not connected" in indicator.title.text()
     assert indicator.reason.text().startswith("keys not set up yet")
     assert indicator.action_button.text() == "Copy setup command"
     assert indicator.credentials.row_object(0).name == "vault: token-set"
@@ -68,7 +68,7 @@ def test_a_tampered_secret_turns_the_profile_red(window_and_controller, vault, q
     with qtbot.waitSignal(controller.applied, timeout=5000):
         controller.start()
     row = window.connection_panel.model.row_object(0)
-    assert (row.state, row.severity) == ("FAILED", "error")
+    assert (row.state, row.severity) == ("Failed", "error")
     assert "integrity check" in row.reason
     assert "Restore" in window.health_indicator.action.text()
 

@@ -59,7 +59,7 @@ def test_connect_in_the_window_through_a_real_browser(home, sandbox, vault, qloo
 
     controller = StatusController(AppContext(home), vault, window, operations, open_url=open_in_chromium)
     controller.start()
-    qtbot.waitUntil(lambda: row_state(window, PROFILE) == "PENDING", timeout=15000)
+    qtbot.waitUntil(lambda: row_state(window, PROFILE) == "Not connected", timeout=15000)
     panel = window.connection_panel
     panel.select_profile(PROFILE)
     assert panel.connect_button.isEnabled()
@@ -70,7 +70,7 @@ def test_connect_in_the_window_through_a_real_browser(home, sandbox, vault, qloo
     qtbot.waitUntil(visits[0].done, timeout=60000)
     final_url = visits[0].result()
     assert "/callback/sandbox-oauth2?" in final_url
-    qtbot.waitUntil(lambda: row_state(window, PROFILE) == "ACTIVE", timeout=15000)
+    qtbot.waitUntil(lambda: row_state(window, PROFILE) == "Active", timeout=15000)
     assert not panel.login_wait.isVisible()
     assert errors == []
 

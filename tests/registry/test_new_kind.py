@@ -80,7 +80,7 @@ def test_status_json_reports_the_new_kind_with_its_health(desk_profiles, vault):
         "profile": "north",
         "label": "North desk",
         "kind": KIND,
-        "state": "PENDING",
+        "state": "NOT_CONNECTED",
         "next_action": "connect",
     }
     assert north["reason"] == "The north desk is reached only from the window."
@@ -119,7 +119,7 @@ def test_the_window_shows_the_new_kind_and_carries_out_its_action(
     try:
         qtbot.waitUntil(lambda: _row(window, "north") is not None and _row(window, "north").reason.endswith("yet."))
         row = _row(window, "north")
-        assert (row.label, row.kind, row.state) == ("North desk", KIND, "PENDING")
+        assert (row.label, row.kind, row.state) == ("North desk", KIND, "Not connected")
         panel.select_profile("north")
         assert panel.connect_button.isEnabled()
         assert not panel.disconnect_button.isEnabled()
@@ -127,7 +127,7 @@ def test_the_window_shows_the_new_kind_and_carries_out_its_action(
         assert indicator.action_button.text() == "Ping the desk"
 
         qtbot.mouseClick(panel.connect_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: _row(window, "north").state == "ACTIVE")
+        qtbot.waitUntil(lambda: _row(window, "north").state == "Active")
         (session,) = desk_connector.sessions
         assert session.pings == ["connect"]
         assert window.status_label.text() == "Pinged the north desk"

@@ -53,7 +53,7 @@ class DeskSession(ConnectorSession):
             )
         return CredentialHealth(
             **identity(self.profile),
-            state=ConnectionState.PENDING,
+            state=ConnectionState.NOT_CONNECTED,
             reason=f"The {self.profile.desk} desk has not been pinged yet.",
             next_action=NextAction.CONNECT,
             hint="Ping the desk.",
@@ -78,7 +78,7 @@ class DeskConnector(Connector[DeskProfile]):
     def stored_health(self, profile: DeskProfile, vault: SecretStore, checks: Sequence[BlobCheck]) -> HealthAt:
         health = CredentialHealth(
             **identity(profile),
-            state=ConnectionState.PENDING,
+            state=ConnectionState.NOT_CONNECTED,
             reason=f"The {profile.desk} desk is reached only from the window.",
             next_action=NextAction.CONNECT,
             hint="Open Brokerdeck and ping the desk.",

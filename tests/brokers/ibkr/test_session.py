@@ -48,10 +48,11 @@ def test_full_cycle_mint_brokerage_session_and_tickle():
             assert snap.next_tickle_at
             accounts = await session.request("GET", "/iserver/accounts")
             assert accounts["accounts"] == ["DU1234567"]
+            assert session.snapshot.checked_at >= snap.checked_at  # every accepted request proves the session
             health = ibkr_health(gw.profile(), snap, time.time())
             assert (health.state, health.next_action) == (ConnectionState.ACTIVE, NextAction.NONE)
             assert [i.name for i in health.items] == ["live session token", "brokerage session", "keep-alive tickle"]
-            assert changes[-1] == snap
+            assert changes[-1] == session.snapshot
             await session.close()
 
     run_async(scenario)
@@ -192,7 +193,7 @@ def test_competing_session_is_surfaced_and_taking_over_clears_it():
         return competing, after
 
     competing, after = run_async(scenario)
-    assert (competing.state, competing.next_action) == (ConnectionState.EXPIRING, NextAction.TAKE_OVER)
+    assert (competing.state, competing.next_action) == (ConnectionState.COMPETING, NextAction.TAKE_OVER)
     assert "competes" in competing.reason
     assert after.state == ConnectionState.ACTIVE
 
@@ -257,5 +258,5 @@ def test_keepalive_stops_on_errors_only_the_trader_can_fix_and_retries_the_rest(
         return retrying, failed
 
     retrying, failed = run_async(scenario)
-    assert (retrying.state, retrying.next_action) == (ConnectionState.EXPIRING, NextAction.RETRY)
+    assert (retrying.state, retrying.next_action) == (ConnectionState.RETRYING, NextAction.RETRY)
     assert (failed.state, failed.next_action) == (ConnectionState.FAILED, NextAction.SETUP_KEYS)
