@@ -127,6 +127,17 @@ class _Api:
             return self._challenge(403, "insufficient_scope", f"this call needs the {READ_SCOPE} scope", READ_SCOPE)
         return info
 
+    async def index(self, request: Request) -> Response:
+        """The resource identifier itself: what a client's token check asks; it proves the token and lists the API."""
+        info = self._authorize(request)
+        if isinstance(info, Response):
+            return info
+        endpoints = [f"{self.resource}/account", f"{self.resource}/positions"]
+        return JSONResponse(
+            {"resource": self.resource, "client_id": info.client_id, "endpoints": endpoints},
+            headers={"Cache-Control": "no-store"},
+        )
+
     async def account(self, request: Request) -> Response:
         info = self._authorize(request)
         if isinstance(info, Response):
@@ -164,6 +175,7 @@ class ProtectedResourceEmulator:
             routes=[
                 Route(METADATA_PATH, api.metadata, methods=["GET"]),
                 Route("/.well-known/{rest:path}", api.not_found),
+                Route(API_PATH, api.index, methods=["GET"]),
                 Route(f"{API_PATH}/account", api.account, methods=["GET"]),
                 Route(f"{API_PATH}/positions", api.positions, methods=["GET"]),
                 Route("/sandbox/oauth2-api/settings", api.update_settings, methods=["POST"]),

@@ -260,3 +260,61 @@ def test_keepalive_stops_on_errors_only_the_trader_can_fix_and_retries_the_rest(
     retrying, failed = run_async(scenario)
     assert (retrying.state, retrying.next_action) == (ConnectionState.RETRYING, NextAction.RETRY)
     assert (failed.state, failed.next_action) == (ConnectionState.FAILED, NextAction.SETUP_KEYS)
+
+
+class _Watched:
+    """A keep-alive under observation: every LST it minted and every phase it went through."""
+
+    def __init__(self) -> None:
+        self.minted: set[float] = set()
+        self.phases: list[SessionPhase] = []
+
+    def __call__(self, snapshot) -> None:
+        if snapshot.lst_minted_at is not None:
+            self.minted.add(snapshot.lst_minted_at)
+        if not self.phases or self.phases[-1] != snapshot.phase:
+            self.phases.append(snapshot.phase)
+
+
+async def _applied_faults(gw) -> list[dict]:
+    return (await gw.http.get(f"{gw.url}/sandbox/ibkr/faults")).json()["applied"]
+
+
+def test_server_errors_retry_the_tickle_and_a_rate_limit_waits_minutes_and_neither_mints():
+    async def scenario():
+        async with running_gateway() as gw:
+            watched = _Watched()
+            session = IbkrSession(gw.base_url, await gw.credentials(), tickle_interval_s=0.3, on_change=watched)
+            keepalive = asyncio.create_task(session.run())
+            try:
+                await until_async(lambda: session.snapshot.phase == SessionPhase.READY, WAIT_S)
+                assert len(watched.minted) == 1
+                watched.phases.clear()
+
+                await gw.fault(path="/v1/api/tickle", status=500, times=3)
+                armed_at = time.time()
+                # three failed tickles and their backoffs (1 s, 2 s, 4 s at most) later, one goes through
+                await until_async(lambda: (session.snapshot.last_tickle_at or 0) > armed_at + 1, 20)
+                applied = await _applied_faults(gw)
+                assert [f["status"] for f in applied if f["path"] == "/v1/api/tickle"] == [500, 500, 500]
+                assert len(watched.minted) == 1, "a server error minted a new live session token"
+                assert SessionPhase.CONNECTING not in watched.phases  # no new brokerage session either
+                assert SessionPhase.RETRYING in watched.phases
+
+                await gw.fault(path="/v1/api/tickle", status=429, times=1)
+                await until_async(lambda: session.snapshot.rate_limited, WAIT_S)
+                snapshot = session.snapshot
+                health = ibkr_health(gw.profile(), snapshot, time.time())
+                assert len(watched.minted) == 1, "a rate limit minted a new live session token"
+                assert snapshot.retry_at - time.time() > 50  # IBKR's penalty lasts minutes, not IBKR's Retry-After: 1
+                await asyncio.sleep(1.0)
+                assert session.snapshot.phase == SessionPhase.RETRYING  # still waiting, not asking again
+            finally:
+                keepalive.cancel()
+                await asyncio.gather(keepalive, return_exceptions=True)
+                await session.close()
+        return health
+
+    health = run_async(scenario)
+    assert (health.state, health.next_action) == (ConnectionState.RETRYING, NextAction.NONE)
+    assert "Next request at" in health.reason and "penalty" in health.reason

@@ -1,0 +1,172 @@
+"""Every state a connector can produce names only actions it offers: the words and the buttons agree.
+
+Each case below is one branch of a connector's verdict. For each, the health's next action must be one
+of the profile's offers (so the window shows its button), and every "Press X" in the reason or the hint
+must name the label of an offer made in that state.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import replace
+
+import pytest
+
+from brokers.core.actions import NextAction
+from brokers.core.health import SEVERITY, ConnectionState, CredentialHealth
+from brokers.ibkr.connector import IbkrConnector
+from brokers.ibkr.health import ibkr_health, setup_failure_health
+from brokers.ibkr.profile import IbkrProfile
+from brokers.ibkr.session import SessionPhase, SessionSnapshot
+from brokers.oauth2.connector import OAuth2Connector
+from brokers.oauth2.health import oauth2_health
+from brokers.oauth2.profile import OAuth2Profile
+from brokers.oauth2.session import SessionFacts
+from brokers.registry import REGISTRY
+
+NOW = time.time()
+IBKR = IbkrProfile(name="desk", base_url="https://api.ibkr.com/v1/api", consumer_key="TESTCONS1")
+OAUTH = OAuth2Profile(name="web", issuer="https://auth.example.com", client_id="brokerdeck")
+
+READY = SessionSnapshot(
+    phase=SessionPhase.READY,
+    lst_minted_at=NOW - 600,
+    lst_expires_at=NOW + 80_000,
+    renew_at=NOW + 60_000,
+    authenticated=True,
+    connected=True,
+    last_tickle_at=NOW - 20,
+    next_tickle_at=NOW + 40,
+)
+IBKR_CASES: dict[str, tuple[SessionSnapshot, ConnectionState]] = {
+    "never connected": (SessionSnapshot(), ConnectionState.NOT_CONNECTED),
+    "connecting": (SessionSnapshot(phase=SessionPhase.CONNECTING), ConnectionState.CONNECTING),
+    "active": (READY, ConnectionState.ACTIVE),
+    "renewing": (replace(READY, renewing=True), ConnectionState.RENEWING),
+    "competing": (replace(READY, competing=True), ConnectionState.COMPETING),
+    "session lapsed": (replace(READY, authenticated=False), ConnectionState.FAILED),
+    "lst expired": (replace(READY, lst_expires_at=NOW - 1), ConnectionState.EXPIRED),
+    "retrying": (
+        replace(READY, phase=SessionPhase.RETRYING, error="IBKR failed.", error_action=NextAction.RETRY, retry_at=NOW),
+        ConnectionState.RETRYING,
+    ),
+    "retrying, reconnect fixes it": (
+        replace(READY, phase=SessionPhase.RETRYING, error="No bridge.", error_action=NextAction.RECONNECT),
+        ConnectionState.RETRYING,
+    ),
+    "rate limited": (
+        replace(READY, phase=SessionPhase.RETRYING, error="429.", retry_at=NOW + 60, rate_limited=True),
+        ConnectionState.RETRYING,
+    ),
+    "bad keys": (
+        SessionSnapshot(phase=SessionPhase.FAILED, error="Invalid consumer.", error_action=NextAction.SETUP_KEYS),
+        ConnectionState.FAILED,
+    ),
+    "paper account gone": (
+        SessionSnapshot(phase=SessionPhase.FAILED, error="410.", error_action=NextAction.FIX_PROFILE),
+        ConnectionState.FAILED,
+    ),
+}
+
+SIGNED_IN = SessionFacts(
+    connected=True,
+    expires_at=NOW + 3000,
+    authorized_at=NOW - 600,
+    refresh_expires_at=NOW + 7 * 86400,
+    has_refresh_token=True,
+    issuer=OAUTH.issuer,
+    client_id="brokerdeck",
+)
+OAUTH_CASES: dict[str, tuple[SessionFacts, bool, ConnectionState]] = {
+    "never signed in": (SessionFacts(), True, ConnectionState.NOT_CONNECTED),
+    "grant revoked": (SessionFacts(login_required="invalid_grant"), True, ConnectionState.SIGN_IN_NEEDED),
+    "active": (SIGNED_IN, True, ConnectionState.ACTIVE),
+    "proven active": (replace(SIGNED_IN, checked_at=NOW - 5), True, ConnectionState.ACTIVE),
+    "renewing": (replace(SIGNED_IN, expires_at=NOW - 1), True, ConnectionState.RENEWING),
+    "at rest, renews on use": (replace(SIGNED_IN, expires_at=NOW - 1), False, ConnectionState.ACTIVE),
+    "renewal failing": (
+        replace(SIGNED_IN, last_error="unreachable", last_error_action=NextAction.RETRY, retry_at=NOW + 30),
+        True,
+        ConnectionState.RETRYING,
+    ),
+    "renewal misconfigured": (
+        replace(SIGNED_IN, last_error="invalid_client", last_error_action=NextAction.FIX_PROFILE),
+        True,
+        ConnectionState.RETRYING,
+    ),
+    "check unreachable": (replace(SIGNED_IN, check_error="timed out"), True, ConnectionState.RETRYING),
+    "resource refuses": (
+        replace(SIGNED_IN, check_error="401", check_refused=True),
+        True,
+        ConnectionState.FAILED,
+    ),
+    "horizon near": (
+        replace(SIGNED_IN, authorized_at=NOW - 7 * 86400 + 3600, refresh_expires_at=NOW + 3600),
+        True,
+        ConnectionState.EXPIRING,
+    ),
+    "horizon passed": (replace(SIGNED_IN, refresh_expires_at=NOW - 1), True, ConnectionState.EXPIRED),
+    "no refresh, expired": (
+        replace(SIGNED_IN, expires_at=NOW - 1, has_refresh_token=False),
+        True,
+        ConnectionState.EXPIRED,
+    ),
+}
+
+
+def assert_words_match_offers(health: CredentialHealth) -> None:
+    profile = IBKR if health.kind == IBKR.kind else OAUTH
+    offers = REGISTRY.of(profile).offers(profile, health)
+    labels = {offer.label for offer in offers if offer.action != NextAction.NONE}
+    if health.next_action != NextAction.NONE and health.next_action in {o.action for o in offers}:
+        fix = next(o for o in offers if o.action == health.next_action)
+        assert fix.label in labels
+    for text in (health.reason, health.hint):
+        for pressed in re.findall(r"Press (.+?)(?:,| to | or |\.|$)", text):
+            assert pressed in labels, f"{health.state}: {text!r} names {pressed!r}; offered: {sorted(labels)}"
+
+
+@pytest.mark.parametrize("case", IBKR_CASES)
+def test_each_ibkr_state_names_only_what_is_offered(case):
+    snapshot, state = IBKR_CASES[case]
+    health = ibkr_health(IBKR, snapshot, NOW)
+    assert health.state == state
+    offered = {o.action for o in IbkrConnector().offers(IBKR, health)}
+    assert (
+        health.next_action == NextAction.NONE
+        or health.next_action in offered
+        or health.next_action
+        in (
+            NextAction.FIX_PROFILE,  # no button can fix a profile: the hint says what to edit
+        )
+    )
+    assert_words_match_offers(health)
+
+
+@pytest.mark.parametrize("case", OAUTH_CASES)
+def test_each_oauth_state_names_only_what_is_offered(case):
+    facts, live, state = OAUTH_CASES[case]
+    health = oauth2_health(OAUTH, facts, NOW, live=live)
+    assert health.state == state
+    offered = {o.action for o in OAuth2Connector().offers(OAUTH, health)}
+    assert (
+        health.next_action == NextAction.NONE
+        or health.next_action in offered
+        or health.next_action in (NextAction.FIX_PROFILE,)
+    )
+    assert_words_match_offers(health)
+
+
+def test_a_setup_failure_offers_the_setup_command_it_names():
+    health = setup_failure_health(IBKR, "Could not load the keys")
+    assert health.next_action in {o.action for o in IbkrConnector().offers(IBKR, health)}
+    assert_words_match_offers(health)
+
+
+def test_every_state_has_its_own_words_and_a_colour():
+    labels = [state.label for state in ConnectionState]
+    assert len(set(labels)) == len(labels)
+    assert set(SEVERITY) == set(ConnectionState)
+    produced = {state for _, state in IBKR_CASES.values()} | {state for *_, state in OAUTH_CASES.values()}
+    assert produced == set(ConnectionState)  # the cases above walk every state there is
