@@ -116,9 +116,11 @@ def test_a_cli_sign_in_is_picked_up_and_a_revoked_grant_turns_red_on_check_now(d
     current = row(window, OAUTH)
     assert current.severity == "error"
     assert "Press Reconnect" in current.hint
-    assert current.action == "reconnect" and "reconnect" in current.connect_actions
+    assert current.action == "reconnect"
+    assert "reconnect" in current.connect_actions
     vault_rows = [c for c in current.credentials if c.name.startswith("vault:")]
-    assert vault_rows and all(c.severity == "error" and "no longer accepts" in c.detail for c in vault_rows)
+    assert vault_rows
+    assert all(c.severity == "error" and "no longer accepts" in c.detail for c in vault_rows)
 
 
 def test_the_probe_schedule_finds_a_revoked_grant_within_one_interval(desk, sandbox, qtbot, monkeypatch):

@@ -317,4 +317,5 @@ def test_server_errors_retry_the_tickle_and_a_rate_limit_waits_minutes_and_neith
 
     health = run_async(scenario)
     assert (health.state, health.next_action) == (ConnectionState.RETRYING, NextAction.NONE)
-    assert "Next request at" in health.reason and "penalty" in health.reason
+    assert "Next request at" in health.reason
+    assert "penalty" in health.reason
