@@ -59,7 +59,10 @@ def _retrying(snap: SessionSnapshot, now: float) -> Verdict:
     if snap.rate_limited:
         reason = f"{snap.error} Next request at {local_time(retry_at)} (in {duration(max(0.0, retry_at - now))})."
         return Verdict(ConnectionState.RETRYING, reason, NextAction.NONE, "Wait: IBKR's penalty ends by itself.")
-    reason = f"{snap.error} Next try at {local_time(retry_at)} (in {duration(max(0.0, retry_at - now))})."
+    if retry_at <= now:
+        reason = f"{snap.error} Trying again now."
+    else:
+        reason = f"{snap.error} Next try at {local_time(retry_at)} (in {duration(retry_at - now)})."
     action = snap.error_action if snap.error_action != NextAction.NONE else NextAction.RETRY
     hint = "Press Retry now, or wait." if action == NextAction.RETRY else "Press Reconnect, or wait for the next try."
     return Verdict(ConnectionState.RETRYING, reason, action, hint)

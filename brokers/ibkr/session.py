@@ -138,14 +138,17 @@ class IbkrSession:
         return self._api_session
 
     async def connect(self) -> None:
-        """Open the brokerage session with a valid LST (minted only when there is none), and read its status."""
-        self._publish(phase=SessionPhase.CONNECTING, **_NO_ERROR)
+        """Open the brokerage session with a valid LST (minted only when there is none), and read its status.
+
+        A retry keeps showing the failure it retries until it succeeds, rather than flickering to "connecting"."""
+        if self.snapshot.phase != SessionPhase.RETRYING:
+            self._publish(phase=SessionPhase.CONNECTING, **_NO_ERROR)
         if self._lst is None or self._lst_expired():
             await self.mint_live_session_token()
         await self.open_brokerage_session()
         await self.tickle()
         self._connect_due = False
-        self._publish(phase=SessionPhase.READY)
+        self._publish(phase=SessionPhase.READY, **_NO_ERROR)
 
     async def mint_live_session_token(self) -> str:
         creds = self._credentials
