@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,8 +14,10 @@ from app import keys_cli, login_cli
 from app import sandbox as sandbox_wiring
 from app.context import AppContext
 from app.logging_setup import setup_logging
+from brokers.core.timefmt import countdown
 
 if TYPE_CHECKING:
+    from brokers.core.health import CredentialHealth
     from brokers.core.registry import Registry
     from brokers.health.report import StatusReport
 
@@ -120,30 +123,42 @@ def _status(context: AppContext, *, as_json: bool) -> int:
     return 0 if report.healthy else 1
 
 
-def format_status(report: StatusReport) -> str:
-    """The human-readable status table."""
+def format_status(report: StatusReport, now: datetime | None = None) -> str:
+    """The human-readable status table, in the window's words and times (`--json` keeps the codes)."""
+    now = now or datetime.now().astimezone()
     lines = [f"Profiles file: {report.profiles_file}"]
     vault = "ok" if report.vault.ok else f"PROBLEM: {report.vault.problem}"
     lines.append(f"Vault: {report.vault.backend}: {vault}")
     if report.sandbox:
         lines.append("Sandbox: " + ", ".join(f"{name} {url}" for name, url in report.sandbox.items()))
     lines.append("")
+    unreadable = [e for e in report.profile_errors if e.unreadable]
+    skipped = [e for e in report.profile_errors if not e.unreadable]
     if report.health:
-        rows = [("PROFILE", "KIND", "STATE", "EXPIRES", "REASON")]
-        rows += [
-            (h.profile, h.kind, h.state.value, h.expires_at.isoformat() if h.expires_at else "-", h.reason)
-            for h in report.health
-        ]
-        widths = [max(len(row[i]) for row in rows) for i in range(4)]
-        for index, row in enumerate(rows):
-            lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
-            if index:
-                health = report.health[index - 1]
-                lines.append(" " * (sum(widths) + 8) + f"next: {health.next_action.value}: {health.hint}")
-    else:
+        lines.extend(_health_table(report.health, now))
+        if unreadable:
+            lines.append("")
+    elif not unreadable:
         lines.append(f"No profiles yet. Add them to {report.profiles_file} (see the README).")
-    if report.profile_errors:
+    lines.extend(str(error) for error in unreadable)  # the file's profiles are unknown, not absent
+    if skipped:
         lines.append("")
         lines.append("Problems in profiles.toml (these profiles were skipped):")
-        lines.extend(f"  {error}" for error in report.profile_errors)
+        lines.extend(f"  {error}" for error in skipped)
     return "\n".join(lines)
+
+
+def _health_table(health: Sequence[CredentialHealth], now: datetime) -> list[str]:
+    """One row per profile, its reason last; the next step on a line of its own when there is one."""
+    rows = [("PROFILE", "KIND", "STATE", "EXPIRES")]
+    rows += [(h.profile, h.kind, h.state.label, countdown(h.expires_at, now) or "-") for h in health]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    reasons = ["REASON", *(h.reason for h in health)]
+    hints = ["", *(h.hint for h in health)]
+    indent = " " * (sum(widths) + 2 * len(widths))
+    lines = []
+    for row, reason, hint in zip(rows, reasons, hints, strict=True):
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) + "  " + reason)
+        if hint:
+            lines.append(f"{indent}→ {hint}")
+    return lines

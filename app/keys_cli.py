@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.missing_profile import explain_missing
+
 if TYPE_CHECKING:
     from app.context import AppContext
 
@@ -33,7 +35,12 @@ def run(context: AppContext, args: argparse.Namespace) -> int:
     from brokers.core.actions import NextAction
     from brokers.core.errors import BrokerError
 
-    profile = context.profiles(context.sandbox()).get(args.profile)
+    sandbox = context.sandbox()
+    profiles = context.profiles(sandbox)
+    profile = profiles.get(args.profile)
+    if profile is None and (why := explain_missing(args.profile, profiles, sandbox)):
+        print(f"error: {why}", file=sys.stderr)
+        return 2
     registry = context.registry
     kinds = " or ".join(c.kind for c in registry.connectors if c.sets_up_keys)
     if profile is None or not registry.of(profile).sets_up_keys:

@@ -12,6 +12,8 @@ import sys
 import webbrowser
 from typing import TYPE_CHECKING, Any
 
+from app.missing_profile import explain_missing
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
@@ -153,9 +155,13 @@ async def _finish_with_paste(flow: SignInFlow) -> SignedIn:
 
 def _signing_in(context: AppContext, name: str, command: str) -> tuple[Profile, Connector[Any]] | None:
     """The profile `name` and its connector, when that connector signs in; else says why not, on stderr."""
-    profiles = context.profiles(context.sandbox())
+    sandbox = context.sandbox()
+    profiles = context.profiles(sandbox)
     profile = profiles.get(name)
     registry = context.registry
+    if profile is None and (why := explain_missing(name, profiles, sandbox)):
+        print(f"brokerdeck: {why}", file=sys.stderr)
+        return None
     if profile is None:
         signing = [p.name for p in profiles.profiles if registry.of(p).signs_in]
         problems = " (profiles.toml has errors: run `brokerdeck status`)" if profiles.errors else ""

@@ -21,7 +21,14 @@ from brokers.core.profiles import ProfileOrigin, ProfileSchema, ProfileSet
 from brokers.sandbox import cli as sandbox_cli
 from brokers.sandbox.endpoints import SandboxEndpoints, read_endpoints
 
-__all__ = ["SandboxEndpoints", "SandboxProcess", "SandboxStartError", "running_sandbox", "sandbox_profiles"]
+__all__ = [
+    "SandboxEndpoints",
+    "SandboxProcess",
+    "SandboxStartError",
+    "offered_profile_names",
+    "running_sandbox",
+    "sandbox_profiles",
+]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +44,17 @@ def sandbox_profiles(sandbox: SandboxEndpoints, schema: ProfileSchema) -> Profil
     for error in loaded.errors:
         log.warning("sandbox profile skipped: %s", error)
     return loaded
+
+
+def offered_profile_names() -> frozenset[str]:
+    """The names of the profiles a running sandbox would offer, known without starting one.
+
+    Each emulator names its profiles; their addresses do not matter here, so a placeholder stands in.
+    """
+    from brokers.sandbox.server import EMULATORS  # Starlette and uvicorn load only when this is asked
+
+    addresses = {emulator.name: "http://127.0.0.1" for emulator in EMULATORS}
+    return frozenset(str(table["name"]) for emulator in EMULATORS for table in emulator.profiles(addresses))
 
 
 def add_command_arguments(parser: argparse.ArgumentParser) -> None:

@@ -162,6 +162,8 @@ class StatusController(QObject):
     def _inspect(self) -> _Inspection:
         sandbox = self._context.sandbox()
         profiles = self._context.profiles(sandbox)
+        if self._last is not None:  # a file left unreadable mid-edit keeps the profiles and their sessions
+            profiles = profiles.keeping_if_unreadable(self._last.profiles)
         findings = inspect_vault(profiles, self._vault, self._context.registry)
         return _Inspection(profiles, findings, sandbox, datetime.now())
 

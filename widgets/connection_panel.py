@@ -161,15 +161,13 @@ class ConnectionPanel(QWidget):
         selected = self.selected_profile()
         self.model.set_rows(view.profiles)
         self.source_label.setText(f"Profiles from {view.profiles_file}" if view.profiles_file else "")
-        self.empty_label.setVisible(not view.profiles)
+        self.empty_label.setVisible(not view.profiles and not view.profile_errors)  # "none yet" only when true
         self.empty_label.setText(
             "No profiles yet. Press Add profile… for an OAuth 2 broker. Add a [profiles.NAME] section to "
             "profiles.toml for the other kinds (the README shows every kind), then press Reload profiles."
         )
         self.errors_label.setVisible(bool(view.profile_errors))
-        self.errors_label.setText(
-            "Skipped because profiles.toml has problems:\n" + "\n".join(f"• {e}" for e in view.profile_errors)
-        )
+        self.errors_label.setText("Problems in profiles.toml:\n" + "\n".join(f"• {e}" for e in view.profile_errors))
         self.sandbox_label.setText(view.sandbox_text)
         self.sandbox_label.setVisible(bool(view.sandbox_text))
         self.login_wait.show_login(view.login)

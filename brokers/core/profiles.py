@@ -4,7 +4,8 @@ Each broker package declares its kind as a frozen `Profile` dataclass whose fiel
 parser, so a schema is declared once and the loader, the error messages and the CLI all follow from it.
 The loader (`ProfileSchema`) knows only the classes the connector registry hands it. A bad profile never
 hides the good ones: loading returns every valid profile plus a list of errors that name the line and the
-field.
+field. A file that cannot be read at all (a TOML syntax error, bad encoding, no permission) is said to be
+unreadable, so callers can tell "no profiles" from "profiles unknown" and keep what they had.
 """
 
 from __future__ import annotations
@@ -34,8 +35,11 @@ class ProfileError:
     line: int | None = None
     profile: str | None = None
     field: str | None = None
+    unreadable: bool = False  # the whole file could not be read, so nothing was loaded from it
 
     def __str__(self) -> str:
+        if self.unreadable:
+            return self.message  # it names the line itself
         where = [f"line {self.line}"] if self.line else []
         if self.profile:
             where.append(f"profile '{self.profile}'")
@@ -177,6 +181,41 @@ def required_fields(cls: type[Profile]) -> list[str]:
 
 # ---- loading ---------------------------------------------------------------------------------
 
+_NOTHING_LOADED = "nothing was loaded from it."
+_KEPT_BEFORE = "showing the profiles as they were before the change."
+_TOML_WHERE = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+_TOML_AT_END = re.compile(r"\s*\(at end of document\)$")
+
+
+def _unreadable(problem: str, advice: str) -> str:
+    return f"{problem}. {advice}; {_NOTHING_LOADED}"
+
+
+def _syntax_error(exc: tomllib.TOMLDecodeError, text: str) -> ProfileError:
+    """The TOML syntax error at its line and column.
+
+    Python 3.14 gives `msg`, `lineno` and `colno`; 3.12 only ends the text with "(at line N, column M)" or
+    "(at end of document)", so both are read. The end of the document is reported as its last line.
+    """
+    said = str(exc)
+    message = getattr(exc, "msg", None)
+    if not isinstance(message, str):
+        message = _TOML_AT_END.sub("", _TOML_WHERE.sub("", said))
+    line, column = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+    where = _TOML_WHERE.search(said)
+    if _TOML_AT_END.search(said):
+        line, column = len(text.splitlines()) or 1, None
+    elif where and not (isinstance(line, int) and isinstance(column, int)):
+        line, column = int(where.group(1)), int(where.group(2))
+    if isinstance(line, int) and isinstance(column, int):
+        location = f" at line {line}, column {column}"
+    elif isinstance(line, int):
+        location = f" at line {line} (the end of the file)"
+    else:
+        line, location = None, ""
+    problem = f"profiles.toml is unreadable{location}: {message}"
+    return ProfileError(_unreadable(problem, "Fix the file"), line=line, unreadable=True)
+
 
 @dataclass(frozen=True)
 class ProfileSet:
@@ -188,6 +227,24 @@ class ProfileSet:
 
     def get(self, name: str) -> Profile | None:
         return next((p for p in self.profiles if p.name == name), None)
+
+    @property
+    def unreadable_error(self) -> ProfileError | None:
+        """Why the file could not be read at all, if it could not: its profiles are then unknown, not absent."""
+        return next((e for e in self.errors if e.unreadable), None)
+
+    def keeping_if_unreadable(self, previous: ProfileSet) -> ProfileSet:
+        """This set; or, when the file was unreadable, `previous`'s profiles from the file in place of none.
+
+        A running window keeps what it had while the trader is mid-edit, and says so; the sandbox's
+        profiles stay this set's (they follow the running sandbox, not the file).
+        """
+        error = self.unreadable_error
+        kept = tuple(p for p in previous.profiles if p.origin == ProfileOrigin.FILE)
+        if error is None or not kept:
+            return self
+        said = error.message.removesuffix(_NOTHING_LOADED) + _KEPT_BEFORE
+        return ProfileSet(kept, (dataclasses.replace(error, message=said),), self.source).with_profiles(self.profiles)
 
     def with_profiles(self, extra: Iterable[Profile]) -> ProfileSet:
         """This set plus `extra` (sandbox profiles); a name already taken keeps the file's profile."""
@@ -224,24 +281,20 @@ class ProfileSchema:
         except FileNotFoundError:
             return ProfileSet(source=path)
         except OSError as exc:
-            return ProfileSet(errors=(ProfileError(f"cannot read {path}: {exc.strerror}"),), source=path)
+            problem = _unreadable(f"cannot read {path}: {exc.strerror}", "Check its permissions")
+            return ProfileSet(errors=(ProfileError(problem, unreadable=True),), source=path)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            return ProfileSet(errors=(ProfileError("the file is not UTF-8 text; save it as UTF-8"),), source=path)
+            problem = _unreadable("profiles.toml is not UTF-8 text", "Save it as UTF-8")
+            return ProfileSet(errors=(ProfileError(problem, unreadable=True),), source=path)
         return dataclasses.replace(self.parse(text), source=path)
 
     def parse(self, text: str) -> ProfileSet:
         try:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            # Python 3.14 gives lineno/msg; earlier versions only put "(at line N, column M)" in the text.
-            where = re.search(r"\(at line (\d+), column \d+\)$", str(exc))
-            line = getattr(exc, "lineno", None) or (int(where.group(1)) if where else None)
-            if line is None and str(exc).endswith("(at end of document)"):
-                line = len(text.splitlines()) or 1
-            message = getattr(exc, "msg", None) or str(exc)
-            return ProfileSet(errors=(ProfileError(f"not valid TOML: {message}", line=line),))
+            return ProfileSet(errors=(_syntax_error(exc, text),))
 
         lines = _LineIndex(text)
         errors: list[ProfileError] = []

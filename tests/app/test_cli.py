@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.cli import format_status
+from brokers.core.actions import NextAction
+from brokers.core.health import ConnectionState, CredentialHealth
+from brokers.health.report import StatusReport, VaultStatus
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.secretservice
@@ -70,9 +75,67 @@ def test_status_table_for_a_person(home, vault):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == f"Profiles file: {home.profiles_file}"
-    assert any(line.split()[:3] == ["ibkr-paper", "ibkr-oauth1a", "NOT_CONNECTED"] for line in lines)
-    assert any(line.split()[:3] == ["custom", "oauth2", "NOT_CONNECTED"] for line in lines)
-    assert "next: connect:" in result.stdout
+    assert lines[3].split()[:5] == ["PROFILE", "KIND", "STATE", "EXPIRES", "REASON"]
+    assert lines[4].split()[:5] == ["ibkr-paper", "ibkr-oauth1a", "Not", "connected", "-"]
+    assert lines[5].strip() == (
+        "→ Run `brokerdeck keys init ibkr-paper` and register what it prints in IBKR's self-service portal."
+    )
+    assert lines[6].split()[:5] == ["custom", "oauth2", "Not", "connected", "-"]
+    assert lines[7].strip() == "→ Press Connect, or run `brokerdeck login custom`."
+    assert lines[5].index("→") == lines[4].index("keys not set up")  # the next step sits under the reason
+    for code in ("NOT_CONNECTED", "next:", "setup_keys", "connect:"):
+        assert code not in result.stdout
+
+
+def test_status_table_reads_expiry_as_the_window_does_and_shows_no_empty_next_step():
+    now = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+    expires = now + timedelta(days=7, seconds=-30)
+    active = CredentialHealth(
+        profile="broker",
+        kind="oauth2",
+        state=ConnectionState.ACTIVE,
+        reason="signed in",
+        next_action=NextAction.NONE,
+        expires_at=expires,
+    )
+    needs = CredentialHealth(
+        profile="other",
+        kind="oauth2",
+        state=ConnectionState.SIGN_IN_NEEDED,
+        reason="the broker refused the refresh token",
+        next_action=NextAction.RECONNECT,
+        hint="Press Reconnect.",
+    )
+    report = StatusReport(health=(active, needs), profile_errors=(), vault=VaultStatus("keyring", ok=True))
+    lines = format_status(report, now).splitlines()
+    table = lines[lines.index("") + 1 :]
+    expiry = f"{expires.astimezone():%a %H:%M:%S} (in 6d 23h)"
+    assert table[1].split() == ["broker", "oauth2", "Active", *expiry.split(), "signed", "in"]
+    assert f"  {expiry}  " in table[1]
+    assert table[2].split()[:5] == ["other", "oauth2", "Sign-in", "needed", "-"]
+    assert table[2].endswith("  the broker refused the refresh token")
+    assert table[3].strip() == "→ Press Reconnect."
+    assert len(table) == 4  # no line for the profile without a next step
+    assert ".000" not in "\n".join(lines)
+    assert "+00:00" not in "\n".join(lines)
+
+
+def test_status_names_a_syntax_error_and_fails(home, vault):
+    home.config_dir.mkdir(parents=True)
+    broken = PROFILES.replace('client_secret = "do-not-put-me-here"\n', "").replace('kind = "oauth2"', "kind = oauth2")
+    home.profiles_file.write_text(broken)
+    result = run_cli("status")
+    assert result.returncode == 1
+    assert "No profiles yet" not in result.stdout
+    assert (
+        "profiles.toml is unreadable at line 8, column 8: Invalid value. Fix the file; nothing was loaded from it."
+        in result.stdout.splitlines()
+    )
+    as_json = run_cli("status", "--json")
+    assert as_json.returncode == 1
+    (error,) = json.loads(as_json.stdout)["profile_errors"]
+    assert (error["line"], error["profile"], error["field"]) == (8, None, None)
+    assert error["message"].startswith("profiles.toml is unreadable at line 8, column 8")
 
 
 def test_status_without_a_keyring_says_what_to_do(home):

@@ -94,3 +94,27 @@ def test_login_refuses_profiles_it_cannot_sign_in(sandbox, vault):
     unknown = run_cli("login", "nope")
     assert unknown.returncode == 2
     assert "sandbox-oauth2" in unknown.stderr
+
+
+def test_a_sandbox_profile_without_a_running_sandbox_says_how_to_start_one(home):
+    for command in (("login", PROFILE), ("logout", PROFILE), ("keys", "init", "sandbox-ibkr")):
+        result = run_cli(*command)
+        assert result.returncode == 2
+        assert "sandbox profiles exist only while the sandbox runs" in result.stderr
+        assert "`make run`" in result.stderr
+        assert "`brokerdeck sandbox` in another terminal" in result.stderr
+    unknown = run_cli("login", "sandbox-nothing")
+    assert unknown.returncode == 2
+    assert "no profile named 'sandbox-nothing'" in unknown.stderr
+    assert "sandbox runs" not in unknown.stderr
+
+
+def test_an_unreadable_profiles_toml_is_named_instead_of_no_such_profile(home):
+    home.config_dir.mkdir(parents=True)
+    home.profiles_file.write_text('[profiles.custom]\nkind = "oauth2"\nissuer = https://auth.example.com\n')
+    for command in (("login", "custom"), ("keys", "init", "custom")):
+        result = run_cli(*command)
+        assert result.returncode == 2
+        assert "cannot look up 'custom': profiles.toml is unreadable at line 3, column 10" in result.stderr
+        assert "no profile named" not in result.stderr
+        assert "not in profiles.toml" not in result.stderr

@@ -82,3 +82,42 @@ def test_saving_profiles_toml_reloads_the_window(window_and_controller, home, qt
         home.profiles_file.write_text(fixed)
     qtbot.waitUntil(lambda: names(window) == ["ibkr-paper", "broken"], timeout=5000)
     assert window.connection_panel.errors_label.isHidden()
+
+
+def test_an_unreadable_profiles_toml_keeps_the_profiles_and_sessions_until_it_is_fixed(
+    window_and_controller, home, qtbot
+):
+    window, controller = window_and_controller
+    good = PROFILES.replace("http://auth.example.com", "https://auth.example.com")
+    home.profiles_file.write_text(good)
+    with qtbot.waitSignal(controller.applied, timeout=5000):
+        controller.start()
+    assert names(window) == ["ibkr-paper", "broken"]
+    sessions = {name: health.__self__ for name, health in controller.sessions.live_health().items()}
+    assert set(sessions) == {"ibkr-paper", "broken"}
+    errors = window.connection_panel.errors_label
+
+    home.profiles_file.write_text(good.replace('kind = "oauth2"', 'kind = "oauth2'))  # mid-edit, on line 7
+    qtbot.waitUntil(lambda: not errors.isHidden(), timeout=5000)
+    assert names(window) == ["ibkr-paper", "broken"]
+    assert "profiles.toml is unreadable at line 7, column 15" in errors.text()
+    assert "showing the profiles as they were before the change" in errors.text()
+    assert "nothing was loaded" not in errors.text()
+    assert {name: health.__self__ for name, health in controller.sessions.live_health().items()} == sessions
+
+    home.profiles_file.write_text(IBKR_PAPER_TOML)  # fixed, with one profile fewer
+    qtbot.waitUntil(lambda: names(window) == ["ibkr-paper"], timeout=5000)
+    assert errors.isHidden()
+    assert set(controller.sessions.live_health()) == {"ibkr-paper"}
+
+
+def test_a_window_opened_on_an_unreadable_profiles_toml_says_so_and_not_no_profiles(window_and_controller, home, qtbot):
+    window, controller = window_and_controller
+    home.profiles_file.write_text(PROFILES + "[profiles.more\n")
+    with qtbot.waitSignal(controller.applied, timeout=5000):
+        controller.start()
+    panel = window.connection_panel
+    assert names(window) == []
+    assert "profiles.toml is unreadable at line 9, column 15" in panel.errors_label.text()
+    assert "nothing was loaded from it" in panel.errors_label.text()
+    assert panel.empty_label.isHidden()

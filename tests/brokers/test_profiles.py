@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from brokers.core.profiles import required_fields
+from brokers.core.profiles import ProfileOrigin, ProfileSet, required_fields
 from brokers.ibkr.profile import IbkrProfile
 from brokers.oauth2.profile import OAuth2Profile
 from brokers.registry import REGISTRY
@@ -129,21 +129,65 @@ def test_plain_http_is_accepted_for_loopback_only():
     assert _errors('[profiles.a]\nkind = "oauth2"\nissuer = "http://10.0.0.5:9000"\n') == [(3, "a", "issuer")]
 
 
-def test_broken_toml_names_the_line():
-    (error,) = parse_profiles('[profiles.a]\nkind = "oauth2"\nissuer = \n').errors
-    assert error.line == 3
-    assert error.message.startswith("not valid TOML")
-    (at_end,) = parse_profiles('[profiles.a]\nkind = "oauth2"\nissuer =').errors
-    assert at_end.line == 3
+def test_a_syntax_error_makes_the_whole_file_unreadable_and_names_line_and_column():
+    broken = GOOD.replace('consumer_key = "TESTCONS1"', "consumer_key = TESTCONS1")
+    result = parse_profiles(broken)
+    assert result.profiles == ()
+    (error,) = result.errors
+    assert result.unreadable_error == error
+    assert (error.line, error.unreadable) == (4, True)
+    assert str(error) == (
+        "profiles.toml is unreadable at line 4, column 16: Invalid value. Fix the file; nothing was loaded from it."
+    )
+
+
+def test_a_syntax_error_at_the_end_names_the_last_line():
+    (error,) = parse_profiles('[profiles.a]\nkind = "oauth2"\nissuer =').errors
+    assert (error.line, error.unreadable) == (3, True)
+    assert str(error).startswith("profiles.toml is unreadable at line 3 (the end of the file): Invalid value.")
+
+
+def test_a_bad_profile_is_not_an_unreadable_file():
+    result = parse_profiles('[profiles.a]\nkind = "oauth2"\nissuer = "http://example.com"\n')
+    assert [e.unreadable for e in result.errors] == [False]
+    assert result.unreadable_error is None
+    assert parse_profiles("").unreadable_error is None
 
 
 def test_missing_file_is_an_empty_set_and_unreadable_files_are_errors(tmp_path):
     assert load_profiles(tmp_path / "absent.toml").profiles == ()
     assert load_profiles(tmp_path / "absent.toml").errors == ()
+    assert load_profiles(tmp_path / "absent.toml").unreadable_error is None
     latin1 = tmp_path / "latin1.toml"
     latin1.write_bytes('[profiles.a]\nlabel = "caf\xe9"\n'.encode("latin-1"))
     (error,) = load_profiles(latin1).errors
     assert "UTF-8" in error.message
+    assert error.unreadable
+
+
+def test_an_unreadable_file_keeps_the_profiles_loaded_before():
+    before = parse_profiles(GOOD)
+    sandbox = REGISTRY.schema.from_tables(
+        [{"name": "sandbox-x", "kind": "oauth2", "issuer": "http://127.0.0.1:9"}], ProfileOrigin.SANDBOX
+    ).profiles
+    broken = parse_profiles(GOOD + "[profiles.more\n").with_profiles(sandbox)
+    kept = broken.keeping_if_unreadable(before.with_profiles(sandbox))
+    assert [p.name for p in kept.profiles] == [p.name for p in before.profiles] + ["sandbox-x"]
+    (error,) = kept.errors
+    assert error.unreadable
+    assert error.line == GOOD.count("\n") + 1
+    assert str(error).endswith("Fix the file; showing the profiles as they were before the change.")
+    assert "nothing was loaded" not in str(error)
+    assert kept.keeping_if_unreadable(kept).profiles == kept.profiles  # still broken: still kept
+
+
+def test_a_readable_file_or_nothing_to_keep_replaces_the_profiles():
+    before = parse_profiles(GOOD)
+    fewer = parse_profiles(GOOD.split("[profiles.robinhood]")[0])
+    assert fewer.keeping_if_unreadable(before) == fewer
+    broken = parse_profiles("[profiles.x\n")
+    assert broken.keeping_if_unreadable(ProfileSet()) == broken
+    assert "nothing was loaded from it" in str(broken.keeping_if_unreadable(broken).errors[0])
 
 
 def test_required_fields_follow_the_schema():
