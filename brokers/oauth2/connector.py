@@ -126,6 +126,7 @@ class OAuthLiveSession(ConnectorSession):
         finally:
             self._tried = True
         self._env.on_change()
+        self.probe()  # a stored token may have died while nobody looked (revoked, another server's): prove it now
         self._renewing = True
         try:
             await self._session.run()

@@ -4,6 +4,7 @@ interval, and at once on Check now. The real window controller, the real sandbox
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import threading
@@ -102,12 +103,23 @@ def test_the_probe_schedule_heals_an_expired_lst_within_one_interval(desk, home,
     assert state_of(window, IBKR) == "Active"
 
 
-def test_a_cli_sign_in_is_picked_up_and_a_revoked_grant_turns_red_on_check_now(desk, sandbox, qtbot):
+def test_a_cli_sign_in_is_picked_up_and_a_revoked_grant_turns_red_on_check_now(desk, sandbox, qtbot, caplog):
+    caplog.set_level(logging.INFO, logger="brokers.oauth2.connector")
     window, controller = desk
     qtbot.waitUntil(lambda: state_of(window, OAUTH) == "Not connected", timeout=30_000)
     sign_in_from_the_cli()
     controller.check_now()  # the vault record changed under the running window: it reads it again
     qtbot.waitUntil(lambda: state_of(window, OAUTH) == "Active", timeout=15_000)
+    qtbot.waitUntil(lambda: "accepted it" in row(window, OAUTH).reason, timeout=15_000)  # a probe proved it
+
+    def reloads() -> int:
+        return sum("holds a newer sign-in" in r.getMessage() for r in caplog.records)
+
+    assert reloads() == 1
+    controller.check_now()  # the window's own record: nothing to reload
+    qtbot.waitUntil(controller.sessions.settled, timeout=15_000)
+    qtbot.wait(300)
+    assert reloads() == 1
 
     revoked = httpx.post(f"{sandbox.services['oauth2']}/sandbox/oauth2/revoke-all")
     assert revoked.json() == {"revoked_grants": 1}
