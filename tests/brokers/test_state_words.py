@@ -170,3 +170,13 @@ def test_every_state_has_its_own_words_and_a_colour():
     assert set(SEVERITY) == set(ConnectionState)
     produced = {state for _, state in IBKR_CASES.values()} | {state for *_, state in OAUTH_CASES.values()}
     assert produced == set(ConnectionState)  # the cases above walk every state there is
+
+
+def test_a_late_tickle_reads_overdue_instead_of_staying_green():
+    on_time = {i.name: i for i in ibkr_health(IBKR, READY, NOW).items}["keep-alive tickle"]
+    late = replace(READY, last_tickle_at=NOW - 120, next_tickle_at=NOW - 60)
+    overdue = {i.name: i for i in ibkr_health(IBKR, late, NOW).items}["keep-alive tickle"]
+    assert on_time.state == ConnectionState.ACTIVE
+    assert "next at" in on_time.detail
+    assert overdue.state == ConnectionState.RETRYING
+    assert overdue.detail.startswith("overdue since")
