@@ -6,8 +6,8 @@ Connectors for brokers that speak OAuth 2 (Robinhood, Schwab) build on the same 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from brokers.core.actions import ActionOffer, ActionRoute, NextAction
 from brokers.core.connector import Connector, ConnectorSession, SessionEnv, SignedIn, SignInStarted
@@ -37,6 +37,15 @@ class OAuth2Connector(Connector[OAuth2Profile]):
 
         facts = _stored_sign_in(vault, profile)
         return lambda now: oauth2_health(profile, facts, now, live=False)
+
+    def published_health(self, profile: OAuth2Profile, facts: Mapping[str, Any]) -> HealthAt | None:
+        from brokers.oauth2.health import oauth2_health
+        from brokers.oauth2.session import SessionFacts
+
+        published = SessionFacts.from_json(facts)
+        if published is None:
+            return None
+        return lambda now: oauth2_health(profile, published, now, live=True)
 
     def offers(self, profile: OAuth2Profile, health: CredentialHealth) -> tuple[ActionOffer, ...]:
         retry = (_RETRY,) if health.next_action == NextAction.RETRY else ()
@@ -132,6 +141,9 @@ class OAuthLiveSession(ConnectorSession):
     @property
     def settled(self) -> bool:
         return self._tried
+
+    def published(self) -> dict[str, Any] | None:
+        return self._session.facts.to_json() if self._loaded else None
 
     def act(self, action: NextAction) -> str | None:
         if action != NextAction.RETRY or not self._renewing:
