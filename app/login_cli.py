@@ -1,7 +1,8 @@
 """`brokerdeck login PROFILE` and `brokerdeck logout PROFILE`: the browser sign-in from a terminal.
 
 Which kinds sign in, and how, is each connector's business: a kind whose connector has no browser sign-in
-is refused with what its connector says to do instead.
+is refused with what its connector says to do instead. A profile that a running window has connected is
+signed in again only when the trader confirms it (or passes --force): the new tokens replace the stored ones.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 import webbrowser
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
 
     from app.context import AppContext
     from brokers.core.connector import Connector, SignedIn, SignInFlow
+    from brokers.core.health import CredentialHealth
     from brokers.core.profiles import Profile
     from brokers.core.registry import Registry
     from brokers.core.secrets import SecretStore
@@ -49,6 +52,11 @@ def add_login_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not open a browser; print the address to open and wait for the sign-in to return here",
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="sign in even when a running Brokerdeck window has the profile connected (its tokens are replaced)",
+    )
 
 
 def add_logout_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,7 +68,10 @@ def run_login(context: AppContext, args: argparse.Namespace) -> int:
         flow = connector.sign_in(profile, vault, listen=not args.manual)
         return await _login(profile, flow, manual=args.manual, open_browser=not args.no_browser)
 
-    return _run(context, args.profile, "login", login)
+    def confirmed(profile: Profile) -> bool:
+        return args.force or _confirm_beside_the_window(context, profile)
+
+    return _run(context, args.profile, "login", login, confirmed)
 
 
 def run_logout(context: AppContext, args: argparse.Namespace) -> int:
@@ -72,14 +83,22 @@ def run_logout(context: AppContext, args: argparse.Namespace) -> int:
     return _run(context, args.profile, "logout", logout)
 
 
-def _run(context: AppContext, name: str, command: str, work: SigningWork) -> int:
-    """`work` for the profile `name` when its connector signs in; the command's exit code."""
+def _run(
+    context: AppContext,
+    name: str,
+    command: str,
+    work: SigningWork,
+    confirmed: Callable[[Profile], bool] = lambda _profile: True,
+) -> int:
+    """`work` for the profile `name` when its connector signs in and the trader agrees; the exit code."""
     found = _signing_in(context, name, command)
     if found is None:
         return 2
     from brokers.core.errors import BrokerError  # HTTP and the vault load only for these commands
 
     profile, connector = found
+    if not confirmed(profile):
+        return 1
     try:
         return asyncio.run(work(profile, connector, context.vault()))
     except KeyboardInterrupt:
@@ -151,6 +170,44 @@ async def _finish_with_paste(flow: SignInFlow) -> SignedIn:
         return await finish
     finally:
         loop.remove_reader(sys.stdin.fileno())
+
+
+def _confirm_beside_the_window(context: AppContext, profile: Profile) -> bool:
+    """True unless a running window has `profile` connected and the trader does not confirm a second sign-in.
+
+    Asks on a terminal; anywhere else (a script, a pipe) it refuses and says how to insist.
+    """
+    health = _connected_in_window(context, profile)
+    if health is None:
+        return True
+    _say(
+        f"The Brokerdeck window that is running has {profile.name} connected ({health.reason.rstrip('.')}). "
+        "Signing in here as well replaces the tokens stored for it."
+    )
+    if not sys.stdin.isatty():
+        print(
+            f"brokerdeck login: {profile.name} was not signed in again; run `brokerdeck login {profile.name} --force` "
+            "to do it anyway",
+            file=sys.stderr,
+        )
+        return False
+    print("Sign in again anyway? [y/N] ", end="", file=sys.stderr, flush=True)
+    if sys.stdin.readline().strip().lower() in ("y", "yes"):
+        return True
+    _say(f"{profile.name} was not signed in again; the window keeps it connected.")
+    return False
+
+
+def _connected_in_window(context: AppContext, profile: Profile) -> CredentialHealth | None:
+    """The health a running window publishes for `profile`, when it says the profile is connected and well."""
+    from brokers.core.health import Severity
+    from brokers.core.profiles import ProfileSet
+
+    health_at = context.published_sessions(ProfileSet(profiles=(profile,))).get(profile.name)
+    if health_at is None:
+        return None
+    health = health_at(time.time())
+    return health if health.severity == Severity.OK else None
 
 
 def _signing_in(context: AppContext, name: str, command: str) -> tuple[Profile, Connector[Any]] | None:

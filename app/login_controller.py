@@ -2,8 +2,8 @@
 
 A sign-in is the connector's (`Connector.sign_in`); this controller runs it and shows it. The system
 browser is opened through Qt (never an embedded view, RFC 8252). Only one sign-in runs at a time; the
-panel shows its countdown, and every failure stays on screen with what to do next until the trader
-closes it.
+panel shows its countdown, a browser that could not be opened says so with the manual way at hand, and
+every failure stays on screen with Try again until the trader closes it.
 """
 
 from __future__ import annotations
@@ -28,13 +28,20 @@ from brokers.vault import Vault
 from widgets.add_profile_dialog import AddProfileDialog
 from widgets.main_window import MainWindow
 from widgets.paste_url_dialog import PasteUrlDialog
-from widgets.view_models import LoginView
+from widgets.view_models import LoginStage, LoginView
 
 log = logging.getLogger(__name__)
 
 
 def open_in_system_browser(url: str) -> bool:
     return QDesktopServices.openUrl(QUrl(url))
+
+
+def _sentence(clause: str) -> str:
+    """An error's clause ("access was denied…; sign in again") as a sentence on its own line."""
+    clause = clause.strip()
+    ending = "" if clause.endswith((".", "!", "?", "…")) else "."
+    return f"{clause[:1].upper()}{clause[1:]}{ending}"
 
 
 @dataclass
@@ -77,6 +84,7 @@ class LoginController(QObject):
         panel.cancelLoginRequested.connect(self.cancel)
         panel.reopenBrowserRequested.connect(self.reopen)
         panel.pasteUrlRequested.connect(self._open_paste)
+        panel.login_wait.retryRequested.connect(self.retry)
         panel.addProfileRequested.connect(self.add_dialog.open_new)
         self.paste_dialog.submitted.connect(self.submit_pasted)
         self.add_dialog.profileSubmitted.connect(self._save_profile)
@@ -87,7 +95,7 @@ class LoginController(QObject):
 
     def start(self, name: str) -> None:
         """Begin signing `name` in: discovery, the listener, then the system browser."""
-        if self._pending is not None and not self._pending.view.failed:
+        if self._pending is not None and not self._pending.view.ended:
             self._window.show_message("A sign-in is already under way; finish or cancel it first.")
             return
         profiles = self._profiles()
@@ -103,6 +111,7 @@ class LoginController(QObject):
             deadline=time.time() + flow.timeout_s,
             redirect_hint=flow.redirect_hint,
             message=f"Contacting {flow.server}…",
+            stage=LoginStage.CONTACTING,
         )
         self._pending = pending = _Pending(profile, view, flow)
         self.changed.emit()
@@ -112,7 +121,7 @@ class LoginController(QObject):
         pending = self._pending
         if pending is None or pending.profile.name != name:
             return
-        if not pending.view.failed:
+        if not pending.view.ended:
             pending.flow.cancel()  # finish() ends with a cancellation and closes the listener
         self._pending = None
         self.paste_dialog.close()
@@ -120,13 +129,19 @@ class LoginController(QObject):
 
     def reopen(self, name: str) -> None:
         pending = self._pending
-        if pending is not None and pending.profile.name == name and pending.view.url:
-            self._open(pending.view.url)
+        if pending is not None and pending.profile.name == name and pending.view.url and not pending.view.ended:
+            self._open(pending, pending.view.url)
+
+    def retry(self, name: str) -> None:
+        """Try again: a new sign-in for the profile whose sign-in failed."""
+        pending = self._pending
+        if pending is not None and pending.profile.name == name and pending.view.ended:
+            self.start(name)
 
     def submit_pasted(self, name: str, text: str) -> None:
         pending = self._pending
-        if pending is None or pending.profile.name != name or pending.view.failed:
-            self.paste_dialog.show_error("No sign-in is waiting for this address any more; press Connect again.")
+        if pending is None or pending.profile.name != name or pending.view.ended:
+            self.paste_dialog.show_error("This sign-in has ended, so no address is awaited; start a new sign-in.")
             return
         try:
             pending.flow.submit_pasted(text)
@@ -134,7 +149,7 @@ class LoginController(QObject):
             self.paste_dialog.show_error(str(exc))
             return
         self.paste_dialog.accept()
-        self._update(pending, message="Address accepted; finishing the sign-in…")
+        self._update(pending, stage=LoginStage.FINISHING, message="Address accepted; fetching the tokens…")
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -145,15 +160,30 @@ class LoginController(QObject):
             flow.cancel()
             return await flow.finish()
         hint = started.redirect_uri
-        self._update(pending, url=started.url, deadline=started.deadline, redirect_hint=hint, message="")
-        self._open(started.url)
+        self._update(
+            pending,
+            url=started.url,
+            deadline=started.deadline,
+            redirect_hint=hint,
+            message="",
+            stage=LoginStage.WAITING,
+        )
+        self._open(pending, started.url)
         return await flow.finish()
 
-    def _open(self, url: str) -> None:
-        if not self._open_url(url):
-            pending = self._pending
-            if pending is not None:
-                self._update(pending, message="No browser could be opened: use Copy link and open it yourself.")
+    def _open(self, pending: _Pending, url: str) -> None:
+        """Ask for the system browser; when none opens, say so and leave the manual way (copy, paste) at hand."""
+        try:
+            opened = self._open_url(url)
+        except Exception as exc:  # whatever the opener raises, the sign-in goes on by hand
+            log.warning("Opening the system browser failed: %s", exc)
+            problem = f"Opening a browser failed: {str(exc).rstrip('.') or type(exc).__name__}."
+        else:
+            problem = "" if opened else "The system did not open a browser for the sign-in page."
+        if problem:
+            self._update(pending, stage=LoginStage.NO_BROWSER, message=problem)
+        elif pending.view.stage == LoginStage.NO_BROWSER:
+            self._update(pending, stage=LoginStage.WAITING, message="")
 
     def _done(self, pending: _Pending) -> None:
         if self._pending is pending:
@@ -171,7 +201,8 @@ class LoginController(QObject):
             if self._pending is not pending:
                 return  # cancelled: nothing more to say
             log.info("Sign-in for %s ended: %s", pending.profile.name, error)
-            self._update(pending, message=str(error), failed=True)
+            self.paste_dialog.close()  # no address is awaited any more
+            self._update(pending, stage=LoginStage.FAILED, message=_sentence(str(error)))
 
         return failed
 

@@ -1,7 +1,9 @@
 """The wait while the trader approves a sign-in in the browser: how long is left and what else to try.
 
-The widget counts down from the view's deadline with its own timer, so the app does not re-render
-every second; it does no I/O and only ever holds the authorization URL, never a token.
+What each stage shows and which buttons it enables come from one table (`LOGIN_STAGES`), so the words
+never name a button that is not there. The widget counts down from the view's deadline with its own
+timer, so the app does not re-render every second; it does no I/O and only ever holds the authorization
+URL, never a token.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from PySide6.QtCore import Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QGuiApplication, QHideEvent, QShowEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from widgets.view_models import LoginView
+from widgets.view_models import LoginButton, LoginView
 
 COPIED_FEEDBACK_MS = 2000
 
@@ -41,9 +43,10 @@ def _plain_label(parent: QWidget, object_name: str = "") -> QLabel:
 class LoginWaitPanel(QFrame):
     """Renders a `LoginView`; every button emits an intent carrying the profile name."""
 
-    cancelRequested = Signal(str)
+    cancelRequested = Signal(str)  # Cancel while waiting, Close once the sign-in has ended
     reopenRequested = Signal(str)
     pasteRequested = Signal(str)
+    retryRequested = Signal(str)  # start a new sign-in after this one failed
 
     def __init__(self, parent: QWidget | None = None, clock: Callable[[], float] = time.time) -> None:
         super().__init__(parent)
@@ -62,21 +65,35 @@ class LoginWaitPanel(QFrame):
         self.redirect.setProperty("role", "muted")
         self.message = _plain_label(self, "loginMessage")
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.advice = _plain_label(self, "loginAdvice")
 
-        self.reopen_button = QPushButton("Open the page again", self)
+        self.reopen_button = QPushButton(LoginButton.REOPEN, self)
         self.reopen_button.setObjectName("reopenButton")
         self.reopen_button.setToolTip("Send your browser to the broker's sign-in page once more")
-        self.copy_button = QPushButton("Copy link", self)
+        self.copy_button = QPushButton(LoginButton.COPY, self)
         self.copy_button.setObjectName("copyLinkButton")
         self.copy_button.setToolTip("Copy the sign-in page's address, to open it in another browser")
-        self.paste_button = QPushButton("Paste the redirected URL instead", self)
+        self.paste_button = QPushButton(LoginButton.PASTE, self)
         self.paste_button.setObjectName("pasteUrlButton")
         self.paste_button.setToolTip("For a browser that cannot reach this computer's loopback address")
-        self.cancel_button = QPushButton("Cancel", self)
+        self.retry_button = QPushButton(LoginButton.RETRY, self)
+        self.retry_button.setObjectName("retryLoginButton")
+        self.retry_button.setToolTip("Start a new sign-in and open the broker's page again")
+        self.cancel_button = QPushButton(LoginButton.CANCEL, self)
         self.cancel_button.setObjectName("cancelLoginButton")
+        #: the widget behind each button of the stage table; Cancel and Close are one button with two texts
+        self._buttons: dict[LoginButton, QPushButton] = {
+            LoginButton.REOPEN: self.reopen_button,
+            LoginButton.COPY: self.copy_button,
+            LoginButton.PASTE: self.paste_button,
+            LoginButton.RETRY: self.retry_button,
+            LoginButton.CANCEL: self.cancel_button,
+            LoginButton.CLOSE: self.cancel_button,
+        }
 
         self.reopen_button.clicked.connect(lambda: self._emit(self.reopenRequested))
         self.paste_button.clicked.connect(lambda: self._emit(self.pasteRequested))
+        self.retry_button.clicked.connect(lambda: self._emit(self.retryRequested))
         self.cancel_button.clicked.connect(lambda: self._emit(self.cancelRequested))
         self.copy_button.clicked.connect(self._copy_link)
 
@@ -86,10 +103,10 @@ class LoginWaitPanel(QFrame):
         self._copied_reset = QTimer(self)
         self._copied_reset.setSingleShot(True)
         self._copied_reset.setInterval(COPIED_FEEDBACK_MS)
-        self._copied_reset.timeout.connect(lambda: self.copy_button.setText("Copy link"))
+        self._copied_reset.timeout.connect(lambda: self.copy_button.setText(LoginButton.COPY))
 
         buttons = QHBoxLayout()
-        for button in (self.reopen_button, self.copy_button, self.paste_button):
+        for button in (self.retry_button, self.reopen_button, self.copy_button, self.paste_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.cancel_button)
@@ -98,6 +115,7 @@ class LoginWaitPanel(QFrame):
         layout.addWidget(self.countdown)
         layout.addWidget(self.redirect)
         layout.addWidget(self.message)
+        layout.addWidget(self.advice)
         layout.addLayout(buttons)
         self.show_login(None)
 
@@ -112,25 +130,27 @@ class LoginWaitPanel(QFrame):
             self.timer.stop()
             self.hide()
             return
-        failed = view.failed
-        if failed:
-            self.headline.setText(f"Sign-in for {view.label} did not complete")
-        else:
-            self.headline.setText(f"Waiting for you to approve {view.label} in your browser…")
+        plan = view.plan
+        self.headline.setText(plan.headline.format(label=view.label))
         self.redirect.setText(f"Your browser will return to {view.redirect_hint}" if view.redirect_hint else "")
-        self.redirect.setVisible(not failed and bool(view.redirect_hint))
+        self.redirect.setVisible(plan.shows_redirect and bool(view.redirect_hint))
         self.message.setText(view.message)
         self.message.setVisible(bool(view.message))
-        self.message.setProperty("role", "error" if failed else "")
+        self.message.setProperty("role", "error" if plan.trouble else "")
         self.message.style().unpolish(self.message)
         self.message.style().polish(self.message)
-        self.countdown.setVisible(not failed)
-        for button in (self.reopen_button, self.copy_button, self.paste_button):
-            button.setVisible(not failed)
-            button.setEnabled(bool(view.url))  # no page to reopen, copy or return from until the URL is known
-        self.cancel_button.setText("Close" if failed else "Cancel")
+        self.advice.setText(plan.advice)
+        self.advice.setVisible(bool(plan.advice))
+        self.countdown.setVisible(plan.counts_down)
+        shown = {name: name in plan.buttons for name in (*plan.buttons, *plan.greyed)}
+        for button in (self.retry_button, self.reopen_button, self.copy_button, self.paste_button, self.cancel_button):
+            names = [name for name in shown if self._buttons[name] is button]
+            button.setVisible(bool(names))
+            button.setEnabled(any(shown[name] for name in names))
+        closing = LoginButton.CLOSE in shown
+        self.cancel_button.setText(LoginButton.CLOSE if closing else LoginButton.CANCEL)
         self.cancel_button.setToolTip(
-            "Dismiss this message" if failed else "Stop waiting; the sign-in page will no longer be accepted"
+            "Dismiss this message" if closing else "Stop waiting; the sign-in page will no longer be accepted"
         )
         self.show()
         self._tick()
@@ -141,7 +161,7 @@ class LoginWaitPanel(QFrame):
     def _tick(self) -> None:
         """Redraw the countdown; the timer runs only while there is something visible to count."""
         view = self._view
-        if view is None or view.failed:
+        if view is None or not view.plan.counts_down:
             self.timer.stop()
             return
         left = self.seconds_left()

@@ -8,23 +8,47 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 MASK = "[REDACTED]"
 
 _SECRET_WORDS = (
     r"token|secret|password|passwd|passphrase|api_?key|private_?key|verifier|assertion|signature"  # noqa: S105 - names to look for
-    r"|cookie|authorization|challenge"
+    r"|cookie|challenge"
 )
+
+# Credentials in the token68 form of an Authorization header (RFC 9110 §11.4).
+_TOKEN68 = r"[A-Za-z0-9._~+/-]+=*"
 
 # A long run of base64/hex alphabet is masked only when it mixes letters and digits and is not a
 # file path, so tracebacks and module paths stay readable.
 _OPAQUE = re.compile(r"(?<![\w/+=.-])[A-Za-z0-9+/_-]{32,}={0,2}(?![\w/+=-])")
 
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+
+def _mask_credential(match: re.Match[str]) -> str:
+    """`Bearer mF_9.B5f` loses its token; `Bearer tokens` in a sentence is a word and stays."""
+    scheme, credential = match.group(1), match.group(2)
+    worded = credential.isalpha() and len(credential) < 20 and credential[1:].islower()
+    return match.group(0) if worded else f"{scheme} {MASK}"
+
+
+# Every pattern masks the secret itself and keeps the words around it: a log line must still say what
+# happened ("OAuth sign-in for X ended: …" is a sentence, not a header).
+_PATTERNS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
     # PEM blocks (private keys, certificates with keys).
     (re.compile(r"-----BEGIN [A-Z ]+-----.*?(?:-----END [A-Z ]+-----|\Z)", re.S), MASK),
-    # Authorization headers: Bearer/Basic/OAuth schemes and the rest of that line.
-    (re.compile(r"(?i)\b(Bearer|Basic|OAuth)\s+[^\s\"',;]+[^\n]*"), r"\1 " + MASK),
+    # Schemes whose credentials are a list of parameters (OAuth 1.0a, Digest): the list, not what follows it.
+    (re.compile(r'\b(OAuth|Digest)\s+(?:[\w-]+\s*=\s*(?:"[^"]*"|[^\s,"]+)(?:\s*,\s*)?)+'), r"\1 " + MASK),
+    # Bearer, Basic and DPoP credentials.
+    (re.compile(r"(?i)\b(Bearer|Basic|DPoP)\s+(" + _TOKEN68 + ")"), _mask_credential),
+    # An Authorization field's whole value, scheme included.
+    (
+        re.compile(
+            r"(?i)([\"']?\b[\w.-]*authorization[\w.-]*[\"']?\s*[:=]\s*)"
+            r"(\"[^\"]*\"|'[^']*'|(?:(?:Bearer|Basic|DPoP|OAuth|Digest|Negotiate)\s+)?(?:\[REDACTED\]|[^\s&,;}\])]+))"
+        ),
+        r"\1" + MASK,
+    ),
     # JSON members, dict items and key=value pairs whose name says secret (refresh_token, oauth_signature...).
     (
         re.compile(
@@ -33,8 +57,13 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         r"\1" + MASK,
     ),
-    # Authorization codes and state in redirect URLs.
-    (re.compile(r"(?i)([?&](?:code|state)=)[^&#\s]+"), r"\1" + MASK),
+    # Authorization codes (a query, a form body, a JSON member; a number is an error code, not a grant),
+    # and state in redirect URLs.
+    (
+        re.compile(r"(?i)((?<![\w.-])[\"']?code[\"']?\s*[:=]\s*)(?!\d+\b)(\"[^\"]*\"|'[^']*'|[^&#\s\"',;}\])]+)"),
+        r"\1" + MASK,
+    ),
+    (re.compile(r"(?i)([?&]state=)[^&#\s]+"), r"\1" + MASK),
     # JWTs.
     (re.compile(r"\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*"), MASK),
 )

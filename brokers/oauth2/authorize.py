@@ -53,36 +53,40 @@ class AuthorizationRequest:
         """The authorization code, once every check has passed; the state is spent either way."""
         state = params.get("state", "")
         if not state:
-            raise StateMismatch("the response carries no state, so it cannot be tied to this sign-in; connect again")
+            raise StateMismatch("the response carries no state, so it cannot be tied to this sign-in", "connect again")
         if self._used:
-            raise StateMismatch("this sign-in was already completed or refused; a response can be used only once")
+            raise StateMismatch(
+                "this sign-in was already completed or refused", "a response can be used only once; connect again"
+            )
         if not secrets.compare_digest(state.encode(), self.state.encode()):
             raise StateMismatch(
-                "the response belongs to another sign-in (its state does not match); it was refused. "
-                "Connect again and finish the sign-in in the page Brokerdeck opens"
+                "the response belongs to another sign-in (its state does not match), so it was refused",
+                "connect again and finish the sign-in in the page Brokerdeck opens",
             )
         self._used = True
         issuer = params.get("iss")
         if issuer is not None and issuer != self.server.issuer:
             raise IssuerMismatch(
-                f"the response comes from {issuer!r}, not from {self.server.issuer}; it was refused as a possible "
-                "mix-up attack. Connect again"
+                f"the response comes from {issuer!r}, not from {self.server.issuer}, so it was refused as a possible "
+                "mix-up attack",
+                "connect again",
             )
         if issuer is None and self.server.iss_parameter_supported:
             raise IssuerMismatch(
-                f"{self.server.issuer} promises to name itself in every response, but this one does not; it was "
-                "refused. Connect again"
+                f"{self.server.issuer} promises to name itself in every response, but this one does not, so it was "
+                "refused",
+                "connect again",
             )
         error = params.get("error")
         if error == "access_denied":
-            raise AuthorizationDenied("access was denied on the broker's page; press Connect to try again")
+            raise AuthorizationDenied("access was denied on the broker's page", "sign in again to connect")
         if error:
             detail = params.get("error_description", "")[:200]
             said = f"{error}: {detail}" if detail else error
-            raise LoginFailed(f"the broker refused the sign-in ({said}); connect again")
+            raise LoginFailed(f"the broker refused the sign-in ({said})", "connect again")
         code = params.get("code", "")
         if not code:
-            raise LoginFailed("the response carries no authorization code; connect again")
+            raise LoginFailed("the response carries no authorization code", "connect again")
         return code
 
     def accept_pasted(self, text: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from brokers.core.actions import ActionOffer, ActionRoute, NextAction
@@ -43,6 +43,15 @@ class OAuth2Connector(Connector[OAuth2Profile]):
 
         facts = _stored_sign_in(vault, profile)
         return lambda now: oauth2_health(profile, facts, now, live=False)
+
+    def published_health(self, profile: OAuth2Profile, facts: Mapping[str, Any]) -> HealthAt | None:
+        from brokers.oauth2.health import oauth2_health
+        from brokers.oauth2.session import SessionFacts
+
+        published = SessionFacts.from_json(facts)
+        if published is None:
+            return None
+        return lambda now: oauth2_health(profile, published, now, live=True)
 
     def offers(self, profile: OAuth2Profile, health: CredentialHealth) -> tuple[ActionOffer, ...]:
         retry = (_RETRY,) if health.next_action == NextAction.RETRY else ()
@@ -157,6 +166,9 @@ class OAuthLiveSession(ConnectorSession):
     def recheck(self) -> None:
         if self._loaded:
             self._chore("follow vault", self._follow_vault())
+
+    def published(self) -> dict[str, Any] | None:
+        return self._session.facts.to_json() if self._loaded else None
 
     def act(self, action: NextAction) -> str | None:
         if action != NextAction.RETRY:

@@ -7,9 +7,17 @@ from brokers.core.errors import BrokerError
 
 
 class OAuthError(BrokerError):
-    """Base class; `str(error)` says what happened and what to do."""
+    """Base class; `str(error)` says what happened and what to do.
+
+    Given apart, `what` (what happened) can be shown where the remedy is said another way: the browser's
+    page after a refused redirect says what to do in the app itself.
+    """
 
     action = NextAction.RETRY
+
+    def __init__(self, what: str, todo: str = "") -> None:
+        super().__init__(f"{what}; {todo}" if todo else what)
+        self.what = what
 
 
 class ServerUnreachable(OAuthError):

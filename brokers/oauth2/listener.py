@@ -24,8 +24,12 @@ MAX_REQUEST_BYTES = 16_384
 #: how long `close()` lets a page already being written finish before it closes that connection too
 ANSWER_GRACE_S = 5.0
 
-#: gets the callback's query parameters; returns None when they were accepted, else what went wrong
+#: gets the callback's query parameters; returns None when they were accepted, else what happened (a clause:
+#: "access was denied on the broker's page"); the page adds, once, what to do
 CallbackHandler = Callable[[dict[str, str]], str | None]
+
+#: what the trader does after a refused redirect: the app shows the outcome and starts a new sign-in
+AFTER_REFUSAL = "Close this tab and return to Brokerdeck to try again."
 
 
 class LoopbackListener:
@@ -120,8 +124,8 @@ class LoopbackListener:
                     await writer.start_tls(self.tls)
                 head = await reader.readuntil(b"\r\n\r\n")
             connection.answering = True
-            status, title, message = self._answer(head)
-            await _write_page(writer, status, title, message)
+            status, title, paragraphs = self._answer(head)
+            await _write_page(writer, status, title, paragraphs)
             writer.close()
             await writer.wait_closed()
         except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ssl.SSLError):
@@ -134,28 +138,29 @@ class LoopbackListener:
             writer.transport.abort()  # nothing when it is closed already; else it is closed now, unsent data dropped
             del self._connections[task]
 
-    def _answer(self, head: bytes) -> tuple[int, str, str]:
+    def _answer(self, head: bytes) -> tuple[int, str, tuple[str, ...]]:
+        """The status, title and paragraphs of the page for one request."""
         if len(head) > MAX_REQUEST_BYTES:
-            return 431, "Request too large", "This request was not understood."
+            return 431, "Request too large", ("This request was not understood.",)
         request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
         parts = request_line.split(" ")
         if len(parts) != 3 or not parts[2].startswith("HTTP/"):
-            return 400, "Bad request", "This request was not understood."
+            return 400, "Bad request", ("This request was not understood.",)
         method, target = parts[0], parts[1]
         url = urlsplit(target)
         if url.path != self.path:
-            return 404, "Not found", "Nothing is served here."
+            return 404, "Not found", ("Nothing is served here.",)
         if method != "GET":
-            return 405, "Not allowed", "Only the browser's redirect is accepted here."
+            return 405, "Not allowed", ("Only the browser's redirect is accepted here.",)
         raw = parse_qs(url.query, keep_blank_values=True)
         if any(len(values) > 1 for values in raw.values()):
             problem: str | None = "the response repeats a parameter, which a genuine response never does"
         else:
             problem = self._handler({key: values[0] for key, values in raw.items()})
         if problem is None:
-            return 200, "Brokerdeck is connected", "You can close this tab and return to Brokerdeck."
+            return 200, "Brokerdeck is connected", ("You can close this tab and return to Brokerdeck.",)
         log.info("loopback callback on %s refused: %s", self.path, problem)
-        return 400, "Sign-in did not complete", f"{problem}. Return to Brokerdeck to try again."
+        return 400, "Sign-in did not complete", (_sentence(problem), AFTER_REFUSAL)
 
 
 @dataclass
@@ -179,15 +184,22 @@ async def _stop_accepting(server: asyncio.Server) -> None:
     await asyncio.sleep(0)
 
 
+def _sentence(clause: str) -> str:
+    """A clause as a sentence of its own: capitalised, one full stop."""
+    clause = clause.strip().rstrip(".")
+    return f"{clause[:1].upper()}{clause[1:]}."
+
+
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>body{{font-family:sans-serif;max-width:36em;margin:4em auto;color:#222}}h1{{font-size:1.4em}}</style>
-</head><body><h1>{title}</h1><p>{message}</p></body></html>
+</head><body><h1>{title}</h1>{paragraphs}</body></html>
 """
 
 
-async def _write_page(writer: asyncio.StreamWriter, status: int, title: str, message: str) -> None:
-    body = _PAGE.format(title=html.escape(title), message=html.escape(message)).encode("utf-8")
+async def _write_page(writer: asyncio.StreamWriter, status: int, title: str, paragraphs: tuple[str, ...]) -> None:
+    text = "".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in paragraphs)
+    body = _PAGE.format(title=html.escape(title), paragraphs=text).encode("utf-8")
     reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}.get(status, "Error")
     head = (
         f"HTTP/1.1 {status} {reason}\r\n"

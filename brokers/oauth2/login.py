@@ -80,7 +80,7 @@ class LoginFlow:
                     code = await self._code
             except TimeoutError:
                 raise LoginTimeout(
-                    f"nobody approved the sign-in within {self._timeout_s / 60:g} minutes; press Connect to try again"
+                    f"nobody approved the sign-in within {self._timeout_s / 60:g} minutes", "sign in again to connect"
                 ) from None
             await self._close_listener()
             return await self._exchange(code, request, client, discovery.server)
@@ -92,7 +92,7 @@ class LoginFlow:
         if self._request is None:
             raise RuntimeError("start() the login first")
         if self._code.done():
-            raise LoginFailed("this sign-in has already ended; connect again")
+            raise LoginFailed("this sign-in has already ended", "connect again")
         try:
             code = self._request.accept_pasted(text)
         except OAuthError as exc:
@@ -174,13 +174,14 @@ class LoginFlow:
         return tokens
 
     def _on_callback(self, params: dict[str, str]) -> str | None:
+        """What happened, for the browser's page, when the redirect cannot be used; the app says what to do."""
         if self._request is None or self._code.done():
-            return "this sign-in has already ended"
+            return "this sign-in had already ended when the browser came back"
         try:
             self._code.set_result(self._request.accept(params))
         except OAuthError as exc:
             self._fail(exc)
-            return str(exc)
+            return exc.what
         return None
 
     def _fail(self, error: BaseException) -> None:

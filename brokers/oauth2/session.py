@@ -14,7 +14,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +90,20 @@ class SessionFacts:
                 next_refresh_at=refresh_due_at(tokens) if tokens.refresh_token else None,
             )
         return dataclasses.replace(base, **extra)
+
+    def to_json(self) -> dict[str, Any]:
+        """What the window publishes for `brokerdeck status` and `login` in another process (no token in it)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, facts: Mapping[str, Any]) -> SessionFacts | None:
+        """The facts `to_json` wrote, or None when `facts` is not that (another version, a damaged file)."""
+        try:
+            fields = dict(facts)
+            fields["last_error_action"] = NextAction(fields.get("last_error_action") or NextAction.NONE)
+            return cls(**fields)
+        except (TypeError, ValueError):
+            return None
 
 
 class OAuthSession:

@@ -1,4 +1,4 @@
-"""The sign-in wait: the countdown is computed from the deadline, the failed state offers only Close."""
+"""The sign-in wait: the countdown comes from the deadline; each stage's words name only the buttons it enables."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QPushButton
 
 from widgets.login_wait import LoginWaitPanel, countdown_text
-from widgets.view_models import LoginView
+from widgets.view_models import LOGIN_STAGES, LoginButton, LoginStage, LoginView
 
 START = 1_700_000_000.0
 
@@ -58,6 +58,19 @@ def visible_buttons(panel: LoginWaitPanel) -> list[str]:
     return [b.objectName() for b in panel.findChildren(QPushButton) if not b.isHidden()]
 
 
+def usable_buttons(panel: LoginWaitPanel) -> set[str]:
+    """The texts of the buttons the trader can press now: shown and enabled."""
+    return {b.text() for b in panel.findChildren(QPushButton) if not b.isHidden() and b.isEnabled()}
+
+
+def named_buttons(text: str) -> set[str]:
+    return {button.value for button in LoginButton if button.value in text}
+
+
+def shown_words(panel: LoginWaitPanel) -> str:
+    return "\n".join(label.text() for label in panel.findChildren(QLabel) if not label.isHidden())
+
+
 def test_waiting_state_shows_headline_countdown_and_where_the_browser_returns(panel, clock):
     assert panel.objectName() == "loginWait"
     assert panel.findChild(QLabel, "loginHeadline").text() == (
@@ -67,6 +80,7 @@ def test_waiting_state_shows_headline_countdown_and_where_the_browser_returns(pa
     assert panel.countdown.text() == "Time left: 4:32"
     assert panel.redirect.text() == "Your browser will return to http://127.0.0.1:53121/callback/sandbox-oauth2"
     assert panel.message.isHidden()
+    assert panel.advice.text() == "No page in your browser? Press Copy link and open the address in a browser yourself."
     assert sorted(visible_buttons(panel)) == ["cancelLoginButton", "copyLinkButton", "pasteUrlButton", "reopenButton"]
     assert panel.cancel_button.text() == "Cancel"
     assert panel.timer.isActive()
@@ -108,25 +122,70 @@ def test_the_timer_stops_while_hidden_and_resumes_when_shown(panel, clock):
     assert panel.countdown.text() == expected_countdown(VIEW.deadline, clock.now)
 
 
-def test_failed_state_keeps_only_close(qtbot, panel):
-    failed = dataclasses.replace(VIEW, failed=True, message="The broker said: access_denied (you declined).")
+@pytest.mark.parametrize("stage", list(LoginStage))
+def test_the_table_words_name_only_the_buttons_the_stage_enables(stage):
+    plan = LOGIN_STAGES[stage]
+    assert named_buttons(plan.headline + plan.advice) <= set(plan.buttons)
+    assert not set(plan.buttons) & set(plan.greyed)
+
+
+@pytest.mark.parametrize("stage", list(LoginStage))
+def test_each_stage_shows_its_buttons_enabled_and_names_no_other(panel, stage):
+    message = "Opening a browser failed: no runnable browser." if stage == LoginStage.NO_BROWSER else ""
+    panel.show_login(dataclasses.replace(VIEW, stage=stage, message=message))
+    plan = LOGIN_STAGES[stage]
+    assert usable_buttons(panel) == {button.value for button in plan.buttons}
+    assert named_buttons(shown_words(panel)) <= usable_buttons(panel)
+    assert panel.headline.text() == plan.headline.format(label="Sandbox OAuth")
+    assert panel.countdown.isHidden() != plan.counts_down
+
+
+def test_a_failed_sign_in_offers_try_again_and_close_at_once(qtbot, panel):
+    failed = dataclasses.replace(
+        VIEW, stage=LoginStage.FAILED, message="access was denied on the broker's page; sign in again to connect"
+    )
     panel.show_login(failed)
     assert panel.headline.text() == "Sign-in for Sandbox OAuth did not complete"
-    assert panel.findChild(QLabel, "loginMessage").text() == "The broker said: access_denied (you declined)."
+    assert panel.findChild(QLabel, "loginMessage").text() == failed.message
     assert panel.message.property("role") == "error"
     assert not panel.message.isHidden()
-    assert visible_buttons(panel) == ["cancelLoginButton"]
+    assert (
+        panel.findChild(QLabel, "loginAdvice").text()
+        == "Press Try again to start a new sign-in, or Close to dismiss this."
+    )
+    assert sorted(visible_buttons(panel)) == ["cancelLoginButton", "retryLoginButton"]
+    assert panel.retry_button.isEnabled()
+    assert panel.cancel_button.isEnabled()
     assert panel.cancel_button.text() == "Close"
     assert panel.countdown.isHidden()
     assert not panel.timer.isActive()
+    with qtbot.waitSignal(panel.retryRequested, timeout=1000) as signal:
+        qtbot.mouseClick(panel.retry_button, Qt.MouseButton.LeftButton)
+    assert signal.args == ["sandbox-oauth2"]
     with qtbot.waitSignal(panel.cancelRequested, timeout=1000) as signal:
         qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
     assert signal.args == ["sandbox-oauth2"]
 
 
+def test_without_a_browser_copy_and_paste_are_offered_at_once(panel):
+    panel.show_login(
+        dataclasses.replace(VIEW, stage=LoginStage.NO_BROWSER, message="The system did not open a browser.")
+    )
+    assert panel.headline.text() == "No browser opened for Sandbox OAuth"
+    assert panel.message.text() == "The system did not open a browser."
+    assert panel.message.property("role") == "error"
+    assert "Press Copy link" in panel.advice.text()
+    assert "press Paste redirected URL…" in panel.advice.text()
+    assert usable_buttons(panel) == {"Copy link", "Paste redirected URL…", "Cancel"}
+    assert not panel.redirect.isHidden()
+    assert panel.timer.isActive()
+
+
 def test_before_the_url_is_known_only_cancel_is_enabled(panel):
-    panel.show_login(dataclasses.replace(VIEW, url="", message="Contacting https://127.0.0.1:4001…"))
-    enabled = {b.objectName(): b.isEnabled() for b in panel.findChildren(QPushButton)}
+    panel.show_login(
+        dataclasses.replace(VIEW, url="", stage=LoginStage.CONTACTING, message="Contacting https://127.0.0.1:4001…")
+    )
+    enabled = {b.objectName(): b.isEnabled() for b in panel.findChildren(QPushButton) if not b.isHidden()}
     assert enabled == {
         "reopenButton": False,
         "copyLinkButton": False,
@@ -135,7 +194,16 @@ def test_before_the_url_is_known_only_cancel_is_enabled(panel):
     }
     assert panel.message.text() == "Contacting https://127.0.0.1:4001…"
     panel.show_login(VIEW)
-    assert all(b.isEnabled() for b in panel.findChildren(QPushButton))
+    assert all(b.isEnabled() for b in panel.findChildren(QPushButton) if not b.isHidden())
+
+
+def test_while_the_tokens_are_fetched_nothing_can_be_pressed(panel):
+    panel.show_login(
+        dataclasses.replace(VIEW, stage=LoginStage.FINISHING, message="Address accepted; fetching the tokens…")
+    )
+    assert visible_buttons(panel) == []
+    assert panel.countdown.isHidden()
+    assert not panel.timer.isActive()
 
 
 def test_a_progress_message_is_not_styled_as_an_error(panel):

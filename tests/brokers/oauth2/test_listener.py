@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+from html.parser import HTMLParser
 
 import httpx
 import pytest
 
+from brokers.oauth2.errors import AuthorizationDenied
 from brokers.oauth2.listener import LoopbackListener
 from brokers.oauth2.tls import certificate_pem, make_loopback_certificate, server_context
+from tests.brokers.oauth2.flows import sign_in
+from tests.brokers.oauth2.stand_in import approve
 from tests.conftest import run_async
 
 
@@ -245,3 +249,78 @@ def test_tls_listener_serves_its_self_signed_certificate(tmp_path):
     assert redirect.startswith("https://127.0.0.1:")
     assert status == 200
     assert received == [{"code": "c", "state": "s"}]
+
+
+class _PageText(HTMLParser):
+    """The title and the paragraphs of a page, as the trader reads them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.title = ""
+        self.paragraphs: list[str] = []
+        self._in: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("title", "p"):
+            self._in = tag
+            if tag == "p":
+                self.paragraphs.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in == "title":
+            self.title += data
+        elif self._in == "p":
+            self.paragraphs[-1] += data
+
+
+def page_text(html: str) -> _PageText:
+    parser = _PageText()
+    parser.feed(html)
+    return parser
+
+
+@pytest.mark.secretservice
+def test_the_page_after_deny_says_once_what_happened_and_what_to_do_in_the_app(auth, vault):
+    """The sandbox's consent page, Deny, and the page the app's listener answers the browser with."""
+    pages: list[httpx.Response] = []
+
+    def deny(started):
+        pages.append(approve(started.url, "deny"))
+
+    with pytest.raises(AuthorizationDenied):
+        run_async(lambda: sign_in(auth.profile, vault, deny))
+    (page,) = pages
+    assert page.status_code == 400
+    text = page_text(page.text)
+    assert text.title == "Sign-in did not complete"
+    assert text.paragraphs == [
+        "Access was denied on the broker's page.",
+        "Close this tab and return to Brokerdeck to try again.",
+    ]
+    words = " ".join(text.paragraphs).lower()
+    assert words.count("denied") == 1
+    assert words.count("again") == 1
+    assert "press connect" not in words  # the browser has no Connect button; the app says what to press
+
+
+def test_a_refused_callback_page_adds_what_to_do_once_to_what_happened():
+    def refuse(params: dict[str, str]) -> str | None:
+        return "the response belongs to another sign-in"
+
+    async def scenario() -> httpx.Response:
+        listener = LoopbackListener("/callback/p", refuse)
+        port = await listener.start()
+        try:
+            async with httpx.AsyncClient() as http:
+                return await http.get(f"http://127.0.0.1:{port}/callback/p", params={"code": "c", "state": "s"})
+        finally:
+            await listener.close()
+
+    text = page_text(run_async(scenario).text)
+    assert text.paragraphs == [
+        "The response belongs to another sign-in.",
+        "Close this tab and return to Brokerdeck to try again.",
+    ]
