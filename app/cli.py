@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import re
+import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +16,7 @@ from typing import TYPE_CHECKING
 from app import keys_cli, login_cli
 from app import sandbox as sandbox_wiring
 from app.context import AppContext
+from app.display_check import can_load, display_problem
 from app.logging_setup import setup_logging
 from brokers.core.timefmt import countdown
 
@@ -45,6 +49,12 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
         type=Path,
         metavar="PNG",
         help="with the main window: save a picture of it once its status has loaded, then exit",
+    )
+    parser.add_argument(
+        "--geometry",
+        type=window_size,
+        metavar="WxH",
+        help="with the main window: open it at this size in pixels, e.g. 1280x720 (screenshots, checks)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -103,9 +113,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return login_cli.run_login(context, args)
     if args.command == "logout":
         return login_cli.run_logout(context, args)
+    problem = display_problem(os.environ, can_load, sys.platform)
+    if problem:  # said before Qt loads: Qt's own message for this ends the process without a word of help
+        log.error("The window cannot open: %s", problem)
+        print(problem, file=sys.stderr)
+        return 1
     from app.gui import run_gui  # Qt is imported only when a window is wanted
 
-    return run_gui(context, start_sandbox=args.sandbox, screenshot=args.screenshot)
+    return run_gui(context, start_sandbox=args.sandbox, screenshot=args.screenshot, size=args.geometry)
+
+
+def window_size(text: str) -> tuple[int, int]:
+    """`--geometry`'s WIDTHxHEIGHT, e.g. '1280x720'."""
+    match = re.fullmatch(r"\s*(\d{3,5})\s*[xX]\s*(\d{3,5})\s*", text)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT in pixels, e.g. 1280x720, not {text!r}")
+    return int(match.group(1)), int(match.group(2))
 
 
 def _status(context: AppContext, *, as_json: bool) -> int:

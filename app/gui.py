@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QSettings, QSize, QTimer, QUrl
+from PySide6.QtGui import QDesktopServices, QIcon
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
 
 from app.context import AppContext
@@ -26,6 +26,7 @@ from app.logging_setup import LOG_FILE_NAME
 from brokers.core.environment import VAULT_BACKEND_ENV, VAULT_PASSPHRASE_ENV
 from resources import resource_path
 from widgets.main_window import MainWindow
+from widgets.theme import apply_dark_theme
 
 if TYPE_CHECKING:
     from app.sandbox import SandboxProcess
@@ -35,8 +36,14 @@ log = logging.getLogger(__name__)
 SCREENSHOT_PATIENCE_S = 20.0  # how long --screenshot waits for broker sessions to finish connecting
 
 
-def run_gui(context: AppContext, *, start_sandbox: bool = False, screenshot: Path | None = None) -> int:
-    """Open the main window and run until it is closed; return the exit code."""
+def run_gui(
+    context: AppContext,
+    *,
+    start_sandbox: bool = False,
+    screenshot: Path | None = None,
+    size: tuple[int, int] | None = None,
+) -> int:
+    """Open the main window (`size` is width, height) and run until it is closed; return the exit code."""
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Brokerdeck")
@@ -44,9 +51,9 @@ def run_gui(context: AppContext, *, start_sandbox: bool = False, screenshot: Pat
     app.setDesktopFileName("io.brokerdeck.Brokerdeck")
     app.setQuitOnLastWindowClosed(False)  # the loop ends after our own async shutdown
     app.setWindowIcon(QIcon(str(resource_path("icons/brokerdeck.svg"))))
-    app.setStyleSheet(resource_path("style.qss").read_text("utf-8"))
+    apply_dark_theme(app, resource_path("style.qss").read_text("utf-8"), str(resource_path("icons")))
     passphrase = _ask_passphrase_if_needed()  # modal: it must run before the asyncio loop starts
-    session = _Session(context, passphrase, start_sandbox=start_sandbox, screenshot=screenshot)
+    session = _Session(context, passphrase, start_sandbox=start_sandbox, screenshot=screenshot, size=size)
     import qasync  # after PySide6, so qasync binds to it
 
     return asyncio.run(session.run(), loop_factory=qasync.QEventLoop)
@@ -55,21 +62,34 @@ def run_gui(context: AppContext, *, start_sandbox: bool = False, screenshot: Pat
 class _Session:
     """Everything that lives as long as the main window, set up and torn down in order."""
 
-    def __init__(self, context: AppContext, passphrase: str, *, start_sandbox: bool, screenshot: Path | None) -> None:
+    def __init__(
+        self,
+        context: AppContext,
+        passphrase: str,
+        *,
+        start_sandbox: bool,
+        screenshot: Path | None,
+        size: tuple[int, int] | None,
+    ) -> None:
         self.context = context
         self.passphrase = passphrase
         self.start_sandbox = start_sandbox
         self.screenshot = screenshot
+        self.size = size
         self.closed = asyncio.Event()
 
     async def run(self) -> int:
         reporter = ErrorReporter()
         reporter.install(asyncio.get_running_loop())
-        window = MainWindow()
-        log_file = str(self.context.paths.log_dir / LOG_FILE_NAME)
+        window = MainWindow(version=_version())
+        log_dir = self.context.paths.log_dir
+        log_file = str(log_dir / LOG_FILE_NAME)
         reporter.errorRaised.connect(lambda summary, details: window.error_dialog.add_error(summary, details, log_file))
+        window.openLogFolderRequested.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir))))
         settings = QSettings(str(self.context.paths.ui_settings_file), QSettings.Format.IniFormat)
         window.restore_layout(settings.value("window/geometry"), settings.value("window/state"))
+        if self.size is not None:
+            window.resize(QSize(*self.size))
         window.closing.connect(self.closed.set)
         _close_on_signals(window)
         window.show()
@@ -142,6 +162,16 @@ class _Session:
             log.info("Saved a screenshot of the main window to %s", self.screenshot)
             self.screenshot = None
             window.close()
+
+
+def _version() -> str:
+    """The installed version for Help > About; empty when the package metadata is not there."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("brokerdeck")
+    except PackageNotFoundError:
+        return ""
 
 
 def settle_after_startup() -> None:

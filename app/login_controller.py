@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
 from app.operations import Operations
+from app.profile_form import form_fields
 from brokers.core.connector import SignedIn, SignInFlow
 from brokers.core.errors import BrokerError
 from brokers.core.profile_writer import add_profile, validate_profile_table
@@ -78,7 +79,8 @@ class LoginController(QObject):
         self._open_url = open_url
         self._pending: _Pending | None = None
         self.paste_dialog = PasteUrlDialog(window)
-        self.add_dialog = AddProfileDialog(self._validate, window)
+        fields = form_fields(registry.schema.profile_class(AddProfileDialog.KIND))
+        self.add_dialog = AddProfileDialog(self._validate, fields, window)
 
         panel = window.connection_panel
         panel.cancelLoginRequested.connect(self.cancel)

@@ -75,7 +75,9 @@ class HealthIndicator(QWidget):
         self._selected = ""
         self.chips: dict[str, HealthChip] = {}
 
-        self.chip_bar = QHBoxLayout()
+        self.chip_row = QWidget(self)  # the main window hides it: its status strip shows the same chips
+        self.chip_bar = QHBoxLayout(self.chip_row)
+        self.chip_bar.setContentsMargins(0, 0, 0, 0)
         self.chip_bar.setSpacing(4)
         self.vault_label = QLabel(self)
         self.vault_label.setObjectName("vaultStatus")
@@ -100,16 +102,21 @@ class HealthIndicator(QWidget):
         self.credentials = RowTableModel(CREDENTIAL_COLUMNS)
         self.credential_table = QTableView(self)
         self.credential_table.setModel(self.credentials)
+        self.credential_table.setObjectName("credentialTable")
         self.credential_table.verticalHeader().setVisible(False)
-        self.credential_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.credential_table.horizontalHeader().setStretchLastSection(True)
+        # The detail is the long column: it takes the width left, shortened with "…" (its tooltip has it all),
+        # so a narrow panel needs no sideways scroll.
+        self.credential_table.setWordWrap(False)
+        header = self.credential_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(CREDENTIAL_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
 
         footer = QHBoxLayout()
         footer.addWidget(self.vault_label, 1)
         footer.addWidget(self.checked_label)
         footer.addWidget(self.refresh_button)
         layout = QVBoxLayout(self)
-        layout.addLayout(self.chip_bar)
+        layout.addWidget(self.chip_row)
         layout.addWidget(self.title)
         layout.addWidget(self.reason)
         action_row = QHBoxLayout()
@@ -168,7 +175,7 @@ class HealthIndicator(QWidget):
                 widget.deleteLater()
         self.chips = {}
         for row in rows:
-            chip = HealthChip(row, self)
+            chip = HealthChip(row, self.chip_row)
             chip.clicked.connect(self.profileSelected)
             chip.clicked.connect(self.select_profile)
             self.chip_bar.addWidget(chip)

@@ -1,31 +1,55 @@
-"""The main window: four docks the trader can arrange; the layout is saved by the app."""
+"""The main window: the market is the workspace; connections are a strip of chips and a detail on demand.
+
+A trader watches the market and glances at the connections, so the market area takes the window and
+each profile is one chip in the status strip above it. The full connections detail (profiles, sign-in,
+credential health) is a dock, hidden until a chip, the Connections button or View > Connections
+opens it; its layout is saved by the app.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, Qt, Signal
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
+from PySide6.QtCore import QByteArray, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from widgets.connection_panel import ConnectionPanel
 from widgets.error_dialog import ErrorDialog
 from widgets.health_indicator import HealthIndicator
 from widgets.market_viewer import MarketViewer
 from widgets.pending_feature import trading_mode_pending
-from widgets.view_models import StatusView
+from widgets.status_strip import StatusStrip
+from widgets.view_models import LoginView, StatusView
 
-LAYOUT_VERSION = 1  # bump only when dock names change; restoring an old layout is then skipped
+LAYOUT_VERSION = 2  # bump only when dock names change; restoring an old layout is then skipped
+DEFAULT_SIZE = QSize(1440, 860)
+DETAIL_SHARE = 0.36  # of the window's width, for the connections detail when it first opens beside the market
+DETAIL_WIDTH = (400, 580)  # the least and the most of that width, in pixels
 
 
 class MainWindow(QMainWindow):
-    """Holds the docks; `closing` lets the app save the layout and shut down cleanly."""
+    """The market in the middle, the status strip above it, the connections detail docked on demand.
+
+    `closing` lets the app save the layout and shut down cleanly; the close button and File > Quit both
+    send it. `openLogFolderRequested` asks the app to open the log folder (widgets do no I/O).
+    """
 
     closing = Signal()
+    openLogFolderRequested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, version: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowTitle("Brokerdeck")
-        self.setDockNestingEnabled(True)
+        self.version = version
         self.setDockOptions(
             QMainWindow.DockOption.AnimatedDocks
             | QMainWindow.DockOption.AllowNestedDocks
@@ -33,45 +57,166 @@ class MainWindow(QMainWindow):
         )
         self.connection_panel = ConnectionPanel(self)
         self.health_indicator = HealthIndicator(self)
+        self.health_indicator.chip_row.hide()  # the status strip and the profile table pick the profile here
         self.market_viewer = MarketViewer(parent=self)
         self.mode_toggle = trading_mode_pending(self)
         self.error_dialog = ErrorDialog(self)
+        self.about_box: QMessageBox | None = None
+        self._login: LoginView | None = None
+        self._detail_sized = False
 
         self.docks: dict[str, QDockWidget] = {}
-        self._add_dock("connections", "Connections", self.connection_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._add_dock("health", "Credential health", self.health_indicator, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._add_dock("market", "Market data", self.market_viewer, Qt.DockWidgetArea.RightDockWidgetArea)
-        self._add_dock("mode", "Trading mode", self.mode_toggle, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.resizeDocks([self.docks["connections"], self.docks["market"]], [540, 900], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["market"], self.docks["mode"]], [640, 120], Qt.Orientation.Vertical)
+        self._add_detail_dock()
+        self.connections_button = QToolButton(self)
+        self.connections_button.setObjectName("connectionsButton")
+        self.connections_button.setDefaultAction(self.connections_action)
+        self.status_strip = StatusStrip((self.mode_toggle, self.connections_button), self)
+        workspace = QWidget(self)
+        workspace.setObjectName("workspace")
+        column = QVBoxLayout(workspace)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.status_strip)
+        column.addWidget(self.market_viewer, 1)
+        self.setCentralWidget(workspace)
 
+        self.status_strip.profileClicked.connect(self.show_profile_detail)
+        self.status_strip.detailRequested.connect(self.show_connections)
         self.connection_panel.profileSelected.connect(self.health_indicator.select_profile)
+        self.connection_panel.profileSelected.connect(self.status_strip.select_profile)
         self.health_indicator.profileSelected.connect(self.connection_panel.select_profile)
+        self._build_menus()
         self.status_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.status_label, 1)
-        self.resize(1440, 860)
+        self.resize(DEFAULT_SIZE)
 
-    def _add_dock(self, name: str, title: str, body: QWidget, area: Qt.DockWidgetArea) -> None:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock-{name}")
-        dock.setWidget(body)
+    def _add_detail_dock(self) -> None:
+        """Profiles and sign-in above, the selected profile's credential health below; hidden at first."""
+        detail = QSplitter(Qt.Orientation.Vertical, self)
+        detail.setObjectName("connectionsDetail")
+        detail.setChildrenCollapsible(False)
+        detail.addWidget(self.connection_panel)
+        detail.addWidget(self.health_indicator)
+        detail.setStretchFactor(0, 2)
+        detail.setStretchFactor(1, 3)  # the selected profile's credentials are the longer read
+        dock = QDockWidget("Connections", self)
+        dock.setObjectName("dock-connections")
+        dock.setWidget(detail)
         dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
         )
-        self.addDockWidget(area, dock)
-        self.docks[name] = dock
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        dock.hide()
+        dock.visibilityChanged.connect(self._on_detail_visibility)
+        self.docks["connections"] = dock
+        self.connections_action = dock.toggleViewAction()
+        self.connections_action.setText("Connections")
+        self.connections_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        self.connections_action.setToolTip("Show or hide the connections detail (Ctrl+Shift+C)")
+
+    def _build_menus(self) -> None:
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        self.add_profile_action = self._action(file_menu.addAction("&Add profile…"))
+        self.add_profile_action.triggered.connect(self.connection_panel.addProfileRequested)
+        self.reload_action = self._action(file_menu.addAction("&Reload profiles"))
+        self.reload_action.triggered.connect(self.connection_panel.reloadRequested)
+        file_menu.addSeparator()
+        self.quit_action = self._action(file_menu.addAction("&Quit"), "Ctrl+Q")
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action.triggered.connect(self.close)  # the same path as the close button
+
+        view_menu = menus.addMenu("&View")
+        view_menu.addAction(self.connections_action)
+        self.check_health_action = self._action(view_menu.addAction("Check &health now"), "F5")
+        self.check_health_action.triggered.connect(self.health_indicator.refreshRequested)
+        self.find_instrument_action = self._action(view_menu.addAction("&Find instrument"), "Ctrl+L")
+        self.find_instrument_action.triggered.connect(self.focus_instrument_search)
+
+        help_menu = menus.addMenu("&Help")
+        self.open_log_folder_action = self._action(help_menu.addAction("Open &log folder"))
+        self.open_log_folder_action.triggered.connect(self.openLogFolderRequested)
+        self.about_action = self._action(help_menu.addAction("&About Brokerdeck"))
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self.show_about)
+
+    def _action(self, action: QAction, shortcut: str = "") -> QAction:
+        """Shortcuts work wherever the focus is in the window, the market's fields included."""
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        return action
+
+    # ---- what the app shows ---------------------------------------------------------------------
 
     def show_status(self, view: StatusView) -> None:
+        self.status_strip.show_status(view)
         self.connection_panel.show_status(view)
         self.health_indicator.show_status(view)
+        starting = view.login is not None and (self._login is None or self._login.profile != view.login.profile)
+        self._login = view.login
+        if starting and view.login is not None:
+            self.show_profile_detail(view.login.profile)  # the sign-in's countdown and buttons live there
 
     def show_message(self, text: str) -> None:
         self.status_label.setText(text)
 
+    # ---- what the trader opens ------------------------------------------------------------------
+
+    def show_connections(self) -> None:
+        dock = self.docks["connections"]
+        dock.show()
+        dock.raise_()
+
+    def show_profile_detail(self, name: str) -> None:
+        """Open the detail on profile `name`: its row, its credentials, its actions."""
+        self.show_connections()
+        self.connection_panel.select_profile(name)
+        self.health_indicator.select_profile(name)
+        self.status_strip.select_profile(name)
+
+    def focus_instrument_search(self) -> None:
+        search = self.market_viewer.symbol_edit
+        search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        search.selectAll()
+
+    def show_about(self) -> None:
+        """A non-modal box: a modal one would run a nested event loop under the asyncio loop."""
+        if self.about_box is None:
+            version = f" {self.version}" if self.version else ""
+            self.about_box = QMessageBox(
+                QMessageBox.Icon.NoIcon,
+                "About Brokerdeck",
+                f"Brokerdeck{version}\n\nA control center for a trader's broker connections: sign-ins, "
+                "credential health and Interactive Brokers market data.\n\nTrading mode: SHADOW. This "
+                "version sends no orders to any broker.",
+                QMessageBox.StandardButton.Close,
+                self,
+            )
+            self.about_box.setWindowModality(Qt.WindowModality.NonModal)
+        self.about_box.show()
+        self.about_box.raise_()
+
+    def _on_detail_visibility(self, visible: bool) -> None:
+        """The first time the detail opens docked, give it room to read without crowding the market."""
+        dock = self.docks["connections"]
+        if visible and not self._detail_sized and not dock.isFloating():
+            self._detail_sized = True
+            least, most = DETAIL_WIDTH
+            width = max(least, min(most, round(self.width() * DETAIL_SHARE)), dock.minimumSizeHint().width())
+            self.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
+
+    # ---- saved layout ---------------------------------------------------------------------------
+
     def restore_layout(self, geometry: QByteArray | None, state: QByteArray | None) -> bool:
         """Apply a saved layout; False (and the default layout kept) when it does not fit."""
         restored = geometry is not None and bool(geometry) and self.restoreGeometry(geometry)
-        return state is not None and bool(state) and self.restoreState(state, LAYOUT_VERSION) and restored
+        applied = state is not None and bool(state) and self.restoreState(state, LAYOUT_VERSION) and restored
+        if applied:
+            self._detail_sized = True  # the trader's own width wins
+        return applied
 
     def layout_state(self) -> tuple[QByteArray, QByteArray]:
         return self.saveGeometry(), self.saveState(LAYOUT_VERSION)

@@ -1,31 +1,44 @@
-"""A dock body for an area whose feature is not in this version yet, saying so plainly."""
+"""A compact marker for a feature that is not in this version yet, saying so plainly.
+
+It sits in the status strip, so it is one line: the fact as a badge, a short note beside it, and the
+whole explanation as its tooltip. It must stay honest without taking room from the market.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 
 class PendingFeature(QWidget):
-    """Shows a heading, what the area will do, and that it cannot do it yet."""
+    """`heading` as a badge, `note` beside it, `explanation` when the trader hovers either."""
 
-    def __init__(self, heading: str, explanation: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, heading: str, note: str, explanation: str, parent: QWidget | None = None, object_name: str = ""
+    ) -> None:
         super().__init__(parent)
-        self.heading = QLabel(f"<b>{heading}</b>", self)
-        self.explanation = QLabel(explanation, self)
-        self.explanation.setWordWrap(True)
-        self.explanation.setProperty("role", "muted")
-        layout = QVBoxLayout(self)
+        self.heading = QLabel(heading, self)
+        self.heading.setTextFormat(Qt.TextFormat.PlainText)
+        if object_name:
+            self.heading.setObjectName(object_name)
+        self.note = QLabel(note, self)
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.note.setProperty("role", "muted")
+        self.explanation = explanation
+        self.setToolTip(explanation)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
         layout.addWidget(self.heading)
-        layout.addWidget(self.explanation)
-        layout.addStretch(1)
-        layout.setAlignment(Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.note)
 
 
 def trading_mode_pending(parent: QWidget | None = None) -> PendingFeature:
     return PendingFeature(
         "Trading mode: SHADOW",
-        "This version cannot send orders to any broker. The typed-confirm switch between SHADOW "
+        "LIVE not available yet",
+        "This version sends no orders to any broker. The typed-confirm switch between SHADOW "
         "(record and simulate) and LIVE (real orders) is not available yet.",
         parent,
+        object_name="tradingModeBadge",
     )

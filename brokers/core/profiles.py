@@ -140,9 +140,15 @@ def parse_port(value: Any) -> int:
     return value
 
 
-def declared(parser: Callable[[Any], Any], **kwargs: Any) -> Any:
-    """A profile field that profiles.toml may set, read with `parser` (which raises FieldValueError)."""
-    return field(metadata={"parse": parser}, **kwargs)
+def declared(
+    parser: Callable[[Any], Any], *, title: str = "", help_text: str = "", example: str = "", **kwargs: Any
+) -> Any:
+    """A profile field that profiles.toml may set, read with `parser` (which raises FieldValueError).
+
+    `title`, `help_text` and `example` describe the field to people (the window's add-profile form builds
+    its inputs from them); the loader reads only the parser.
+    """
+    return field(metadata={"parse": parser, "title": title, "help": help_text, "example": example}, **kwargs)
 
 
 # ---- the base of every kind ------------------------------------------------------------------
@@ -154,7 +160,12 @@ class Profile:
 
     kind: ClassVar[str]  # each broker's profile class sets it; profiles.toml names it
     name: str
-    label: str = declared(parse_text, default="")
+    label: str = declared(
+        parse_text,
+        default="",
+        help_text="What Brokerdeck shows for this profile; the name when empty.",
+        example="My broker",
+    )
     origin: ProfileOrigin = ProfileOrigin.FILE
 
     @property

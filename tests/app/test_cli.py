@@ -32,7 +32,7 @@ client_secret = "do-not-put-me-here"
 def test_help_documents_every_command():
     result = run_cli("--help")
     assert result.returncode == 0
-    for command in ("sandbox", "status", "--sandbox", "--screenshot", "BROKERDECK_HOME"):
+    for command in ("sandbox", "status", "--sandbox", "--screenshot", "--geometry", "BROKERDECK_HOME"):
         assert command in result.stdout
     assert "--json" in run_cli("status", "--help").stdout
     assert "--seed" in run_cli("sandbox", "--help").stdout
@@ -42,6 +42,19 @@ def test_unknown_command_is_refused_with_usage():
     result = run_cli("trade")
     assert result.returncode == 2
     assert "invalid choice: 'trade'" in result.stderr
+
+
+def test_a_bad_window_size_is_refused_with_an_example():
+    result = run_cli("--geometry", "big", "--screenshot", "x.png")
+    assert result.returncode == 2
+    assert "expected WIDTHxHEIGHT in pixels, e.g. 1280x720" in result.stderr
+
+
+def test_without_a_display_the_window_says_so_and_exits(home):
+    result = run_cli(env={"QT_QPA_PLATFORM": "", "DISPLAY": "", "WAYLAND_DISPLAY": ""})
+    assert result.returncode == 1
+    assert "there is no display" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_status_json_reports_the_model_and_profile_errors(home, vault):

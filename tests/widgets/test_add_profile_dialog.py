@@ -1,13 +1,19 @@
-"""The add-profile form: builds the profiles.toml table, shows the validator's messages, emits only when valid."""
+"""The add-profile form: builds the profiles.toml table, shows the validator's messages, emits only when valid.
+
+Its inputs come from the oauth2 profile class, as the app builds them, so a declared setting cannot be
+missing from the form.
+"""
 
 from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QPushButton, QSpinBox
 
+from app.profile_form import form_fields
 from brokers.core.profile_writer import validate_profile_table
-from brokers.core.profiles import ProfileSet
+from brokers.core.profiles import ProfileSet, settable_fields
+from brokers.oauth2.profile import OAuth2Profile
 from brokers.registry import REGISTRY
 from widgets.add_profile_dialog import AddProfileDialog
 
@@ -34,19 +40,20 @@ def needs_name_and_https(table: dict[str, object]) -> list[tuple[str | None, str
 
 
 def make(qtbot, validate=needs_name_and_https) -> AddProfileDialog:
-    dialog = AddProfileDialog(validate)
+    dialog = AddProfileDialog(validate, form_fields(REGISTRY.schema.profile_class(AddProfileDialog.KIND)))
     qtbot.addWidget(dialog)
     dialog.open_new()
     qtbot.waitExposed(dialog)
     return dialog
 
 
-def fill(qtbot, dialog: AddProfileDialog, port: int = 0, **values: str) -> None:
+def fill(qtbot, dialog: AddProfileDialog, port: int = 0, tls: bool = False, **values: str) -> None:
     for key, text in values.items():
         edit = dialog.findChild(QLineEdit, FIELD_NAMES[key])
         edit.clear()
         qtbot.keyClicks(edit, text)
     dialog.findChild(QSpinBox, "profileRedirectPort").setValue(port)
+    dialog.findChild(QCheckBox, "profileLoopbackTls").setChecked(tls)
 
 
 def error_text(dialog: AddProfileDialog, field: str) -> str:
@@ -66,6 +73,31 @@ def test_the_form_has_every_field_and_is_non_modal(qtbot):
     port = dialog.findChild(QSpinBox, "profileRedirectPort")
     assert (port.minimum(), port.maximum(), port.text()) == (0, 65535, "any free port")
     assert "registers itself" in dialog.findChild(QLabel, "help-client_id").text()
+    tls = dialog.findChild(QCheckBox, "profileLoopbackTls")
+    assert tls is not None
+    assert not tls.isChecked()
+    assert "self-signed" in dialog.findChild(QLabel, "help-loopback_tls").text()
+
+
+def test_every_setting_the_profile_class_declares_has_an_input(qtbot):
+    dialog = make(qtbot)
+    assert [spec.key for spec in dialog.fields] == ["name", *settable_fields(OAuth2Profile)]
+    assert all(key in dialog.inputs and dialog.inputs[key].isVisible() for key in settable_fields(OAuth2Profile))
+
+
+def test_no_text_is_cut_off_at_the_default_size(qtbot):
+    """Every wrapped line of help has the height it needs and lies inside the dialog."""
+    dialog = make(qtbot)
+    fill(qtbot, dialog, issuer="http://auth.example.com")
+    save(qtbot, dialog)  # error lines appear too
+    labels = [label for label in dialog.findChildren(QLabel) if label.isVisible() and label.text()]
+    assert len(labels) > 10
+    for label in labels:
+        if label.wordWrap():
+            assert label.height() >= label.heightForWidth(label.width()), label.objectName()
+        assert label.width() >= label.minimumSizeHint().width(), label.text()
+        where = label.geometry().translated(label.parentWidget().mapTo(dialog, label.parentWidget().rect().topLeft()))
+        assert dialog.rect().contains(where), label.text()
 
 
 def test_messages_are_shown_per_field_and_nothing_is_emitted_while_invalid(qtbot):
@@ -104,6 +136,7 @@ def test_every_field_lands_in_the_table(qtbot):
         qtbot,
         dialog,
         port=53121,
+        tls=True,
         name="custom",
         label="Custom broker",
         issuer="https://auth.example.com",
@@ -123,6 +156,7 @@ def test_every_field_lands_in_the_table(qtbot):
             "scopes": ["offline_access", "trade"],
             "client_id": "brokerdeck-1",
             "redirect_port": 53121,
+            "loopback_tls": True,
         }
     ]
 
@@ -153,12 +187,13 @@ def test_show_error_keeps_the_dialog_and_everything_typed(qtbot):
 
 def test_open_new_clears_the_form(qtbot):
     dialog = make(qtbot)
-    fill(qtbot, dialog, port=9000, name="custom", issuer="http://x")
+    fill(qtbot, dialog, port=9000, tls=True, name="custom", issuer="http://x")
     save(qtbot, dialog)
     dialog.accept()
     dialog.open_new()
     assert all(dialog.findChild(QLineEdit, name).text() == "" for name in FIELD_NAMES.values())
     assert dialog.findChild(QSpinBox, "profileRedirectPort").value() == 0
+    assert not dialog.findChild(QCheckBox, "profileLoopbackTls").isChecked()
     assert error_text(dialog, "issuer") == ""
 
 
@@ -188,8 +223,9 @@ def test_the_real_validator_messages_land_next_to_their_fields(qtbot, values, fi
 
 def test_the_real_validator_accepts_a_good_form(qtbot):
     dialog = make(qtbot, real_validator(ProfileSet()))
-    fill(qtbot, dialog, port=8080, name="custom", issuer="https://auth.example.com", scopes="offline_access")
+    fill(qtbot, dialog, port=8080, tls=True, name="custom", issuer="https://auth.example.com", scopes="offline_access")
     with qtbot.waitSignal(dialog.profileSubmitted, timeout=1000) as signal:
         save(qtbot, dialog)
     assert signal.args[0]["scopes"] == ["offline_access"]
     assert signal.args[0]["redirect_port"] == 8080
+    assert signal.args[0]["loopback_tls"] is True

@@ -122,18 +122,22 @@ def test_chip_click_selects_the_profile(qtbot):
     assert "bravo" in indicator.title.text()
 
 
-def test_main_window_has_the_four_areas_and_says_what_is_missing(qtbot):
+def test_main_window_has_the_market_the_strip_and_the_detail_and_says_what_is_missing(qtbot):
     window = MainWindow()
     qtbot.addWidget(window)
-    assert [d.windowTitle() for d in window.docks.values()] == [
-        "Connections",
-        "Credential health",
-        "Market data",
-        "Trading mode",
-    ]
+    assert window.centralWidget().isAncestorOf(window.market_viewer)
+    assert window.centralWidget().isAncestorOf(window.status_strip)
+    assert [d.windowTitle() for d in window.docks.values()] == ["Connections"]
+    detail = window.docks["connections"].widget()
+    assert detail.isAncestorOf(window.connection_panel)
+    assert detail.isAncestorOf(window.health_indicator)
     assert window.market_viewer.empty_label.text() == "Pick an instrument to see its market."
-    assert "not available yet" in window.mode_toggle.explanation.text()
+    assert window.mode_toggle.heading.text() == "Trading mode: SHADOW"
+    assert "not available yet" in window.mode_toggle.note.text()
+    assert "not available yet" in window.mode_toggle.toolTip()
+    assert window.status_strip.isAncestorOf(window.mode_toggle)
     window.show_status(VIEW)
+    assert list(window.status_strip.chips) == ["alpha", "bravo", "charlie", "delta"]
     window.connection_panel.select_profile("charlie")
     assert "charlie" in window.health_indicator.title.text()
 
@@ -143,13 +147,15 @@ def test_layout_round_trips(qtbot):
     qtbot.addWidget(first)
     first.show()
     qtbot.waitExposed(first)
-    first.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, first.docks["mode"])
+    first.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, first.docks["connections"])
+    first.show_connections()
     geometry, state = first.layout_state()
 
     second = MainWindow()
     qtbot.addWidget(second)
     assert second.restore_layout(geometry, state)
-    assert second.dockWidgetArea(second.docks["mode"]) == Qt.DockWidgetArea.BottomDockWidgetArea
+    assert second.dockWidgetArea(second.docks["connections"]) == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert not second.docks["connections"].isHidden()
     assert not MainWindow().restore_layout(None, None)
 
 

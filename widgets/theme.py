@@ -1,0 +1,101 @@
+"""The window's one look: a dark palette that continues the market area's colours into every panel.
+
+The colours are named once here, starting from the market area's (`COLORS`), so the panels, menus and
+dialogs read as one instrument with the ladder and the chart. The style sheet (resources/style.qss)
+names them as `@name`; `apply_dark_theme` fills them in, so no colour is written twice. `@icons` is the
+folder of the bundled icons, which the app passes in (widgets never look for files).
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication
+
+from widgets.market_view_models import COLORS
+from widgets.severity import SEVERITY_COLORS
+
+THEME: dict[str, str] = {
+    "base": COLORS["background"],  # tables, lists, text fields: the market area's own background
+    "alternate": COLORS["row_alt"],
+    "window": "#161c23",  # panels, the menu bar and the status strip: a step above the market area
+    "raised": "#1d252e",  # buttons, chips, dock titles
+    "raised_hover": "#26303b",
+    "border": COLORS["grid"],
+    "text": COLORS["text"],
+    "muted": COLORS["muted"],
+    "disabled": "#56606b",
+    "highlight": COLORS["bid_bar"],
+    "highlight_text": "#ffffff",
+    "accent": COLORS["bid"],
+    "error": SEVERITY_COLORS["error"].name(),
+}
+
+FONT_POINT_SIZE = 10.0
+_TOKEN = re.compile(r"@([a-z_]+)")
+
+
+def dark_palette() -> QPalette:
+    """Every colour role Qt's Fusion style paints with, in both the active and the disabled state."""
+    palette = QPalette()
+    color = {name: QColor(value) for name, value in THEME.items()}
+    roles = {
+        QPalette.ColorRole.Window: color["window"],
+        QPalette.ColorRole.WindowText: color["text"],
+        QPalette.ColorRole.Base: color["base"],
+        QPalette.ColorRole.AlternateBase: color["alternate"],
+        QPalette.ColorRole.ToolTipBase: color["raised"],
+        QPalette.ColorRole.ToolTipText: color["text"],
+        QPalette.ColorRole.PlaceholderText: color["muted"],
+        QPalette.ColorRole.Text: color["text"],
+        QPalette.ColorRole.Button: color["raised"],
+        QPalette.ColorRole.ButtonText: color["text"],
+        QPalette.ColorRole.BrightText: color["highlight_text"],
+        QPalette.ColorRole.Highlight: color["highlight"],
+        QPalette.ColorRole.HighlightedText: color["highlight_text"],
+        QPalette.ColorRole.Link: color["accent"],
+        QPalette.ColorRole.LinkVisited: color["accent"],
+        QPalette.ColorRole.Light: color["raised_hover"],
+        QPalette.ColorRole.Midlight: color["raised"],
+        QPalette.ColorRole.Mid: color["border"],
+        QPalette.ColorRole.Dark: color["base"],
+        QPalette.ColorRole.Shadow: QColor("#000000"),
+    }
+    for role, value in roles.items():
+        palette.setColor(role, value)
+    for role in (
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+        QPalette.ColorRole.HighlightedText,
+    ):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, color["disabled"])
+    palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Button, color["window"])
+    return palette
+
+
+def themed_style_sheet(template: str, icons: str) -> str:
+    """`template` with every `@name` replaced by its colour and `@icons` by the icons' folder (in /-form).
+
+    An unknown name is an error, not a blank.
+    """
+    values = {**THEME, "icons": icons.replace("\\", "/")}
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise KeyError(f"the style sheet names an unknown colour @{name}")
+        return values[name]
+
+    return _TOKEN.sub(value, template)
+
+
+def apply_dark_theme(app: QApplication, style_sheet_template: str, icons: str) -> None:
+    """Fusion (the one style that honours a palette everywhere), the dark palette, one font size, the sheet."""
+    app.setStyle("Fusion")
+    app.setPalette(dark_palette())
+    font = QFont(app.font())
+    font.setPointSizeF(FONT_POINT_SIZE)
+    app.setFont(font)
+    app.setStyleSheet(themed_style_sheet(style_sheet_template, icons))
