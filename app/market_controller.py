@@ -46,7 +46,7 @@ class MarketController(QObject):
         self._task: asyncio.Task[None] | None = None
         self.conid: int | None = None
         self._remembered = remembered  # the instrument the trader watched last time
-        self._shown: tuple[int, str, str] | None = None  # (book version, age, stream text) last rendered
+        self._shown: tuple[int, str, tuple[str, str]] | None = None  # (book version, age, stream text) rendered
         self._version = 0
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from brokers.core.market import DataAge, InstrumentQuotes, StreamState
+from widgets.inside_market import reconcile_inside
 from widgets.market_view_models import LadderLevel, MarketView, Print
 
 TAPE_PRINTS = 50
@@ -18,8 +19,20 @@ _AGE_DETAIL = {
 }
 
 
-def market_view(book: InstrumentQuotes, age: DataAge, version: int, stream: str) -> MarketView:
-    """The viewer's picture of `book`; `version` changes whenever anything shown changes."""
+def market_view(book: InstrumentQuotes, age: DataAge, version: int, stream: tuple[str, str]) -> MarketView:
+    """The viewer's picture of `book`; `version` changes whenever anything shown changes.
+
+    `stream` is the feed's status, short and in full (`stream_text`).
+    """
+    inside = reconcile_inside(
+        book.bid,
+        book.bid_size,
+        book.ask,
+        book.ask_size,
+        tuple(LadderLevel(p, s) for p, s in book.bids),
+        tuple(LadderLevel(p, s) for p, s in book.asks),
+        ladder_is_newer=book.ladder_version > book.quote_version,
+    )
     t, last, bid, ask, volume = book.history_view(HISTORY_POINTS)
     traded = np.diff(volume, prepend=volume[:1]) if len(volume) else volume  # day volume -> size per sample
     np.nan_to_num(traded, copy=False, nan=0.0)
@@ -32,15 +45,15 @@ def market_view(book: InstrumentQuotes, age: DataAge, version: int, stream: str)
         last=book.last,
         last_size=book.last_size,
         last_prefix=book.last_prefix,
-        bid=book.bid,
-        ask=book.ask,
-        bid_size=book.bid_size,
-        ask_size=book.ask_size,
+        bid=inside.bid,
+        ask=inside.ask,
+        bid_size=inside.bid_size,
+        ask_size=inside.ask_size,
         volume=book.volume,
         high=book.high,
         low=book.low,
-        bids=tuple(LadderLevel(p, s) for p, s in book.bids),
-        asks=tuple(LadderLevel(p, s) for p, s in book.asks),
+        bids=inside.bids,
+        asks=inside.asks,
         ladder_last=book.ladder_last[0] if book.ladder_last else None,
         prints=prints,
         history_t=t,
@@ -51,12 +64,23 @@ def market_view(book: InstrumentQuotes, age: DataAge, version: int, stream: str)
         age=age,
         age_detail=_AGE_DETAIL[age],
         tick_size=book.tick_size(),
-        stream_text=stream,
+        stream_text=stream[0],
+        stream_detail=stream[1],
     )
 
 
-def stream_text(name: str, state: StreamState) -> str:
-    """The feed's status line, e.g. "IBKR WebSocket: 3 subscribed, 12,345 frames, 0 dropped"."""
-    if not state.connected:
-        return f"{name}: reconnecting… {state.last_error}".strip()
-    return f"{name}: {len(state.subscriptions)} subscribed, {state.frames:,} frames, {state.malformed} dropped"
+def stream_text(name: str, state: StreamState) -> tuple[str, str]:
+    """The feed's status in a few words (it must stay readable in a narrow window) and in full."""
+    if not state.connected:  # the reason is what the trader needs; it may be cut at the end, never the start
+        text = f"{name}: reconnecting… {state.last_error}".strip()
+        return text, text
+    malformed = f", {state.malformed:,} malformed" if state.malformed else ""
+    short = f"{name}: connected, {state.frames:,} frames{malformed}"
+    lines = "line" if len(state.subscriptions) == 1 else "lines"
+    detail = (
+        f"{name}: connected; {len(state.subscriptions)} market data {lines}, {state.frames:,} frames received, "
+        f"{state.malformed:,} malformed and dropped, {state.reconnects} reconnects"
+    )
+    if state.last_error:
+        detail += f". Last problem: {state.last_error}"
+    return short, detail

@@ -18,6 +18,9 @@ from widgets.market_view_models import COLORS, LadderLevel, format_price, format
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 _CENTER = Qt.AlignmentFlag.AlignCenter
+_INSET = 10  # px of a column that its text may not use (the painted cells' insets)
+TEXT_MARGIN = _INSET + 4  # px a column asks for besides its text: the insets and a small gap
+_HEADERS = ("BID SIZE", "PRICE", "ASK SIZE")
 
 
 class LadderRow(NamedTuple):
@@ -48,6 +51,7 @@ class DepthLadder(QWidget):
         self._font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self._font.setPointSizeF(9.5)
         self._font.setStyleHint(QFont.StyleHint.Monospace)
+        self.setFont(self._font)
         self._bold = QFont(self._font)
         self._bold.setBold(True)
         self._header_font = QFont(self._font)
@@ -60,6 +64,10 @@ class DepthLadder(QWidget):
         self.setAutoFillBackground(False)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        self._decimals = -1
+        self._longest = (0, 0)  # characters of the longest price and size text, when last measured
+        self._column_min = 0
+        self._fit_columns(len("0,000.00"), len("00,000"))
 
     # ---- data -------------------------------------------------------------------------------------
 
@@ -84,7 +92,33 @@ class DepthLadder(QWidget):
         self._rows = tuple(rows)
         self._max_size = max((level.size for level in (*shown_asks, *shown_bids)), default=1) or 1
         self._spread_text, self._mid_text = self._spread_and_mid(bids, asks, tick_size, decimals)
+        if decimals != self._decimals:
+            self._decimals, self._longest = decimals, (0, 0)  # another instrument: widths start afresh
+        self._fit_columns(
+            max((len(row.price_text) for row in rows), default=0),
+            max((len(row.bid_text or row.ask_text) for row in rows), default=0),
+        )
         self.update()
+
+    def _fit_columns(self, price_chars: int, size_chars: int) -> None:
+        """Ask for the width the longest texts need (three equal columns); measured only when one grew."""
+        longest = (max(price_chars, self._longest[0]), max(size_chars, self._longest[1]))
+        if longest == self._longest:
+            return
+        self._longest = longest
+        bold, header = QFontMetrics(self._bold), QFontMetrics(self._header_font)
+        self._column_min = TEXT_MARGIN + max(
+            bold.horizontalAdvance("0" * max(longest)), *(header.horizontalAdvance(text) for text in _HEADERS)
+        )
+        self.updateGeometry()
+
+    def column_width(self) -> float:
+        """Each of the three columns' width as painted: bid size, price, ask size."""
+        return self.width() / 3
+
+    def text_room(self) -> float:
+        """The width a column gives its text."""
+        return self.column_width() - _INSET
 
     @staticmethod
     def _row(
@@ -134,10 +168,10 @@ class DepthLadder(QWidget):
     # ---- painting ---------------------------------------------------------------------------------
 
     def sizeHint(self) -> QSize:
-        return QSize(260, self._row_h * (2 * self.levels + 2))
+        return QSize(max(260, 3 * self._column_min), self._row_h * (2 * self.levels + 2))
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(210, self._row_h * 8)
+        return QSize(3 * self._column_min, self._row_h * 8)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Rows stack outwards from the spread line; when space is short that line is centred and
@@ -147,7 +181,7 @@ class DepthLadder(QWidget):
         width, height, header_h = self.width(), self.height(), self._row_h
         painter.fillRect(self.rect(), c["background"])
         col = width / 3
-        size_w = col - 10
+        size_w = col - _INSET
         body_h = height - header_h
         row_h = max(self._min_row_h, min(self._row_h, body_h / (2 * self.levels + 1)))
         divider = header_h + min(self.levels * row_h, (body_h - row_h) / 2)
@@ -176,9 +210,10 @@ class DepthLadder(QWidget):
         painter.fillRect(QRectF(0, 0, width, header_h), c["background"])
         painter.setFont(self._header_font)
         painter.setPen(c["muted"])
-        painter.drawText(QRectF(4, 0, size_w, header_h), _RIGHT, "BID SIZE")
-        painter.drawText(QRectF(col, 0, col - 6, header_h), _RIGHT, "PRICE")
-        painter.drawText(QRectF(2 * col + 4, 0, size_w, header_h), _RIGHT, "ASK SIZE")
+        bid_header, price_header, ask_header = _HEADERS
+        painter.drawText(QRectF(4, 0, size_w, header_h), _RIGHT, bid_header)
+        painter.drawText(QRectF(col, 0, col - 6, header_h), _RIGHT, price_header)
+        painter.drawText(QRectF(2 * col + 4, 0, size_w, header_h), _RIGHT, ask_header)
         painter.setPen(c["grid"])
         painter.drawLine(0, header_h - 1, width, header_h - 1)
         painter.end()

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
-AGE_STATES = ("live", "delayed", "frozen", "stale", "none")
+AGE_STATES = ("live", "delayed", "frozen", "stale", "none")  # the feed's codes; traders read AGE_WORDS
 
 
 def _empty() -> np.ndarray:
@@ -69,7 +69,8 @@ class MarketView:
     age: str = "none"  # one of AGE_STATES
     age_detail: str = ""
     tick_size: float = 0.01
-    stream_text: str = ""
+    stream_text: str = ""  # the feed's status in a few words
+    stream_detail: str = ""  # the same in full, for a tooltip
 
 
 # One dark palette for the whole market area, so ladder, chart and tape read as one instrument.
@@ -95,17 +96,18 @@ COLORS: dict[str, str] = {
 AGE_COLORS: dict[str, str] = {
     "live": "#2e9d57",
     "delayed": "#d48a00",
-    "frozen": "#7d8590",
+    "frozen": "#6ea8d8",
     "stale": "#d0342c",
-    "none": "#4a525b",
+    "none": "#7d8590",
 }
 
+# How fresh the data is. LIVE and SHADOW name the trading mode, so no word here may say "live".
 AGE_WORDS: dict[str, str] = {
-    "live": "LIVE",
-    "delayed": "DELAYED",
-    "frozen": "FROZEN",
-    "stale": "STALE",
-    "none": "NO DATA",
+    "live": "Real-time",
+    "delayed": "Delayed",
+    "frozen": "Frozen",
+    "stale": "Stale",
+    "none": "No data",
 }
 
 

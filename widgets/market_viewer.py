@@ -1,7 +1,11 @@
-"""The market area: an instrument picker, a quote strip, and the ladder, tick chart and tape side by side.
+"""The market area: an instrument picker, a quote strip, the ladder, tick chart and tape side by side,
+and the feed's status on a line of its own below them.
 
 The app calls `show_market` at display rate with the newest view; a view whose version was already
 shown costs one tuple comparison, so coalescing upstream and rendering here stay independent.
+
+Down to about 980 px wide the ladder and the tape keep the width their text needs and the chart takes
+the rest; the status line spans the whole width, so it is not cut to a word.
 """
 
 from __future__ import annotations
@@ -39,7 +43,9 @@ from widgets.time_and_sales import TimeAndSales
 SEARCH_DEBOUNCE_MS = 250
 CHART_HZ = 15.0  # redraw ceilings of the slow parts; the ladder and quotes follow the app's refresh rate
 TAPE_HZ = 10.0
+CHART_MIN_WIDTH = 320  # below this the chart is a sliver; at 980 px the ladder and tape leave it about 480
 EMPTY_TEXT = "Pick an instrument to see its market."
+INSIDE_WARNINGS = {"crossed": "Crossed: the best bid is above the best ask", "locked": "Locked: bid equals ask"}
 
 _STYLE = f"""
 #marketViewer {{ background: {COLORS["background"]}; }}
@@ -61,28 +67,37 @@ _STYLE = f"""
 #quoteLast {{ font-size: 15pt; font-weight: bold; color: {COLORS["last"]}; }}
 #quoteBid {{ color: {COLORS["bid"]}; }}
 #quoteAsk {{ color: {COLORS["ask"]}; }}
+#insideWarning {{ color: {COLORS["down"]}; font-weight: bold; }}
+#streamStatus {{ font-size: 8.5pt; }}
 """
 
 
 class ElidedLabel(QLabel):
     """A one-line label that shortens its text with "…" instead of widening a narrow dock."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, alignment: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignRight
+    ) -> None:
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.setAlignment(alignment | Qt.AlignmentFlag.AlignVCenter)
+
+    def shown_text(self) -> str:
+        """The text as painted: shortened with "…" when it does not fit."""
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width())
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setPen(self.palette().color(self.foregroundRole()))
-        rect = self.contentsRect()
-        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
-        painter.drawText(rect, self.alignment(), text)
+        painter.drawText(self.contentsRect(), self.alignment(), self.shown_text())
         painter.end()
 
 
-def _label(name: str, parent: QWidget, muted: bool = False, elided: bool = False) -> QLabel:
-    label = ElidedLabel(parent) if elided else QLabel(parent)
+def _label(name: str, parent: QWidget, muted: bool = False, elided: bool = False, left: bool = False) -> QLabel:
+    if elided:
+        label: QLabel = ElidedLabel(parent, Qt.AlignmentFlag.AlignLeft if left else Qt.AlignmentFlag.AlignRight)
+    else:
+        label = QLabel(parent)
     label.setObjectName(name)
     if muted:
         label.setProperty("role", "muted")
@@ -125,8 +140,8 @@ class MarketViewer(QWidget):
         self.results.setPlaceholderText("Type a symbol to search")
         self.age_badge = _label("ageBadge", self)
         self.age_badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.age_badge.setMinimumWidth(76)
-        self.stream_label = _label("streamStatus", self, muted=True, elided=True)
+        self.age_badge.setMinimumWidth(96)
+        self.stream_label = _label("streamStatus", self, muted=True, elided=True, left=True)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
@@ -140,17 +155,21 @@ class MarketViewer(QWidget):
         self.quote_last_size = _label("quoteLastSize", self, muted=True)
         self.quote_bid = _label("quoteBid", self)
         self.quote_ask = _label("quoteAsk", self)
+        self.inside_warning = _label("insideWarning", self)
+        self.inside_warning.hide()
         self.quote_stats = _label("quoteStats", self, muted=True, elided=True)
 
         self.ladder = DepthLadder(levels, self)
         self.chart = TickChart(window_s, self)
         self.tape = TimeAndSales(max_prints, self)
+        self.chart.setMinimumWidth(CHART_MIN_WIDTH)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setChildrenCollapsible(False)
         for widget in (self.ladder, self.chart, self.tape):
             self.splitter.addWidget(widget)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([260, 620, 230])
+        for index, stretch in enumerate((0, 1, 0)):  # a resize widens or narrows the chart, not the text columns
+            self.splitter.setStretchFactor(index, stretch)
+        self.splitter.setSizes([self.ladder.sizeHint().width(), 620, self.tape.sizeHint().width()])
         self.empty_label = _label("marketEmpty", self, muted=True)
         self.empty_label.setText(EMPTY_TEXT)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -160,19 +179,27 @@ class MarketViewer(QWidget):
 
         picker = QHBoxLayout()
         picker.addWidget(self.symbol_edit)
-        picker.addWidget(self.results, 2)
-        picker.addWidget(self.stream_label, 1)
+        picker.addWidget(self.results, 1)
+        picker.addStretch(1)
         picker.addWidget(self.age_badge)
         quote = QHBoxLayout()
         quote.setSpacing(14)
-        for label in (self.quote_symbol, self.quote_last, self.quote_last_size, self.quote_bid, self.quote_ask):
+        for label in (
+            self.quote_symbol,
+            self.quote_last,
+            self.quote_last_size,
+            self.quote_bid,
+            self.quote_ask,
+            self.inside_warning,
+        ):
             quote.addWidget(label, 0, Qt.AlignmentFlag.AlignBaseline)
         quote.addWidget(self.quote_stats, 1, Qt.AlignmentFlag.AlignBaseline)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setContentsMargins(6, 6, 6, 4)
         layout.addLayout(picker)
         layout.addLayout(quote)
         layout.addWidget(self.stack, 1)
+        layout.addWidget(self.stream_label)
         self._show_empty()
 
     # ---- the picker -------------------------------------------------------------------------------
@@ -232,13 +259,14 @@ class MarketViewer(QWidget):
         decimals = price_decimals(view.tick_size)
         self._show_age(view.age, view.age_detail)
         self.stream_label.setText(view.stream_text)
-        self.stream_label.setToolTip(view.stream_text)
+        self.stream_label.setToolTip(view.stream_detail or view.stream_text)
         self.quote_symbol.setText(view.symbol)
         last = format_price(view.last, decimals) or "—"
         self.quote_last.setText(f"{last} {view.last_prefix}".strip())
         self.quote_last_size.setText(f"× {format_size(view.last_size)}" if view.last_size is not None else "")
         self.quote_bid.setText(f"bid {format_price(view.bid, decimals) or '—'} × {format_size(view.bid_size) or '—'}")
         self.quote_ask.setText(f"ask {format_price(view.ask, decimals) or '—'} × {format_size(view.ask_size) or '—'}")
+        self._show_inside_warning(view.bid, view.ask, view.tick_size)
         self.quote_stats.setText(
             f"vol {format_size(view.volume) or '—'}   "
             f"H {format_price(view.high, decimals) or '—'}   L {format_price(view.low, decimals) or '—'}"
@@ -266,21 +294,34 @@ class MarketViewer(QWidget):
         for label in (self.quote_symbol, self.quote_last, self.quote_last_size, self.quote_bid, self.quote_ask):
             label.setText("")
         self.quote_stats.setText("")
+        self.inside_warning.hide()
         self.stream_label.setText("")
         self._show_age("none", "No instrument is selected.")
 
+    def _show_inside_warning(self, bid: float | None, ask: float | None, tick_size: float) -> None:
+        """Say so when the inside itself is locked or crossed (the ladder's spread line says it too)."""
+        state = ""
+        if bid is not None and ask is not None:
+            half_tick = (tick_size if tick_size > 0 else 0.01) / 2
+            state = "crossed" if bid - ask > half_tick else "locked" if abs(ask - bid) < half_tick else ""
+        if state:
+            self.inside_warning.setText(state)
+            self.inside_warning.setToolTip(INSIDE_WARNINGS[state])
+        if self.inside_warning.isVisibleTo(self) != bool(state):
+            self.inside_warning.setVisible(bool(state))
+
     def _show_age(self, age: str, detail: str) -> None:
-        """Restyle the badge only when the state changes: a stylesheet polish is not free."""
+        """Restyle the freshness indicator only when the state changes: a stylesheet polish is not free."""
         age = age if age in AGE_COLORS else "none"
         if age != self._age:
             self._age = age
-            self.age_badge.setText(AGE_WORDS[age])
+            # A coloured dot and word in an outline: a status, not the filled LIVE/SHADOW mode badge.
+            self.age_badge.setText(f"● {AGE_WORDS[age]}")
             self.age_badge.setStyleSheet(
-                f"background: {AGE_COLORS[age]}; color: #ffffff; font-weight: bold;"
-                " border-radius: 3px; padding: 2px 8px;"
+                f"color: {AGE_COLORS[age]}; border: 1px solid {AGE_COLORS[age]}; border-radius: 9px; padding: 1px 8px;"
             )
         self.age_badge.setToolTip(detail)
 
     def age_color(self) -> str:
-        """The badge's colour (#rrggbb) for the state it shows."""
+        """The indicator's colour (#rrggbb) for the state it shows."""
         return AGE_COLORS[self._age]

@@ -1,7 +1,9 @@
 """Time and sales: the newest prints at the top, each price coloured by its move from the print before.
 
-A declarative table over at most N rows; it is reset only when the prints actually change, rows have a
-fixed height and columns fixed widths, so a reset never measures text or re-sorts.
+A declarative table over at most N rows; it is reset only when the prints actually change, and it never
+re-sorts. Rows have a fixed height. Columns are as wide as their text: they are measured again only
+when the longest text of a column grows (or the price format changes), and the widget asks for their
+sum as its minimum width, so a narrow window squeezes the chart beside it and never cuts a column.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QShowEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from widgets.market_view_models import COLORS, Print, format_price, format_size, price_decimals
@@ -37,6 +39,9 @@ TAPE_COLUMNS = (
     Column("size", "Size"),
 )
 _NUMERIC = {"price", "size"}
+# What each column is at least as wide as, so the first prints do not shift the layout.
+_PLACEHOLDERS = {"time": "00:00:00.000", "price": "0,000.00", "size": "00,000"}
+CELL_PADDING = 12  # px around a cell's text: the style's item margins, with room to spare
 
 
 def _alignment(key: str) -> Qt.AlignmentFlag:
@@ -89,6 +94,7 @@ class TimeAndSales(QWidget):
         self.setObjectName("timeAndSales")
         self.max_prints = max_prints
         self._prints: tuple[Print, ...] = ()
+        self._rows: tuple[TapeRow, ...] = ()
         self._decimals = -1
         self.model = TapeModel(TAPE_COLUMNS)
         self.table = QTableView(self)
@@ -110,13 +116,11 @@ class TimeAndSales(QWidget):
         horizontal = self.table.horizontalHeader()
         horizontal.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         horizontal.setMinimumSectionSize(24)
-        horizontal.setDefaultSectionSize(50)  # the stretched last section never shrinks below this
-        horizontal.setStretchLastSection(True)
-        width = self.table.fontMetrics().horizontalAdvance("0")
-        self.table.setColumnWidth(0, width * 12 + 10)
-        self.table.setColumnWidth(1, width * 9 + 6)
+        horizontal.setStretchLastSection(True)  # spare width goes to Size, the last column
+        self._longest: tuple[int, ...] = ()  # the longest text of each column, in characters, when last measured
+        self._fit_columns(())
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(0, 0, 4, 0)  # the sizes, right-aligned, keep off the window's edge
         layout.addWidget(self.table)
 
     def set_prints(self, prints: Sequence[Print], tick_size: float) -> None:
@@ -125,8 +129,46 @@ class TimeAndSales(QWidget):
         decimals = price_decimals(tick_size)
         if shown == self._prints and decimals == self._decimals:
             return
+        if decimals != self._decimals:
+            self._longest = ()  # another instrument, most likely: its widths start afresh
         self._prints, self._decimals = shown, decimals
-        self.model.set_rows(tape_rows(shown, decimals)[: self.max_prints])
+        self._rows = tape_rows(shown, decimals)[: self.max_prints]
+        self.model.set_rows(self._rows)
+        self._fit_columns(self._rows)
+
+    def _fit_columns(self, rows: Sequence[TapeRow]) -> None:
+        """Widen a column to its text and header when its longest text grew; never narrow it in between.
+
+        Counting characters is cheap; measuring is done only when a count grew, so columns do not
+        twitch as long prints scroll in and out of the tape.
+        """
+        keys = [column.key for column in TAPE_COLUMNS]
+        longest = tuple(
+            max(len(_PLACEHOLDERS[key]), max((len(getattr(row, key)) for row in rows), default=0)) for key in keys
+        )
+        if self._longest and all(new <= old for new, old in zip(longest, self._longest, strict=True)):
+            return
+        self._longest = tuple(max(pair) for pair in zip(longest, self._longest or longest, strict=True))
+        metrics, header = self.table.fontMetrics(), self.table.horizontalHeader()
+        total = 0
+        for index, count in enumerate(self._longest):
+            width = max(
+                metrics.horizontalAdvance("0" * count) + CELL_PADDING,  # digits are the widest characters
+                self.table.sizeHintForColumn(index),
+                header.sectionSizeHint(index),
+            )
+            self.table.setColumnWidth(index, width)
+            total += width
+        self.table.setMinimumWidth(total + 2 * self.table.frameWidth())
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Measure again once shown: the header's style sheet (its padding) applies only from then on."""
+        self._longest = ()
+        self._fit_columns(self._rows)
+        super().showEvent(event)
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.table.minimumWidth(), super().sizeHint().height())
 
     def cell(self, row: int, column: int, role: Qt.ItemDataRole = Qt.ItemDataRole.DisplayRole) -> Any:
         return self.model.data(self.model.index(row, column), role)

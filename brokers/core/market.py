@@ -49,6 +49,10 @@ class InstrumentQuotes(Protocol):
     @property
     def version(self) -> int: ...  # changes whenever anything below changes
     @property
+    def quote_version(self) -> int: ...  # `version` at the newest top-of-book update (bid, ask, last, ...)
+    @property
+    def ladder_version(self) -> int: ...  # `version` at the newest depth ladder: the larger of the two is newer
+    @property
     def last(self) -> float | None: ...
     @property
     def last_prefix(self) -> str: ...  # "C" prior close, "H" halted

@@ -61,6 +61,7 @@ class InstrumentBook:
         "conid",
         "high",
         "ladder_last",
+        "ladder_version",
         "last",
         "last_arrival_ns",
         "last_frame_monotonic",
@@ -69,6 +70,7 @@ class InstrumentBook:
         "low",
         "mark",
         "open",
+        "quote_version",
         "symbol",
         "trades",
         "version",
@@ -97,6 +99,9 @@ class InstrumentBook:
         self.ladder_last: tuple[float, int] | None = None
         self.trades: deque[tuple[float, float, int]] = deque(maxlen=TRADES_CAPACITY)
         self.version = 0
+        # The two streams tick at their own rates; these tell the viewer which one is newer.
+        self.quote_version = 0
+        self.ladder_version = 0
         self.last_frame_monotonic: float | None = None
         self.last_arrival_ns: int | None = None
         # rows of (t epoch s, last, bid, ask, volume); np.empty leaves untouched pages uncommitted
@@ -158,7 +163,7 @@ class InstrumentBook:
                 self._hist_count += 1
             if printed and new_last is not None:
                 self.trades.append((epoch_s, new_last, self.last_size or 0))
-        self.version += 1
+        self.version = self.quote_version = self.version + 1
         self.last_frame_monotonic = now_monotonic
         self.last_arrival_ns = arrival_ns
 
@@ -185,13 +190,13 @@ class InstrumentBook:
         bids.sort(reverse=True)
         asks.sort()
         self.bids, self.asks, self.ladder_last = bids, asks, ladder_last
-        self.version += 1
+        self.version = self.ladder_version = self.version + 1
         self.last_frame_monotonic = now_monotonic
         self.last_arrival_ns = arrival_ns
 
     def clear_ladder(self) -> None:
         self.bids, self.asks, self.ladder_last = [], [], None
-        self.version += 1
+        self.version = self.ladder_version = self.version + 1
 
     def tick_size(self) -> float:
         """The smallest step between ladder prices; IBKR's stream does not carry the tick size itself."""

@@ -7,13 +7,15 @@ import pytest
 
 from app.context import AppContext
 from app.market_controller import MarketController
-from app.market_view import market_view
+from app.market_view import market_view, stream_text
 from app.operations import Operations
 from app.status_controller import StatusController
+from brokers.core.market import InstrumentQuotes, StreamState
 from brokers.ibkr.book import BookModel
-from brokers.ibkr.frames import parse_frame
+from brokers.ibkr.frames import Depth, parse_frame
 from tests.conftest import run_on_qt_loop
 from widgets.main_window import MainWindow
+from widgets.market_viewer import MarketViewer
 
 pytestmark = pytest.mark.secretservice
 
@@ -53,16 +55,49 @@ def test_search_pick_and_watch_a_live_market(home, vault, sandbox, qloop, qtbot)
         assert len(bids) >= 10
         assert max(b.price for b in bids) < min(a.price for a in asks)
         assert viewer.quote_symbol.text() == "AAPL"
-        assert viewer.age_badge.text() == "LIVE"
+        assert viewer.age_badge.text() == "● Real-time"
         assert viewer.ladder.spread_text().startswith("spread ")
         state = market.feed.state
         assert state.connected
         assert AAPL in state.subscriptions
         assert market.feed.quotes(AAPL).version > 0
+
+        # The sandbox streams top of book at 20 Hz and the ladder at 5 Hz, as IBKR's two feeds differ:
+        # the raw streams disagree between ladder frames, and the viewer must never show it.
+        watch = InsideWatch(viewer, market.feed.quotes(AAPL))
+        qtbot.waitUntil(watch.enough, timeout=20_000)
+        assert watch.disagreements == []
     finally:
         run_on_qt_loop(qloop, qtbot, market.stop())
         run_on_qt_loop(qloop, qtbot, status.stop())
     assert errors == []
+
+
+class InsideWatch:
+    """Samples the viewer while it streams: the quote line and the ladder's best rows must agree."""
+
+    def __init__(self, viewer: MarketViewer, book: InstrumentQuotes) -> None:
+        self.viewer, self.book = viewer, book
+        self.renders: set[int] = set()
+        self.raw_disagreed = 0  # samples where the streams themselves disagreed
+        self.disagreements: list[str] = []
+
+    def enough(self) -> bool:
+        """Sample once; True when enough renders were seen, some of them while the raw streams disagreed."""
+        book, viewer = self.book, self.viewer
+        if book.bids and book.asks and (book.bids[0][0], book.asks[0][0]) != (book.bid, book.ask):
+            self.raw_disagreed += 1
+        if viewer.render_count not in self.renders:
+            self.renders.add(viewer.render_count)
+            rows = viewer.ladder.rows()
+            bid = next(r for r in rows if r.side == "bid" and r.inside)
+            ask = next(r for r in rows if r.side == "ask" and r.inside)
+            quote = (viewer.quote_bid.text(), viewer.quote_ask.text())
+            if quote != (f"bid {bid.price_text} × {bid.bid_text}", f"ask {ask.price_text} × {ask.ask_text}"):
+                self.disagreements.append(f"{quote} beside the ladder's {bid.price_text} / {ask.price_text}")
+            if max(r.price for r in rows if r.side == "bid") >= min(r.price for r in rows if r.side == "ask"):
+                self.disagreements.append(f"crossed ladder {[r.price_text for r in rows]}")
+        return len(self.renders) >= 100 and self.raw_disagreed >= 5
 
 
 def test_market_view_maps_the_book_for_the_viewer():
@@ -81,11 +116,71 @@ def test_market_view_maps_the_book_for_the_viewer():
         else:
             book_model.merge_market_data(frame, number)
     book = book_model.book(1)
-    view = market_view(book, book_model.data_age(1, book.last_frame_monotonic), version=7, stream="ok")
-    assert (view.symbol, view.version, view.last, view.bid, view.ask) == ("XYZ", 7, 10.01, 9.99, 10.01)
+    view = market_view(book, book_model.data_age(1, book.last_frame_monotonic), version=7, stream=("ok", "ok"))
+    # the ladder came last, and its 500 bid at 10.00 shows the quote's 9.99 bid is out of date
+    assert (view.symbol, view.version, view.last, view.bid, view.ask) == ("XYZ", 7, 10.01, 10.00, 10.01)
+    assert (view.bid_size, view.ask_size) == (500, 100)
     assert [level.price for level in view.asks] == [10.01, 10.02]
     assert [level.price for level in view.bids] == [10.00, 9.99]
     assert view.ladder_last == 10.00
     assert view.age == "live"
     assert book.tick_size() == pytest.approx(0.01)
     assert np.nansum(view.history_volume) == 300  # day volume turned into size per sample
+
+
+REPORTED_QUOTE = '{"topic":"smd+2","conid":2,"55":"MSFT","84":"410.27","86":"410.29","88":"300","85":"200"}'
+REPORTED_LADDER = (
+    '{"topic":"sbd+DU1+2","data":[{"row":0,"focus":0,"price":"410.31","ask":"90"},'
+    '{"row":1,"focus":0,"price":"410.30","ask":"60"},{"row":2,"focus":0,"price":"410.29","bid":"120"},'
+    '{"row":3,"focus":0,"price":"410.28","bid":"80"},{"row":4,"focus":0,"price":"410.27","bid":"45"}]}'
+)
+
+
+@pytest.mark.parametrize(
+    ("frames", "inside", "bids", "asks"),
+    [
+        # the quote came last: the ladder's 410.29 and 410.28 bids are gone, its inside is the quote's
+        ((REPORTED_LADDER, REPORTED_QUOTE), (410.27, 300, 410.29, 200), [410.27], [410.29, 410.30, 410.31]),
+        # the ladder came last: its bid at 410.29 proves the quote out of date on both sides
+        ((REPORTED_QUOTE, REPORTED_LADDER), (410.29, 120, 410.30, 60), [410.29, 410.28, 410.27], [410.30, 410.31]),
+    ],
+)
+def test_the_reported_crossed_frame_is_shown_as_one_inside_market(frames, inside, bids, asks):
+    """The report: quote line 410.27 / 410.29 beside a ladder whose best were 410.29 / 410.30."""
+    book_model = BookModel()
+    for number, text in enumerate(frames):
+        frame = parse_frame(text)
+        if isinstance(frame, Depth):
+            book_model.merge_depth(frame, number)
+        else:
+            book_model.merge_market_data(frame, number)
+    book = book_model.book(2)
+    assert (book.bid, book.ask, book.bids[0][0], book.asks[0][0]) == (410.27, 410.29, 410.29, 410.30)
+    view = market_view(book, "live", version=1, stream=("ok", "ok"))
+    assert (view.bid, view.bid_size, view.ask, view.ask_size) == inside
+    assert [level.price for level in view.bids] == bids
+    assert [level.price for level in view.asks] == asks
+    assert (view.bids[0].size, view.asks[0].size) == (view.bid_size, view.ask_size)
+
+
+def test_the_stream_status_is_short_and_its_detail_complete():
+    state = StreamState(
+        connected=True,
+        reconnects=2,
+        last_error="",
+        frames=1_234_567,
+        malformed=0,
+        stale_reconnects=0,
+        subscriptions=(1,),
+    )
+    short, detail = stream_text("IBKR WebSocket", state)
+    assert short == "IBKR WebSocket: connected, 1,234,567 frames"
+    assert detail == (
+        "IBKR WebSocket: connected; 1 market data line, 1,234,567 frames received, "
+        "0 malformed and dropped, 2 reconnects"
+    )
+    down = StreamState(False, 3, "Cannot reach the IBKR stream (refused). Reconnecting.", 10, 4, 0, ())
+    assert (
+        stream_text("IBKR WebSocket", down)
+        == ("IBKR WebSocket: reconnecting… Cannot reach the IBKR stream (refused). Reconnecting.",) * 2
+    )

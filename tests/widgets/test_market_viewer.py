@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
+from PySide6.QtWidgets import QLabel
 
 from widgets import market_viewer
-from widgets.market_view_models import AGE_COLORS, LadderLevel, MarketView, Print, SearchResult, price_decimals
+from widgets.market_view_models import (
+    AGE_COLORS,
+    AGE_STATES,
+    AGE_WORDS,
+    LadderLevel,
+    MarketView,
+    Print,
+    SearchResult,
+    price_decimals,
+)
 from widgets.market_viewer import EMPTY_TEXT, MarketViewer
-from widgets.tick_chart import BAND_POINTS, TickChart
+from widgets.tick_chart import BAND_POINTS, MIN_SPAN_S, TIME_FORMAT, TickChart
 from widgets.time_and_sales import DIRECTION_COLORS
 
 T0 = 1_760_000_000.0  # a fixed epoch, so times are reproducible
@@ -202,16 +213,177 @@ def test_a_dense_band_is_decimated_but_keeps_its_extremes_and_newest_sample(qtbo
     assert chart.bar_data()[1].sum() == 20_000
 
 
-@pytest.mark.parametrize("age", ["live", "delayed", "frozen", "stale", "none"])
-def test_age_badge_says_and_paints_the_state(viewer, age):
+def drawn_labels(axis: object) -> list[str]:
+    """The labels a pyqtgraph axis paints now: it drops any that would not fit."""
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        _, _, texts = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [text for _, _, text in texts]
+
+
+def drawn_time_labels(chart: TickChart) -> list[str]:
+    return drawn_labels(chart.time_axis)
+
+
+def test_a_flat_market_still_gets_distinct_price_and_volume_labels(qtbot):
+    """The first quote of a new instrument is one price and no volume: no 190.00 190.00 190.01 labels."""
+    chart = TickChart()
+    qtbot.addWidget(chart)
+    chart.resize(640, 360)
+    chart.show()
+    qtbot.waitExposed(chart)
+    t, price = np.array([T0, T0 + 1]), np.array([190.0, 190.0])
+    chart.set_history(t, price, price - 0.02, price, np.zeros(2))
+    chart.grab()  # pyqtgraph ranges Y just before it paints
+    for plot in (chart.price_plot, chart.volume_plot):
+        labels = drawn_labels(plot.getAxis("right"))
+        assert len(labels) >= 3
+        assert len(set(labels)) == len(labels), labels
+
+
+def feed(chart: TickChart, t: np.ndarray) -> None:
+    price = 100 + np.sin(t / 9)
+    chart.set_history(t, price, price - 0.01, price + 0.01, np.full(len(t), 100.0))
+
+
+def test_a_new_instrument_starts_at_the_left_then_the_range_grows_then_scrolls(qtbot):
+    chart = TickChart(window_s=300)
+    qtbot.addWidget(chart)
+    chart.resize(640, 360)
+    chart.show()
+    qtbot.waitExposed(chart)
+    stages = [
+        (T0 + np.arange(9) * 0.25, (T0, T0 + MIN_SPAN_S)),  # 2 s of data: at the left of a 30 s range
+        (T0 + np.arange(480) * 0.25, (T0, T0 + 119.75)),  # 2 minutes: the range spans exactly the data
+        (T0 + np.arange(2400) * 0.25, (T0 + 299.75, T0 + 599.75)),  # 10 minutes: the last 5, scrolling
+    ]
+    for t, expected in stages:
+        feed(chart, t)
+        (x0, x1), _ = chart.price_plot.vb.viewRange()
+        assert (x0, x1) == pytest.approx(expected)
+        assert chart.volume_plot.vb.viewRange()[0] == pytest.approx(expected)
+        shown = t[(t >= x0) & (t <= x1)]
+        assert shown[-1] - shown[0] >= 0.95 * (min(x1, t[-1]) - x0)  # data from the left edge on, no gap
+        labels = drawn_time_labels(chart)
+        assert len(labels) >= 3, labels
+        assert all(re.fullmatch(r"\d\d:\d\d:\d\d", label) for label in labels)
+        (_, ticks), *_ = chart.time_axis.tickValues(x0, x1, chart.time_axis.geometry().width())
+        assert all(x0 <= tick <= x1 for tick in ticks)
+        assert set(labels) <= {time.strftime(TIME_FORMAT, time.localtime(round(tick))) for tick in ticks}
+
+
+def es_view(version: int = 1) -> MarketView:
+    """A future with four-digit prices and five-digit sizes: the widest text the columns must hold."""
+    bids = tuple(LadderLevel(5200.25 - 0.25 * i, 12_345 + i) for i in range(10))
+    asks = tuple(LadderLevel(5200.50 + 0.25 * i, 23_456 + i) for i in range(10))
+    prints = tuple(Print(T0 - i * 0.7, 5200.25 + 0.25 * (i % 3), 10_000 + 1_111 * i) for i in range(20))
+    return make_view(
+        version=version,
+        symbol="ES",
+        bids=bids,
+        asks=asks,
+        bid=bids[0].price,
+        ask=asks[0].price,
+        bid_size=bids[0].size,
+        ask_size=asks[0].size,
+        last=5200.25,
+        ladder_last=5200.25,
+        prints=prints,
+        tick_size=0.25,
+        stream_text="IBKR WebSocket: connected, 1,234,567 frames, 12 malformed",
+    )
+
+
+def test_a_narrow_viewer_keeps_every_column_readable_and_gives_the_chart_the_rest(qtbot):
+    widget = MarketViewer()
+    qtbot.addWidget(widget)
+    widget.resize(1400, 560)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.show_market(es_view())
+    qtbot.waitUntil(lambda: widget.tape.model.rowCount() == 20)
+    wide = (widget.ladder.width(), widget.chart.width(), widget.tape.width())
+    widget.resize(980, 560)
+    qtbot.waitUntil(lambda: widget.width() == 980 and widget.chart.width() < wide[1])
+    widget.grab()  # lay out and paint at the new size
+
+    assert (widget.ladder.width(), widget.tape.width()) == (wide[0], wide[2])  # only the chart narrowed
+    assert widget.chart.width() >= 400
+
+    table, header = widget.tape.table, widget.tape.table.horizontalHeader()
+    for column in range(widget.tape.model.columnCount()):
+        needed = max(table.sizeHintForColumn(column), header.sectionSizeHint(column))
+        assert table.columnWidth(column) >= needed, header.model().headerData(column, Qt.Orientation.Horizontal)
+        assert table.columnViewportPosition(column) + table.columnWidth(column) <= table.viewport().width()
+
+    bold = QFont(widget.ladder.font())
+    bold.setBold(True)
+    metrics = QFontMetrics(bold)
+    texts = [text for row in widget.ladder.rows() for text in (row.price_text, row.bid_text, row.ask_text)]
+    assert "5,200.25" in texts
+    assert "12,345" in texts
+    assert max(metrics.horizontalAdvance(text) for text in texts) <= widget.ladder.text_room()
+
+    assert widget.stream_label.shown_text() == "IBKR WebSocket: connected, 1,234,567 frames, 12 malformed"
+    assert widget.age_badge.width() >= widget.age_badge.sizeHint().width()
+    for label in (widget.quote_symbol, widget.quote_last, widget.quote_bid, widget.quote_ask):
+        assert label.width() >= label.sizeHint().width(), label.text()
+
+
+def test_a_locked_or_crossed_inside_is_said_in_the_quote_line(viewer):
+    viewer.show_market(make_view(version=1))
+    assert not viewer.inside_warning.isVisible()
+    viewer.show_market(make_view(version=2, bid=189.44, ask=189.43))
+    assert viewer.inside_warning.isVisible()
+    assert viewer.inside_warning.text() == "crossed"
+    viewer.show_market(make_view(version=3, bid=189.43, ask=189.43))
+    assert viewer.inside_warning.text() == "locked"
+    viewer.show_market(make_view(version=4))
+    assert not viewer.inside_warning.isVisible()
+
+
+def test_the_stream_line_shows_the_short_status_and_holds_the_full_one(viewer):
+    viewer.show_market(make_view(stream_text="IBKR WebSocket: connected, 42 frames", stream_detail="all of it"))
+    assert viewer.stream_label.text() == "IBKR WebSocket: connected, 42 frames"
+    assert viewer.stream_label.toolTip() == "all of it"
+
+
+@pytest.mark.parametrize(
+    ("age", "words"),
+    [("live", "Real-time"), ("delayed", "Delayed"), ("frozen", "Frozen"), ("stale", "Stale"), ("none", "No data")],
+)
+def test_freshness_says_and_paints_the_state(viewer, age, words):
     viewer.show_market(make_view(age=age))
-    assert viewer.age_badge.text() == {"delayed": "DELAYED", "none": "NO DATA"}.get(age, age.upper())
+    assert viewer.age_badge.text() == f"● {words}"
     assert viewer.age_badge.toolTip() == f"{age}: last update 0.2 s ago"
     assert viewer.age_color() == AGE_COLORS[age]
     image = viewer.age_badge.grab().toImage()
-    centre_left = QColor(image.pixel(4, image.height() // 2)).name()
-    assert centre_left == AGE_COLORS[age]
+    painted = {QColor(image.pixel(x, y)).name() for x in range(image.width()) for y in range(image.height())}
+    assert AGE_COLORS[age] in painted  # the dot, the word and the outline
     assert len(set(AGE_COLORS.values())) == 5
+
+
+def visible_texts(viewer: MarketViewer) -> list[str]:
+    """Every text the market area shows: labels, the tape's headers and cells, the ladder's rows."""
+    texts = [label.text() for label in viewer.findChildren(QLabel) if label.isVisible()]
+    model = viewer.tape.model
+    texts += [str(model.headerData(c, Qt.Orientation.Horizontal)) for c in range(model.columnCount())]
+    texts += [str(viewer.tape.cell(r, c)) for r in range(model.rowCount()) for c in range(model.columnCount())]
+    texts += [viewer.ladder.spread_text(), viewer.ladder.mid_text()]
+    texts += [text for row in viewer.ladder.rows() for text in (row.price_text, row.bid_text, row.ask_text)]
+    return texts
+
+
+@pytest.mark.parametrize("age", AGE_STATES)
+def test_no_market_text_says_live_the_trading_mode_word(viewer, age):
+    """LIVE and SHADOW name the trading mode; data freshness has words of its own."""
+    viewer.show_market(make_view(age=age))
+    texts = visible_texts(viewer)
+    assert f"● {AGE_WORDS[age]}" in texts
+    assert [text for text in texts if re.search(r"\blive\b", text, re.IGNORECASE)] == []
 
 
 class SteppingClock:
@@ -241,7 +413,7 @@ def test_same_version_is_skipped_and_none_shows_the_prompt(viewer, monkeypatch):
     assert viewer.stack.currentWidget() is viewer.splitter
     viewer.show_market(None)
     assert viewer.stack.currentWidget() is viewer.empty_label
-    assert viewer.age_badge.text() == "NO DATA"
+    assert viewer.age_badge.text() == "● No data"
     assert viewer.quote_symbol.text() == ""
     viewer.show_market(make_view(version=2))
     assert viewer.render_count == 3
@@ -302,4 +474,4 @@ def test_300_painted_updates_paint_without_fault(viewer):
         viewer.show_market(make_view(version=frame + 1, shift=frame % 40, age="live" if frame % 50 else "delayed"))
         viewer.repaint()
     assert viewer.render_count == 300
-    assert viewer.age_badge.text() == "LIVE"
+    assert viewer.age_badge.text() == "● Real-time"

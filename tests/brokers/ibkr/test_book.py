@@ -208,3 +208,16 @@ def test_counters_are_plain_ints_and_books_iterate(model):
     merge(model, {"84": "2"}, conid=2)
     assert sorted(b.conid for b in model) == [1, 2]
     assert isinstance(model.book(1), InstrumentBook)
+
+
+def test_the_book_says_whether_the_quote_or_the_ladder_is_newer(model):
+    """The two streams tick at their own rates; the viewer reconciles them by which came last."""
+    merge(model, {"84": "410.27", "86": "410.29"})
+    book = model.book(AAPL)
+    assert book.quote_version > book.ladder_version == 0
+    model.merge_depth(ladder({"price": "410.30", "ask": "60"}, {"price": "410.29", "bid": "120"}), 1)
+    assert book.ladder_version > book.quote_version
+    merge(model, {"7059": "5"})  # any top-of-book frame: IBKR sends only what changed, the rest still holds
+    assert book.quote_version > book.ladder_version
+    model.clear_depth(AAPL)
+    assert book.ladder_version == book.version > book.quote_version
