@@ -57,7 +57,6 @@ class MainWindow(QMainWindow):
         )
         self.connection_panel = ConnectionPanel(self)
         self.health_indicator = HealthIndicator(self)
-        self.health_indicator.chip_row.hide()  # the status strip and the profile table pick the profile here
         self.market_viewer = MarketViewer(parent=self)
         self.mode_toggle = trading_mode_pending(self)
         self.error_dialog = ErrorDialog(self)
@@ -84,7 +83,6 @@ class MainWindow(QMainWindow):
         self.status_strip.detailRequested.connect(self.show_connections)
         self.connection_panel.profileSelected.connect(self.health_indicator.select_profile)
         self.connection_panel.profileSelected.connect(self.status_strip.select_profile)
-        self.health_indicator.profileSelected.connect(self.connection_panel.select_profile)
         self._build_menus()
         self.status_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.status_label, 1)

@@ -45,7 +45,7 @@ def test_sandbox_profile_connects_by_itself_then_shows_the_fix_when_the_gateway_
         assert names[:3] == ["live session token", "brokerage session", "keep-alive tickle"]
         lst = indicator.credentials.row_object(0)
         assert "(in 23h 5" in lst.expires or "(in 24h 00m)" in lst.expires
-        assert indicator.chips["sandbox-ibkr"].severity == "ok"
+        assert window.status_strip.chips["sandbox-ibkr"].severity == "ok"
         assert not indicator.action_button.isVisible()
         published = json.loads(state_file(home.data_dir, "sandbox-ibkr").read_text())
         assert published["snapshot"]["phase"] == "ready"
@@ -85,7 +85,7 @@ def test_a_gateway_that_goes_away_turns_amber_with_a_retry_button(home, vault, s
         row = row_of(window, "sandbox-ibkr")
         assert "Cannot reach IBKR" in row.reason
         assert window.health_indicator.action_button.text() == "Retry now"
-        assert window.health_indicator.chips["sandbox-ibkr"].severity == "warn"
+        assert window.status_strip.chips["sandbox-ibkr"].severity == "warn"
         assert SEVERITY_COLORS["warn"] != SEVERITY_COLORS["ok"]
     finally:
         run_on_qt_loop(qloop, qtbot, controller.stop())

@@ -10,6 +10,7 @@ from widgets.connection_panel import ConnectionPanel
 from widgets.health_indicator import HealthIndicator
 from widgets.main_window import MainWindow
 from widgets.severity import SEVERITY_COLORS
+from widgets.status_strip import StatusStrip
 from widgets.view_models import CredentialRow, ProfileRow, StatusView
 
 
@@ -84,16 +85,11 @@ def test_reload_button_emits_intent(qtbot):
         qtbot.mouseClick(panel.reload_button, Qt.MouseButton.LeftButton)
 
 
-def test_health_indicator_shows_detail_and_states_look_distinct(qtbot):
+def test_health_indicator_shows_the_selected_profiles_detail(qtbot):
     indicator = HealthIndicator()
     qtbot.addWidget(indicator)
-    indicator.resize(700, 400)
-    indicator.show()
-    qtbot.waitExposed(indicator)
     indicator.show_status(VIEW)
-    assert list(indicator.chips) == ["alpha", "bravo", "charlie", "delta"]
     assert indicator.title.text() == "<b>Alpha</b> (alpha, oauth2): ACTIVE"
-    assert indicator.chips["alpha"].text.text() == "Alpha  ACTIVE"
     assert indicator.action.text() == "Next: fix alpha"
 
     indicator.select_profile("charlie")
@@ -102,24 +98,21 @@ def test_health_indicator_shows_detail_and_states_look_distinct(qtbot):
     assert indicator.credentials.rowCount() == 1
     assert indicator.vault_label.text().endswith("OK")
 
-    # Screenshot check: each chip's dot is painted in its own state colour.
+
+def test_each_states_chip_is_painted_in_its_own_colour(qtbot):
+    strip = StatusStrip()
+    qtbot.addWidget(strip)
+    strip.resize(900, 40)
+    strip.show()
+    qtbot.waitExposed(strip)
+    strip.show_status(VIEW)
     seen = {}
-    for name, chip in indicator.chips.items():
+    for name, chip in strip.chips.items():
         image = chip.dot.grab().toImage()
         colours = {QColor(image.pixel(x, y)).name() for x in range(image.width()) for y in range(image.height())}
         seen[name] = SEVERITY_COLORS[chip.severity].name() in colours
     assert seen == {"alpha": True, "bravo": True, "charlie": True, "delta": True}
-    assert len({SEVERITY_COLORS[c.severity].name() for c in indicator.chips.values()}) == 4
-
-
-def test_chip_click_selects_the_profile(qtbot):
-    indicator = HealthIndicator()
-    qtbot.addWidget(indicator)
-    indicator.show_status(VIEW)
-    with qtbot.waitSignal(indicator.profileSelected, timeout=1000) as signal:
-        qtbot.mouseClick(indicator.chips["bravo"], Qt.MouseButton.LeftButton)
-    assert signal.args == ["bravo"]
-    assert "bravo" in indicator.title.text()
+    assert len({SEVERITY_COLORS[c.severity].name() for c in strip.chips.values()}) == 4
 
 
 def test_main_window_has_the_market_the_strip_and_the_detail_and_says_what_is_missing(qtbot):
