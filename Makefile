@@ -11,7 +11,7 @@ TEST_DEBS   := gnome-keyring dbus-daemon libegl1 libgl1 libxkbcommon0 libfontcon
 # committed package-lock.json; the stamp lives inside node_modules, so deleting that folder reinstalls it.
 PEER_DIR    := tests/peers/oidc_provider
 PEER_STAMP  := $(PEER_DIR)/node_modules/.brokerdeck-installed
-RUN_DEBS    := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libegl1 libgl1 libfontconfig1 gnome-keyring
+RUN_DEBS    := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 gnome-keyring
 
 .PHONY: run test bench lint layering typecheck pytest venv peers debs-test debs-run clean
 
