@@ -8,7 +8,7 @@ opens it; its layout is saved by the app.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSize, Qt, Signal
+from PySide6.QtCore import QByteArray, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -164,9 +164,22 @@ class MainWindow(QMainWindow):
     # ---- what the trader opens ------------------------------------------------------------------
 
     def show_connections(self) -> None:
+        """Open the detail docked beside the market, or floating over the window's right side when the
+        window is too narrow to hold both without squeezing the market (the trader can dock it again)."""
         dock = self.docks["connections"]
+        if not dock.isVisible() and not dock.isFloating() and not self._room_for_detail(dock):
+            dock.setFloating(True)
+            size = dock.sizeHint().expandedTo(dock.minimumSizeHint())
+            width = max(size.width(), DETAIL_WIDTH[0])
+            height = min(max(size.height(), self.height() - 80), self.height())
+            corner = self.mapToGlobal(QPoint(self.width() - width, 60))
+            dock.setGeometry(QRect(corner, QSize(width, height)))
         dock.show()
         dock.raise_()
+
+    def _room_for_detail(self, dock: QDockWidget) -> bool:
+        needed = self.market_viewer.minimumSizeHint().width() + max(dock.minimumSizeHint().width(), DETAIL_WIDTH[0])
+        return self.width() >= needed
 
     def show_profile_detail(self, name: str) -> None:
         """Open the detail on profile `name`: its row, its credentials, its actions."""
