@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,10 +31,13 @@ from widgets.theme import apply_dark_theme
 
 if TYPE_CHECKING:
     from app.sandbox import SandboxProcess
+    from app.status_controller import StatusController
 
 log = logging.getLogger(__name__)
 
-SCREENSHOT_PATIENCE_S = 20.0  # how long --screenshot waits for broker sessions to finish connecting
+SCREENSHOT_PATIENCE_S = 30.0  # the longest --screenshot waits for the trader's working state (below)
+SCREENSHOT_MARKET_S = 4.0  # how long the market area must have shown prices and prints before the picture
+SCREENSHOT_POLL_MS = 250
 
 
 def run_gui(
@@ -77,6 +81,7 @@ class _Session:
         self.screenshot = screenshot
         self.size = size
         self.closed = asyncio.Event()
+        self.screenshot_cue: _WhenWorking | None = None  # held here: the timer only calls it, it does not own it
 
     async def run(self) -> int:
         reporter = ErrorReporter()
@@ -104,13 +109,7 @@ class _Session:
         sandbox = await self._start_sandbox(window, reporter) if self.start_sandbox else None
         controller = StatusController(self.context, vault, window, operations)
         if self.screenshot:
-            deadline = time.monotonic() + SCREENSHOT_PATIENCE_S
-            controller.applied.connect(
-                lambda: (
-                    (controller.sessions.settled() or time.monotonic() > deadline)
-                    and QTimer.singleShot(100, lambda: self._save_screenshot(window))
-                )
-            )
+            self.screenshot_cue = _WhenWorking(window, controller, lambda reason: self._save_screenshot(window, reason))
         remembered = settings.value("market/conid")
         market = MarketController(
             window.market_viewer,
@@ -155,13 +154,60 @@ class _Session:
         window.show_message("Local broker sandbox started.")
         return sandbox
 
-    def _save_screenshot(self, window: MainWindow) -> None:
+    def _save_screenshot(self, window: MainWindow, reason: str) -> None:
         if self.screenshot and not self.closed.is_set():
             self.screenshot.parent.mkdir(parents=True, exist_ok=True)
             window.grab().save(str(self.screenshot))
-            log.info("Saved a screenshot of the main window to %s", self.screenshot)
+            log.info("Saved a screenshot of the main window to %s (%s)", self.screenshot, reason)
             self.screenshot = None
             window.close()
+
+
+class _WhenWorking:
+    """Calls `take` once the window shows the trader's working state, or when SCREENSHOT_PATIENCE_S ran out.
+
+    That state: the first status is rendered, no session is still connecting, and, when a session
+    streams market data, the market area has shown prices and prints for SCREENSHOT_MARKET_S.
+    """
+
+    def __init__(self, window: MainWindow, controller: StatusController, take: Callable[[str], None]) -> None:
+        self.viewer = window.market_viewer
+        self.sessions = controller.sessions
+        self.take = take
+        self.deadline = time.monotonic() + SCREENSHOT_PATIENCE_S
+        self.rendered = False
+        self.market_since: float | None = None
+        controller.applied.connect(self._rendered)
+        self.timer = QTimer(window)
+        self.timer.setInterval(SCREENSHOT_POLL_MS)
+        self.timer.timeout.connect(self._check)
+        self.timer.start()
+
+    def _rendered(self) -> None:
+        self.rendered = True  # sessions start from the first render on; before it, none is "connecting"
+
+    def _check(self) -> None:
+        now = time.monotonic()
+        if not self.viewer.shows_market():
+            self.market_since = None
+        elif self.market_since is None:
+            self.market_since = now
+        reason = self._ready(now)
+        if reason:
+            self.timer.stop()
+            self.take(reason)
+
+    def _ready(self, now: float) -> str:
+        """Why the window is worth a picture now; empty while it is not."""
+        if now > self.deadline:
+            return f"gave up waiting for the market after {SCREENSHOT_PATIENCE_S:.0f} s"
+        if not (self.rendered and self.sessions.settled()):
+            return ""
+        if not self.sessions.market_sources():
+            return "no session streams market data"
+        if self.market_since is not None and now - self.market_since >= SCREENSHOT_MARKET_S:
+            return f"the market has shown data for {SCREENSHOT_MARKET_S:.0f} s"
+        return ""
 
 
 def _version() -> str:

@@ -5,7 +5,8 @@ The app calls `show_market` at display rate with the newest view; a view whose v
 shown costs one tuple comparison, so coalescing upstream and rendering here stay independent.
 
 Down to about 980 px wide the ladder and the tape keep the width their text needs and the chart takes
-the rest; the status line spans the whole width, so it is not cut to a word.
+the rest; on a wide screen they get a share of it too (`MarketSplitter`). The status line spans the
+whole width, so it is not cut to a word.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSizePolicy,
-    QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from widgets.depth_ladder import DepthLadder
+from widgets.market_splitter import MarketSplitter
 from widgets.market_view_models import (
     AGE_COLORS,
     AGE_WORDS,
@@ -163,13 +164,7 @@ class MarketViewer(QWidget):
         self.chart = TickChart(window_s, self)
         self.tape = TimeAndSales(max_prints, self)
         self.chart.setMinimumWidth(CHART_MIN_WIDTH)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.setChildrenCollapsible(False)
-        for widget in (self.ladder, self.chart, self.tape):
-            self.splitter.addWidget(widget)
-        for index, stretch in enumerate((0, 1, 0)):  # a resize widens or narrows the chart, not the text columns
-            self.splitter.setStretchFactor(index, stretch)
-        self.splitter.setSizes([self.ladder.sizeHint().width(), 620, self.tape.sizeHint().width()])
+        self.splitter = MarketSplitter(self.ladder, self.chart, self.tape, self)
         self.empty_label = _label("marketEmpty", self, muted=True)
         self.empty_label.setText(EMPTY_TEXT)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -278,7 +273,12 @@ class MarketViewer(QWidget):
             self._chart_due = started + 1.0 / CHART_HZ
             self._chart_conid = view.conid
             self.chart.set_history(
-                view.history_t, view.history_last, view.history_bid, view.history_ask, view.history_volume, decimals
+                view.history_t,
+                view.history_last,
+                view.history_bid,
+                view.history_ask,
+                view.history_volume,
+                view.tick_size,
             )
         if started >= self._tape_due or switched:
             self._tape_due = started + 1.0 / TAPE_HZ
@@ -287,6 +287,10 @@ class MarketViewer(QWidget):
             self.stack.setCurrentIndex(1)
         self.render_count += 1
         self.last_render_ms = (time.perf_counter() - started) * 1000
+
+    def shows_market(self) -> bool:
+        """Whether the market area is at work: a chart with prices and a tape with prints."""
+        return self.stack.currentIndex() == 1 and self.chart.prices_shown() >= 2 and self.tape.model.rowCount() > 0
 
     def _show_empty(self) -> None:
         self._shown = None

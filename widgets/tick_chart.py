@@ -9,83 +9,21 @@ and clip-to-view with peak downsampling keeps them to about one point per pixel 
 
 from __future__ import annotations
 
-import math
-import time
-
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QFontMetrics, QPainterPath
+from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import QGraphicsPathItem, QWidget
 
-from widgets.market_view_models import COLORS
+from widgets.chart_axes import PriceAxis, TimeAxis, VolumeAxis
+from widgets.market_view_models import COLORS, price_decimals
 
 BAND_POINTS = 1500  # columns of the bid/ask fill; more than any screen shows across the window
 VOLUME_BINS = 120  # about this many bars across the range: wide enough to read
 # Bar widths in seconds, so bars stay aligned to the clock (and do not jitter) while the range grows.
 BAR_WIDTHS_S = (0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0, 60.0)
-MIN_PRICE_STEPS = 6  # the price axis spans at least this many steps of its last decimal
+MIN_PRICE_STEPS = 10  # the price axis spans at least this many ticks
 MIN_VOLUME_RANGE = 10.0  # shares
 MIN_SPAN_S = 30.0  # the shortest time range shown: a few seconds of data start at its left edge
-# Round steps between time labels, in seconds; the axis takes the finest that leaves room for each label.
-TIME_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
-TIME_FORMAT = "%H:%M:%S"
-
-
-class ValueAxis(pg.AxisItem):
-    """Tick labels in the instrument's own format: prices to the tick's decimals, volume compact."""
-
-    def __init__(self, orientation: str, volume: bool = False) -> None:
-        super().__init__(orientation)
-        self.decimals = 2
-        self.volume = volume
-        self.enableAutoSIPrefix(False)
-
-    def set_decimals(self, decimals: int) -> None:
-        self.decimals = decimals
-        self.picture = None  # the cached tick labels
-        self.update()
-
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        if self.volume:
-            return [_compact(v) for v in values]
-        return [f"{v:,.{self.decimals}f}" for v in values]
-
-
-class TimeAxis(pg.AxisItem):
-    """Local wall-clock labels (HH:MM:SS) at round steps, as many as fit side by side, never none.
-
-    pyqtgraph's DateAxisItem picks its steps from zoom levels and leaves a short axis with one label or
-    none; here the step is chosen from the axis' own length in pixels, so a few labels always show.
-    """
-
-    def __init__(self) -> None:
-        super().__init__("bottom")
-        self.enableAutoSIPrefix(False)
-
-    def label_width(self) -> float:
-        """Pixels one label takes, with a gap to the next."""
-        font = self.style["tickFont"] or self.font()
-        return float(QFontMetrics(font).horizontalAdvance("00:00:00")) + 24
-
-    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:
-        span = maxVal - minVal
-        if not (span > 0 and size > 0 and math.isfinite(span)):
-            return []
-        room = max(2, int(size // self.label_width()))
-        step = next((s for s in TIME_STEPS_S if span / s <= room), TIME_STEPS_S[-1])
-        offset = time.localtime(minVal).tm_gmtoff  # steps fall on round local times, e.g. every :15
-        first = math.ceil((minVal + offset) / step) * step - offset
-        return [(float(step), [float(v) for v in np.arange(first, maxVal + step * 1e-6, step)])]
-
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        return [time.strftime(TIME_FORMAT, time.localtime(round(v))) for v in values]
-
-
-def _compact(value: float) -> str:
-    for divisor, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= divisor:
-            return f"{value / divisor:.4g}{suffix}"
-    return f"{value:.0f}"
 
 
 class TickChart(pg.GraphicsLayoutWidget):
@@ -97,15 +35,16 @@ class TickChart(pg.GraphicsLayoutWidget):
         self.window_s = window_s
         self.ci.setContentsMargins(4, 4, 4, 4)
         self.ci.setSpacing(0)
-        self.price_axis = ValueAxis("right")
+        self.price_axis = PriceAxis()
+        self.volume_axis = VolumeAxis()
         self.time_axis = TimeAxis()
         self.price_plot: pg.PlotItem = self.addPlot(
             row=0, col=0, axisItems={"bottom": TimeAxis(), "right": self.price_axis}
         )
         self.volume_plot: pg.PlotItem = self.addPlot(
-            row=1, col=0, axisItems={"bottom": self.time_axis, "right": ValueAxis("right", volume=True)}
+            row=1, col=0, axisItems={"bottom": self.time_axis, "right": self.volume_axis}
         )
-        self.ci.layout.setRowStretchFactor(0, 4)
+        self.ci.layout.setRowStretchFactor(0, 3)
         self.ci.layout.setRowStretchFactor(1, 1)
         self.volume_plot.setXLink(self.price_plot)
         self.price_plot.hideAxis("bottom")
@@ -154,13 +93,13 @@ class TickChart(pg.GraphicsLayoutWidget):
         self.price_plot.addItem(self.last_line, ignoreBounds=True)
         self.volume_bars = pg.BarGraphItem(x=[], height=[], width=1.0, brush=COLORS["volume"], pen=None)
         self.volume_plot.addItem(self.volume_bars)
-        # Flat data must not zoom in below the price format (or to fractions of a share): the labels
-        # would repeat one value, e.g. 190.00 190.00 190.01 190.01.
+        # Flat data must not zoom in to a tick or two (or to a share): the axes would have one label or none.
         self.volume_plot.vb.setLimits(yMin=0, minYRange=MIN_VOLUME_RANGE)
-        self._decimals = 2
-        self.price_plot.vb.setLimits(minYRange=MIN_PRICE_STEPS * 10.0**-self._decimals)
+        self._tick_size = 0.01
+        self.price_plot.vb.setLimits(minYRange=MIN_PRICE_STEPS * self._tick_size)
         self._bar_x = np.empty(0)
         self._bar_height = np.empty(0)
+        self._prices_shown = 0
 
     def set_history(
         self,
@@ -169,7 +108,7 @@ class TickChart(pg.GraphicsLayoutWidget):
         bid: np.ndarray,
         ask: np.ndarray,
         volume: np.ndarray,
-        decimals: int = 2,
+        tick_size: float = 0.01,
     ) -> None:
         """Show the samples over the range that follows them (see the module doc).
 
@@ -188,16 +127,22 @@ class TickChart(pg.GraphicsLayoutWidget):
         self.last_curve.setData(t, last, connect="finite")
         self.band.setPath(self._band_path(t, bid, ask))
         finite = last[np.isfinite(last)]
+        self._prices_shown = len(finite)
         self.last_line.setVisible(bool(len(finite)))
         if len(finite):
-            if decimals != self._decimals:
-                self._decimals = decimals
-                self.price_axis.set_decimals(decimals)
-                self.price_plot.vb.setLimits(minYRange=MIN_PRICE_STEPS * 10.0**-decimals)
-                self.last_line.label.format = f"{{value:,.{decimals}f}}"
+            if tick_size != self._tick_size:
+                self._show_tick(tick_size)
             self.last_line.setValue(float(finite[-1]))
         self._bar_x, self._bar_height, width = self._bin_volume(t, volume, span)
         self.volume_bars.setOpts(x=self._bar_x, height=self._bar_height, width=width)
+
+    def _show_tick(self, tick_size: float) -> None:
+        """Price labels, the last-price tag and the shortest price range follow the instrument's tick."""
+        self._tick_size = tick_size
+        decimals = price_decimals(tick_size)
+        self.price_axis.set_tick(tick_size, decimals)
+        self.price_plot.vb.setLimits(minYRange=MIN_PRICE_STEPS * self.price_axis.unit)
+        self.last_line.label.format = f"{{value:,.{decimals}f}}"
 
     def x_range_for(self, oldest: float, newest: float) -> tuple[float, float]:
         """The time range to show for data from `oldest` to `newest` (epoch s)."""
@@ -241,6 +186,10 @@ class TickChart(pg.GraphicsLayoutWidget):
         centers = (np.arange(len(heights)) + base + 0.5) * width
         keep = heights > 0
         return centers[keep], heights[keep], width * 0.8
+
+    def prices_shown(self) -> int:
+        """How many last prices the chart's window holds."""
+        return self._prices_shown
 
     def bar_data(self) -> tuple[np.ndarray, np.ndarray]:
         """The volume bars as drawn: bin centres (epoch s) and summed sizes."""

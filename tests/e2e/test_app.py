@@ -52,6 +52,7 @@ def test_window_opens_against_the_sandbox_and_shuts_it_down(home, vault, tmp_pat
     assert len({image.pixel(x, y) for x in range(0, 1440, 16) for y in range(0, 860, 16)}) > 10
     log = (home.log_dir / "brokerdeck.log").read_text()
     assert "Main window open (sandbox=True)" in log
+    assert "(the market has shown data for" in log  # the picture is of the trader's working state
     assert "Main window closed" in log
     assert "8bV6bL0Un9bhB2qvu2yD5bIvq3Fc" not in log
     assert not home.sandbox_endpoints_file.exists()

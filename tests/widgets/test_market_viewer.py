@@ -8,10 +8,13 @@ import time
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QLabel
 
+from tests.widgets.axis_labels import drawn_labels
 from widgets import market_viewer
+from widgets.chart_axes import TIME_FORMAT
+from widgets.market_splitter import SIDE_GROWTH
 from widgets.market_view_models import (
     AGE_COLORS,
     AGE_STATES,
@@ -23,7 +26,7 @@ from widgets.market_view_models import (
     price_decimals,
 )
 from widgets.market_viewer import EMPTY_TEXT, MarketViewer
-from widgets.tick_chart import BAND_POINTS, MIN_SPAN_S, TIME_FORMAT, TickChart
+from widgets.tick_chart import BAND_POINTS, MIN_SPAN_S, TickChart
 from widgets.time_and_sales import DIRECTION_COLORS
 
 T0 = 1_760_000_000.0  # a fixed epoch, so times are reproducible
@@ -213,35 +216,8 @@ def test_a_dense_band_is_decimated_but_keeps_its_extremes_and_newest_sample(qtbo
     assert chart.bar_data()[1].sum() == 20_000
 
 
-def drawn_labels(axis: object) -> list[str]:
-    """The labels a pyqtgraph axis paints now: it drops any that would not fit."""
-    image = QImage(8, 8, QImage.Format.Format_ARGB32)
-    painter = QPainter(image)
-    try:
-        _, _, texts = axis.generateDrawSpecs(painter)
-    finally:
-        painter.end()
-    return [text for _, _, text in texts]
-
-
 def drawn_time_labels(chart: TickChart) -> list[str]:
     return drawn_labels(chart.time_axis)
-
-
-def test_a_flat_market_still_gets_distinct_price_and_volume_labels(qtbot):
-    """The first quote of a new instrument is one price and no volume: no 190.00 190.00 190.01 labels."""
-    chart = TickChart()
-    qtbot.addWidget(chart)
-    chart.resize(640, 360)
-    chart.show()
-    qtbot.waitExposed(chart)
-    t, price = np.array([T0, T0 + 1]), np.array([190.0, 190.0])
-    chart.set_history(t, price, price - 0.02, price, np.zeros(2))
-    chart.grab()  # pyqtgraph ranges Y just before it paints
-    for plot in (chart.price_plot, chart.volume_plot):
-        labels = drawn_labels(plot.getAxis("right"))
-        assert len(labels) >= 3
-        assert len(set(labels)) == len(labels), labels
 
 
 def feed(chart: TickChart, t: np.ndarray) -> None:
@@ -331,6 +307,58 @@ def test_a_narrow_viewer_keeps_every_column_readable_and_gives_the_chart_the_res
     assert widget.age_badge.width() >= widget.age_badge.sizeHint().width()
     for label in (widget.quote_symbol, widget.quote_last, widget.quote_bid, widget.quote_ask):
         assert label.width() >= label.sizeHint().width(), label.text()
+
+
+def test_a_wide_viewer_gives_the_ladder_and_the_tape_a_share_and_the_chart_the_most(qtbot):
+    widget = MarketViewer()
+    qtbot.addWidget(widget)
+    widget.resize(1280, 700)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.show_market(es_view())
+    qtbot.waitUntil(lambda: widget.tape.model.rowCount() == 20)
+    natural = (widget.ladder.width(), widget.tape.width())
+    assert natural[0] == widget.ladder.sizeHint().width()  # 1280 px: the sides as wide as their text needs
+
+    widget.resize(2548, 1300)
+    qtbot.waitUntil(lambda: widget.chart.width() > 1500)
+    ladder, chart, tape = widget.ladder.width(), widget.chart.width(), widget.tape.width()
+    assert natural[0] * 1.3 < ladder <= natural[0] * SIDE_GROWTH
+    assert natural[1] * 1.3 < tape <= natural[1] * SIDE_GROWTH
+    assert chart > ladder + tape  # the chart is still the biggest by far
+    assert ladder + chart + tape + 2 * widget.splitter.handleWidth() == widget.splitter.width()
+
+    widget.resize(1280, 700)
+    qtbot.waitUntil(lambda: widget.chart.width() < 1000)
+    assert (widget.ladder.width(), widget.tape.width()) == natural
+
+
+def test_a_moved_handle_keeps_its_share_through_a_resize(qtbot):
+    widget = MarketViewer()
+    qtbot.addWidget(widget)
+    widget.resize(1600, 700)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.show_market(make_view())
+    qtbot.waitUntil(lambda: widget.splitter.isVisible())
+    splitter = widget.splitter
+    splitter.moveSplitter(500, 1)  # what dragging the ladder's handle does
+    assert widget.ladder.width() == 500
+    share = widget.ladder.width() / sum(splitter.sizes())
+
+    widget.resize(2400, 700)
+    qtbot.waitUntil(lambda: widget.width() == 2400)
+    assert widget.ladder.width() / sum(splitter.sizes()) == pytest.approx(share, abs=0.01)
+
+
+def test_the_viewer_says_when_it_shows_a_working_market(viewer):
+    assert not viewer.shows_market()  # the prompt to pick an instrument
+    viewer.show_market(make_view(version=1))
+    assert viewer.shows_market()
+    viewer.show_market(make_view(version=2, conid=8314, prints=()))  # another instrument, nothing traded yet
+    assert not viewer.shows_market()
+    viewer.show_market(None)
+    assert not viewer.shows_market()
 
 
 def test_a_locked_or_crossed_inside_is_said_in_the_quote_line(viewer):
