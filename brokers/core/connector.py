@@ -20,6 +20,7 @@ from brokers.core.health import ConnectionState, CredentialHealth, HealthAt, ide
 from brokers.core.profiles import Profile
 
 if TYPE_CHECKING:
+    from brokers.core.accounts import AccountsReport
     from brokers.core.market import MarketSource
     from brokers.core.secrets import BlobCheck, SecretStore
 
@@ -134,6 +135,10 @@ class ConnectorSession(ABC):
 
     def market_source(self) -> MarketSource | None:
         """The market data this session can stream now, if any."""
+        return None
+
+    def accounts(self) -> AccountsReport | None:
+        """The accounts this session last read (read-only), or None when its connector shows no accounts."""
         return None
 
 
