@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from app import keys_cli, login_cli
 from app import sandbox as sandbox_wiring
+from app.account_rows import accounts_lines
 from app.context import AppContext
 from app.display_check import can_load, display_problem
 from app.logging_setup import setup_logging
@@ -138,7 +139,8 @@ def _status(context: AppContext, *, as_json: bool) -> int:
     profiles = context.profiles(sandbox)
     services = sandbox.services if sandbox else None
     live = context.published_sessions(profiles)
-    report = collect_status(profiles, context.vault(), services, live, context.registry)
+    accounts = context.published_accounts(profiles)
+    report = collect_status(profiles, context.vault(), services, live, context.registry, accounts)
     if as_json:
         print(json.dumps(report.to_json(), indent=2))
     else:
@@ -164,6 +166,9 @@ def format_status(report: StatusReport, now: datetime | None = None) -> str:
     elif not unreadable:
         lines.append(f"No profiles yet. Add them to {report.profiles_file} (see the README).")
     lines.extend(str(error) for error in unreadable)  # the file's profiles are unknown, not absent
+    for name, accounts in report.accounts.items():
+        lines.append("")
+        lines.extend([f"{name}:", *(f"  {line}" for line in accounts_lines(accounts, now))])
     if skipped:
         lines.append("")
         lines.append("Problems in profiles.toml (these profiles were skipped):")

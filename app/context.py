@@ -13,6 +13,7 @@ from brokers.core.paths import Paths
 
 if TYPE_CHECKING:
     from app.sandbox import SandboxEndpoints
+    from brokers.core.accounts import AccountsReport
     from brokers.core.health import HealthAt
     from brokers.core.profiles import ProfileSet
     from brokers.core.registry import Registry
@@ -61,6 +62,15 @@ class AppContext:
             if health is not None:
                 live[profile.name] = health
         return live
+
+    def published_accounts(self, profiles: ProfileSet) -> dict[str, AccountsReport]:
+        """The accounts the sessions of a running Brokerdeck window last read, for the CLI."""
+        from brokers.core.published import published_file, read_published_accounts
+
+        found = {
+            p.name: read_published_accounts(published_file(self.paths.data_dir, p.name)) for p in profiles.profiles
+        }
+        return {name: report for name, report in found.items() if report is not None}
 
     def vault(self, ask_passphrase: Callable[[], str] | None = None) -> Vault:
         """The vault; without `ask_passphrase` a passphrase vault asks on the terminal."""

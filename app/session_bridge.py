@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from app.coalesce import emit_soon
 from app.operations import Failure, Operations, cancel_and_wait
 from app.sandbox import SandboxEndpoints
+from brokers.core.accounts import AccountsReport
 from brokers.core.actions import NextAction
 from brokers.core.connector import ConnectorSession, SessionEnv
 from brokers.core.errors import BrokerError
@@ -86,6 +87,11 @@ class SessionBridge(QObject):
 
     def live_health(self) -> dict[str, LiveHealth]:
         return {name: running.session.health for name, running in self._running.items()}
+
+    def accounts(self) -> dict[str, AccountsReport]:
+        """The accounts each running session last read, for the profiles whose connector shows accounts."""
+        reports = {name: running.session.accounts() for name, running in self._running.items()}
+        return {name: report for name, report in reports.items() if report is not None}
 
     def settled(self) -> bool:
         """True when no session is still loading or connecting."""
@@ -165,8 +171,8 @@ class SessionBridge(QObject):
     def _session_changed(self, name: str) -> None:
         running = self._running.get(name)
         facts = running.session.published() if running is not None else None
-        if facts is not None:
-            publish(published_file(self._data_dir, name), facts)
+        if running is not None and facts is not None:
+            publish(published_file(self._data_dir, name), facts, running.session.accounts())
         self._emit_soon()
 
     def _session_broke(self, error: BaseException) -> None:

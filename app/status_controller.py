@@ -18,11 +18,13 @@ from datetime import datetime
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
+from app.account_rows import accounts_view
 from app.context import AppContext
 from app.login_controller import LoginController, open_in_system_browser
 from app.operations import Operations
 from app.sandbox import SandboxEndpoints
 from app.session_bridge import SessionBridge
+from brokers.core.accounts import AccountsReport
 from brokers.core.actions import ActionOffer, ActionRoute, NextAction
 from brokers.core.errors import BrokerError
 from brokers.core.health import SEVERITY, CredentialHealth
@@ -148,7 +150,9 @@ class StatusController(QObject):
         last = self._last
         services = last.sandbox.services if last.sandbox else None
         live = self.sessions.live_health()
-        report = build_report(last.profiles, last.findings, live, time.time(), services, self._context.registry)
+        report = build_report(
+            last.profiles, last.findings, live, time.time(), services, self._context.registry, self.sessions.accounts()
+        )
         self._offers = report.offers
         view = status_view(report, last.sandbox, last.at, self.login.view)
         if view == self._shown:
@@ -262,7 +266,9 @@ def status_view(
     """Map the core's report onto the plain data the widgets render."""
     vault_text = f"Vault: {report.vault.backend}: " + ("OK" if report.vault.ok else report.vault.problem)
     return StatusView(
-        profiles=tuple(_profile_row(h, report.offers.get(h.profile, ())) for h in report.health),
+        profiles=tuple(
+            _profile_row(h, report.offers.get(h.profile, ()), report.accounts.get(h.profile)) for h in report.health
+        ),
         profile_errors=tuple(str(e) for e in report.profile_errors),
         profiles_file=report.profiles_file,
         vault_text=vault_text,
@@ -273,7 +279,9 @@ def status_view(
     )
 
 
-def _profile_row(health: CredentialHealth, offers: tuple[ActionOffer, ...]) -> ProfileRow:
+def _profile_row(
+    health: CredentialHealth, offers: tuple[ActionOffer, ...], accounts: AccountsReport | None
+) -> ProfileRow:
     now = datetime.now().astimezone()
     fix = next((o for o in offers if o.action == health.next_action), None)
     return ProfileRow(
@@ -299,6 +307,7 @@ def _profile_row(health: CredentialHealth, offers: tuple[ActionOffer, ...]) -> P
             )
             for item in health.items
         ),
+        accounts=accounts_view(accounts, now) if accounts is not None else None,
     )
 
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from widgets.accounts_panel import AccountsPanel
 from widgets.table_spec import Column, RowTableModel
 from widgets.view_models import ProfileRow, StatusView
 
@@ -83,6 +84,8 @@ class HealthIndicator(QWidget):
         action_row.addWidget(self.action_button)
         layout.addLayout(action_row)
         layout.addWidget(self.credential_table, 1)
+        self.accounts_panel = AccountsPanel(self)
+        layout.addWidget(self.accounts_panel, 1)
         layout.addLayout(footer)
         self.show_status(StatusView())
 
@@ -105,6 +108,7 @@ class HealthIndicator(QWidget):
             self.action.setText("")
             self.action_button.hide()
             self.credentials.set_rows(())
+            self.accounts_panel.show_accounts(None)
             return
         self.title.setText(f"<b>{row.label}</b> ({row.name}, {row.kind}): {row.state}")
         self.reason.setText(row.reason)
@@ -112,6 +116,7 @@ class HealthIndicator(QWidget):
         self.action_button.setText(row.action_label)
         self.action_button.setVisible(bool(row.action))
         self.credentials.set_rows(row.credentials)
+        self.accounts_panel.show_accounts(row.accounts)
 
     def _on_action_clicked(self) -> None:
         row = self._rows.get(self._selected)

@@ -34,6 +34,9 @@ class RowTableModel(QAbstractTableModel):
         self._rows: tuple[Any, ...] = ()
 
     def set_rows(self, rows: Sequence[Any]) -> None:
+        """Replace the rows; the same rows again (a re-render with nothing new) leave the view alone."""
+        if tuple(rows) == self._rows:
+            return
         self.beginResetModel()
         self._rows = tuple(rows)
         self.endResetModel()

@@ -16,6 +16,36 @@ class CredentialRow:
 
 
 @dataclass(frozen=True)
+class AccountRow:
+    account: str  # masked
+    kind: str
+    buying_power: str
+    cash: str
+    equity: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PositionRow:
+    account: str  # masked
+    symbol: str
+    quantity: str
+    average_price: str
+    market_value: str
+
+
+@dataclass(frozen=True)
+class AccountsView:
+    """A profile's accounts as read from the broker: when, what is wrong (with the fix), and the figures."""
+
+    read_at: str = ""
+    problem: str = ""
+    details: tuple[tuple[str, str], ...] = ()  # (what, value), e.g. ("Agentic account", "••••1234")
+    accounts: tuple[AccountRow, ...] = ()
+    positions: tuple[PositionRow, ...] = ()
+
+
+@dataclass(frozen=True)
 class ProfileRow:
     name: str
     label: str  # what the trader called it; the name when no label was given
@@ -32,6 +62,7 @@ class ProfileRow:
     # What the trader may do with the connection now: a subset of ("connect", "reconnect", "disconnect"),
     # in that order. The profile's connector decides; the panel only enables the matching buttons.
     connect_actions: tuple[str, ...] = ()
+    accounts: AccountsView | None = None  # None when the profile's connector shows no accounts
 
 
 class LoginStage(StrEnum):

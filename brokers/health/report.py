@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from brokers.core.accounts import AccountsReport
 from brokers.core.actions import ActionOffer, NextAction
 from brokers.core.connector import Connector
 from brokers.core.health import ConnectionState, CredentialHealth, CredentialItem, HealthAt, LiveHealth, identity
@@ -52,6 +53,7 @@ class StatusReport:
     profiles_file: str = ""
     sandbox: dict[str, str] = field(default_factory=dict)
     offers: dict[str, tuple[ActionOffer, ...]] = field(default_factory=dict)  # per profile, from its connector
+    accounts: dict[str, AccountsReport] = field(default_factory=dict)  # per profile whose session read them
 
     @property
     def healthy(self) -> bool:
@@ -62,12 +64,16 @@ class StatusReport:
             "profiles_file": self.profiles_file,
             "vault": self.vault.to_json(),
             "sandbox": self.sandbox,
-            "profiles": [h.to_json() for h in self.health],
+            "profiles": [self._profile_json(h) for h in self.health],
             "profile_errors": [
                 {"line": e.line, "profile": e.profile, "field": e.field, "message": e.message}
                 for e in self.profile_errors
             ],
         }
+
+    def _profile_json(self, health: CredentialHealth) -> dict[str, Any]:
+        accounts = self.accounts.get(health.profile)
+        return health.to_json() | ({"accounts": accounts.to_json()} if accounts is not None else {})
 
 
 def collect_status(
@@ -76,10 +82,11 @@ def collect_status(
     sandbox: dict[str, str] | None = None,
     live: Mapping[str, LiveHealth] | None = None,
     registry: Registry = REGISTRY,
+    accounts: Mapping[str, AccountsReport] | None = None,
 ) -> StatusReport:
     """Blocking (keyring and disk): call it off the UI thread."""
     findings = inspect_vault(profiles, vault, registry)
-    return build_report(profiles, findings, live or {}, time.time(), sandbox, registry)
+    return build_report(profiles, findings, live or {}, time.time(), sandbox, registry, accounts)
 
 
 def inspect_vault(profiles: ProfileSet, vault: Vault, registry: Registry = REGISTRY) -> VaultFindings:
@@ -115,8 +122,10 @@ def build_report(
     now: float,
     sandbox: dict[str, str] | None = None,
     registry: Registry = REGISTRY,
+    accounts: Mapping[str, AccountsReport] | None = None,
 ) -> StatusReport:
-    """Pure: the report for `profiles` at `now`, from vault findings and the running sessions."""
+    """Pure: the report for `profiles` at `now`, from vault findings and the running sessions (and the
+    accounts they read)."""
     health = []
     offers = {}
     for profile in profiles.profiles:
@@ -131,6 +140,7 @@ def build_report(
         profiles_file=str(profiles.source or ""),
         sandbox=dict(sandbox or {}),
         offers=offers,
+        accounts={name: report for name, report in (accounts or {}).items() if profiles.get(name) is not None},
     )
 
 
