@@ -40,8 +40,10 @@ class OidcProviderPeerError(RuntimeError):
 class OidcProviderPeer:
     """Runs `node server.mjs 0` in tests/peers/oidc_provider until `stop()` (SIGTERM, then SIGKILL)."""
 
-    def __init__(self, startup_timeout: float = STARTUP_TIMEOUT) -> None:
+    def __init__(self, startup_timeout: float = STARTUP_TIMEOUT, extra_resource: str = "") -> None:
+        """`extra_resource`: one more protected resource (another process's URL) whose access tokens are JWTs."""
         self._startup_timeout = startup_timeout
+        self._extra_resource = extra_resource
         self._process: subprocess.Popen[str] | None = None
         self._stderr: IO[str] | None = None
         self._reader: threading.Thread | None = None
@@ -82,7 +84,7 @@ class OidcProviderPeer:
             mode="w+", encoding="utf-8", prefix="brokerdeck-oidc-provider-"
         )
         self._process = subprocess.Popen(
-            [node, SERVER.name, "0"],
+            [node, SERVER.name, "0", *([self._extra_resource] if self._extra_resource else [])],
             cwd=PEER_DIR,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

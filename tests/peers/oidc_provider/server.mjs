@@ -1,6 +1,6 @@
 // A real, independently written OAuth 2.0 authorization server (panva/oidc-provider) for Brokerdeck's tests.
 //
-//   node server.mjs <port>      (0 picks a free port)
+//   node server.mjs <port> [<extra resource>]      (0 picks a free port)
 //
 // Listens on 127.0.0.1 only. Once it accepts connections it prints exactly one JSON line to stdout,
 //   {"issuer": "http://127.0.0.1:<port>", "resource": "http://127.0.0.1:<port>/api"}
@@ -30,6 +30,9 @@
 //   but the access token's audience is not the API.
 // * devInteractions: a login page (any login, any password) and a consent page with one "Continue" button.
 // * Token revocation (RFC 7009) is enabled.
+// * An optional second argument names one more protected resource (e.g. an MCP server's URL, served by another
+//   process): its access tokens carry "api:read" too, but are JWTs (RFC 9068) that the resource verifies
+//   against this server's /jwks, since it has no way to introspect.
 
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -53,6 +56,7 @@ const { default: Provider, errors } = await import('oidc-provider');
 
 const API_SCOPE = 'api:read';
 const requestedPort = Number.parseInt(process.argv[2] ?? '0', 10);
+const extraResource = process.argv[3];
 if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535) {
   console.error(`usage: node server.mjs <port>  (got ${JSON.stringify(process.argv[2])})`);
   process.exit(2);
@@ -91,6 +95,9 @@ const provider = new Provider(issuer, {
       // A refresh without `resource` keeps the audience the grant was given.
       useGrantedResource: () => true,
       getResourceServerInfo: (_ctx, indicator) => {
+        if (extraResource && indicator === extraResource) {
+          return { scope: API_SCOPE, audience: extraResource, accessTokenTTL: 600, accessTokenFormat: 'jwt' };
+        }
         if (indicator !== resource) {
           throw new errors.InvalidTarget();
         }
