@@ -82,8 +82,7 @@ def test_a_callback_brokerdeck_cannot_serve_is_refused_before_the_browser_opens(
 def test_keys_init_stores_the_app_secret_from_stdin_without_echoing_it(home, vault):
     home.profiles_file.parent.mkdir(parents=True, exist_ok=True)
     home.profiles_file.write_text(
-        '[profiles.my-schwab]\nkind = "schwab"\napp_key = "MyAppKey123"\n'
-        'callback = "https://127.0.0.1:8182/callback"\n'
+        '[profiles.my-schwab]\nkind = "schwab"\napp_key = "MyAppKey123"\ncallback = "https://127.0.0.1:8182/callback"\n'
     )
     secret = "s3cretAppSecretValue"
     done = subprocess.run(
