@@ -25,7 +25,8 @@ HOUR = 3600.0
 
 def _stored_tokens(schwab, vault):
     record = OAuthStore(vault, schwab.profile.name).record()
-    assert record is not None and record.tokens is not None
+    assert record is not None
+    assert record.tokens is not None
     return record.tokens
 
 

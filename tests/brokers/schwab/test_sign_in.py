@@ -32,10 +32,12 @@ def test_sign_in_returns_over_https_to_the_exact_callback_and_stores_a_seven_day
     query = parse_qs(urlsplit(started.url).query)
     assert query["client_id"] == [schwab.profile.app_key]
     assert query["redirect_uri"] == [schwab.profile.callback]
-    assert "not private" in started.notice and "127.0.0.1" in started.notice
+    assert "not private" in started.notice
+    assert "127.0.0.1" in started.notice
     assert signed.renews
     record = OAuthStore(vault, schwab.profile.name).record()
-    assert record is not None and record.tokens is not None
+    assert record is not None
+    assert record.tokens is not None
     assert record.client.auth_method == "client_secret_basic"
     assert record.tokens.refresh_expires_at == pytest.approx(record.tokens.authorized_at + 7 * DAY)
     assert [r["outcome"] for r in schwab.grants("authorization_code")] == ["ok"]
