@@ -39,7 +39,7 @@ class SchwabConnector(Connector[SchwabProfile]):
 
     def setup_hint(self, profile: SchwabProfile) -> str:
         if APP_SECRET_KIND in self.required_secrets(profile):
-            return f"Run `brokerdeck keys init {profile.name}` once to store the app secret, then press Connect."
+            return f"Run `brokerdeck keys init {profile.name}` once to store the app secret from developer.schwab.com."
         return _ENGINE.setup_hint(_engine(profile))
 
     def stored_health(self, profile: SchwabProfile, vault: SecretStore, checks: Sequence[BlobCheck]) -> HealthAt:
