@@ -33,9 +33,8 @@ from brokers.schwab.profile import SchwabProfile
 REFRESH_HORIZON_S = 7 * 86400.0
 
 CERTIFICATE_NOTICE = (
-    "After you log in at Schwab, your browser will warn that the connection to 127.0.0.1 is not private. "
-    "That page is Brokerdeck itself, receiving Schwab's answer over https with its own self-signed certificate: "
-    "choose Advanced, then Proceed to 127.0.0.1. The browser remembers it for this profile."
+    "Your browser will warn that 127.0.0.1 is not private: that is Brokerdeck receiving Schwab's answer "
+    "with its own certificate. Choose Advanced, then Proceed to 127.0.0.1."
 )
 
 
