@@ -13,11 +13,12 @@ import pytest
 
 from brokers.core.actions import NextAction
 from brokers.core.health import ConnectionState, CredentialHealth
+from brokers.oauth2.errors import LoginRequired
 from brokers.oauth2.store import OAuthStore
 from brokers.schwab.app_secret import APP_SECRET_KIND
 from brokers.schwab.profile import SchwabProfile
 from brokers.schwab.sign_in import CallbackUnusable
-from tests.brokers.schwab.flows import CONNECTOR, sign_in
+from tests.brokers.schwab.flows import CONNECTOR, sign_in, with_engine_session
 from tests.conftest import REPO_ROOT, run_async
 
 pytestmark = pytest.mark.secretservice
@@ -120,3 +121,22 @@ def test_a_profile_from_the_file_needs_its_app_secret_before_it_can_connect():
     )
     (offer,) = CONNECTOR.offers(profile, health)
     assert offer.command == "brokerdeck keys init my-schwab"
+
+
+def test_a_replaced_app_secret_is_what_renewals_use_from_then_on(schwab, vault):
+    run_async(lambda: sign_in(schwab.profile, vault))
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "keys", "init", schwab.profile.name, "--new-keys"],
+        cwd=REPO_ROOT,
+        input="NotTheSandboxSecret1\n",
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+    with pytest.raises(LoginRequired, match="invalid_client"):
+        run_async(lambda: with_engine_session(schwab.profile, vault, lambda s: s.refresh()))
+    assert [r["outcome"] for r in schwab.grants("refresh_token")] == ["invalid_client"]
