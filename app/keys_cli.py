@@ -23,11 +23,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         description="Create (or reuse) the signature and encryption keys and DH parameters of an IBKR profile, "
         "print their public halves for IBKR's self-service portal, then read the consumer key, access token "
         "and access token secret (from the terminal, or one per line on standard input) and prove them by "
-        "minting a live session token. Nothing is stored unless that works.",
+        "minting a live session token. Nothing is stored unless that works. For a Schwab profile: read the "
+        "app secret (hidden, or one line on standard input) and store it in the vault.",
     )
-    init.add_argument("profile", help="a profile with self-service keys (ibkr-oauth1a) from profiles.toml")
+    init.add_argument("profile", help="a profile with self-service keys (ibkr-oauth1a, schwab) from profiles.toml")
     init.add_argument("--dhparam", type=Path, help="use this dhparam.pem instead of generating DH parameters")
-    init.add_argument("--new-keys", action="store_true", help="replace keys already registered with IBKR")
+    init.add_argument("--new-keys", action="store_true", help="replace keys (or a Schwab app secret) already stored")
 
 
 def run(context: AppContext, args: argparse.Namespace) -> int:

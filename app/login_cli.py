@@ -113,6 +113,8 @@ async def _login(profile: Profile, flow: SignInFlow, *, manual: bool, open_brows
     from brokers.core.timefmt import local_time
 
     started = await flow.start()
+    if started.notice:
+        _say(started.notice)
     _say(f"Sign in to {profile.display_name}: open this address in a browser and approve Brokerdeck:")
     print(started.url, flush=True)
     if open_browser and not webbrowser.open(started.url):

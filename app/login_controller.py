@@ -167,7 +167,7 @@ class LoginController(QObject):
             url=started.url,
             deadline=started.deadline,
             redirect_hint=hint,
-            message="",
+            message=started.notice,
             stage=LoginStage.WAITING,
         )
         self._open(pending, started.url)

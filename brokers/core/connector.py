@@ -49,6 +49,7 @@ class SignInStarted:
     url: str
     redirect_uri: str
     deadline: float  # epoch seconds
+    notice: str = ""  # what the trader should expect in the browser (a certificate warning), said before it opens
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ class OAuth2Connector(Connector[OAuth2Profile]):
     def stored_health(self, profile: OAuth2Profile, vault: SecretStore, checks: Sequence[BlobCheck]) -> HealthAt:
         from brokers.oauth2.health import oauth2_health
 
-        facts = _stored_sign_in(vault, profile)
+        facts = stored_sign_in(vault, profile)
         return lambda now: oauth2_health(profile, facts, now, live=False)
 
     def published_health(self, profile: OAuth2Profile, facts: Mapping[str, Any]) -> HealthAt | None:
@@ -95,7 +95,8 @@ class OAuth2Connector(Connector[OAuth2Profile]):
             return await OAuthSession(profile, OAuthStore(vault, profile.name), http).logout()
 
 
-def _stored_sign_in(vault: SecretStore, profile: OAuth2Profile) -> SessionFacts:
+def stored_sign_in(vault: SecretStore, profile: OAuth2Profile) -> SessionFacts:
+    """The facts of the sign-in the vault holds for `profile`, for the health when no session runs."""
     from brokers.oauth2.session import SessionFacts
     from brokers.oauth2.store import OAuthStore
 
@@ -228,14 +229,10 @@ class OAuthSignIn:
         return LOGIN_TIMEOUT_S
 
     async def start(self) -> SignInStarted:
-        from brokers.oauth2.login import LoginFlow
-        from brokers.oauth2.store import OAuthStore
         from brokers.oauth2.transport import new_http_client
 
         self._http = new_http_client()
-        self._flow = LoginFlow(
-            self._profile, OAuthStore(self._vault, self._profile.name), self._http, listen=self._listen
-        )
+        self._flow = self._new_flow(self._http)
         if self._cancelled:
             self._flow.cancel()
         try:
@@ -243,6 +240,13 @@ class OAuthSignIn:
         except BaseException:
             await self._close()
             raise
+
+    def _new_flow(self, http: httpx.AsyncClient) -> LoginFlow:
+        """The login this sign-in runs; a broker whose server needs no discovery brings its own."""
+        from brokers.oauth2.login import LoginFlow
+        from brokers.oauth2.store import OAuthStore
+
+        return LoginFlow(self._profile, OAuthStore(self._vault, self._profile.name), http, listen=self._listen)
 
     async def finish(self) -> SignedIn:
         if self._flow is None:

@@ -18,8 +18,9 @@ from brokers.oauth2.errors import LoginRequired, TokenRequestFailed
 from brokers.oauth2.registration import ClientRegistration
 from brokers.oauth2.transport import error_body, json_object, send
 
-#: token-endpoint errors that mean the grant is dead and only a new login helps
-DEAD_GRANT_ERRORS = ("invalid_grant", "invalid_client", "unauthorized_client")
+#: token-endpoint errors that mean the grant is dead and only a new login helps; Schwab answers a dead refresh
+#: token with `unsupported_token_type`
+DEAD_GRANT_ERRORS = ("invalid_grant", "invalid_client", "unauthorized_client", "unsupported_token_type")
 
 _NO_STORE = {"Accept": "application/json"}
 

@@ -28,11 +28,18 @@ from brokers.sandbox.ibkr.gateway import IbkrEmulator
 from brokers.sandbox.market import SyntheticMarket
 from brokers.sandbox.oauth2.resource import ProtectedResourceEmulator
 from brokers.sandbox.oauth2.server import OAuthServerEmulator
+from brokers.sandbox.schwab.server import SchwabEmulator
 from brokers.sandbox.services import Emulator, SandboxContext
 
 # Apps are built in this order: the OAuth server publishes its token authority in the context's
 # `shared` before the protected resource, which checks bearer tokens against it, is built.
-EMULATORS: tuple[Emulator, ...] = (ControlService(), IbkrEmulator(), OAuthServerEmulator(), ProtectedResourceEmulator())
+EMULATORS: tuple[Emulator, ...] = (
+    ControlService(),
+    IbkrEmulator(),
+    OAuthServerEmulator(),
+    ProtectedResourceEmulator(),
+    SchwabEmulator(),
+)
 
 _STARTUP_TIMEOUT_S = 15.0
 

@@ -1,1 +1,1 @@
-"""Charles Schwab's Trader API. This version declares the profile kind; connecting comes next."""
+"""Charles Schwab's Trader API: a confidential app signed in through the browser, on the generic OAuth engine."""

@@ -1,11 +1,104 @@
-"""The `schwab` connector: profiles load and show plainly that connecting is not available yet."""
+"""The `schwab` connector: Charles Schwab's Trader API on the generic OAuth engine.
+
+Schwab differs from a discoverable OAuth server in what this package states: fixed endpoints, a
+confidential app (key in the profile, secret in the vault from `brokerdeck keys init`), an exact https
+callback on 127.0.0.1, and a refresh token that ends 7 days after the sign-in. Health, renewal, sign-out
+and the connection panel's actions are the engine's.
+"""
 
 from __future__ import annotations
 
-from brokers.core.connector import UnavailableConnector
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from brokers.core.actions import ActionOffer, ActionRoute, NextAction
+from brokers.core.connector import Connector, ConnectorSession, Dialogue, SessionEnv
+from brokers.core.health import CredentialHealth, HealthAt
+from brokers.core.profiles import ProfileOrigin
+from brokers.oauth2.connector import OAuth2Connector
+from brokers.schwab.app_secret import APP_SECRET_KIND
 from brokers.schwab.profile import SchwabProfile
 
+if TYPE_CHECKING:
+    from brokers.core.secrets import BlobCheck, SecretStore
+    from brokers.oauth2.profile import OAuth2Profile
+    from brokers.schwab.sign_in import SchwabSignIn
 
-class SchwabConnector(UnavailableConnector):
+_ENGINE = OAuth2Connector()
+
+
+class SchwabConnector(Connector[SchwabProfile]):
     profile_class = SchwabProfile
     title = "Charles Schwab Trader API (OAuth 2.0)"
+    signs_in = True
+    sets_up_keys = True
+
+    def required_secrets(self, profile: SchwabProfile) -> frozenset[str]:
+        # The sandbox's profile gets its secret at sign-in from the sandbox itself.
+        return frozenset() if profile.origin == ProfileOrigin.SANDBOX else frozenset({APP_SECRET_KIND})
+
+    def setup_hint(self, profile: SchwabProfile) -> str:
+        if APP_SECRET_KIND in self.required_secrets(profile):
+            return f"Run `brokerdeck keys init {profile.name}` once to store the app secret from developer.schwab.com."
+        return _ENGINE.setup_hint(_engine(profile))
+
+    def stored_health(self, profile: SchwabProfile, vault: SecretStore, checks: Sequence[BlobCheck]) -> HealthAt:
+        from brokers.oauth2.connector import stored_sign_in
+        from brokers.oauth2.health import oauth2_health
+
+        facts = stored_sign_in(vault, _engine(profile))
+        return lambda now: oauth2_health(profile, facts, now, live=False)
+
+    def published_health(self, profile: SchwabProfile, facts: Mapping[str, Any]) -> HealthAt | None:
+        from brokers.oauth2.health import oauth2_health
+        from brokers.oauth2.session import SessionFacts
+
+        published = SessionFacts.from_json(facts)
+        if published is None:
+            return None
+        return lambda now: oauth2_health(profile, published, now, live=True)
+
+    def offers(self, profile: SchwabProfile, health: CredentialHealth) -> tuple[ActionOffer, ...]:
+        if health.next_action == NextAction.SETUP_KEYS:
+            command = f"brokerdeck keys init {profile.name}"
+            copy = ActionOffer(
+                NextAction.SETUP_KEYS,
+                "Copy setup command",
+                ActionRoute.COMMAND,
+                tooltip=f"Copies `{command}`: run it in a terminal to store the app secret",
+                command=command,
+            )
+            return (copy,)
+        return _ENGINE.offers(_engine(profile), health)
+
+    def open_session(self, profile: SchwabProfile, env: SessionEnv) -> ConnectorSession:
+        from brokers.schwab.session import SchwabLiveSession
+
+        return SchwabLiveSession(profile, env)
+
+    def sign_in(self, profile: SchwabProfile, vault: SecretStore, *, listen: bool = True) -> SchwabSignIn:
+        from brokers.schwab.sign_in import SchwabSignIn
+
+        return SchwabSignIn(profile, vault, listen=listen)
+
+    async def sign_out(self, profile: SchwabProfile, vault: SecretStore) -> str:
+        return await _ENGINE.sign_out(_engine(profile), vault)
+
+    async def setup_keys(
+        self,
+        profile: SchwabProfile,
+        vault: SecretStore,
+        dialogue: Dialogue,
+        *,
+        dhparam_pem: bytes | None,
+        replace: bool,
+    ) -> str:
+        from brokers.schwab.setup import store_secret_from
+
+        return await store_secret_from(dialogue, profile, vault, replace=replace)
+
+
+def _engine(profile: SchwabProfile) -> OAuth2Profile:
+    from brokers.schwab.engine import engine_profile
+
+    return engine_profile(profile)

@@ -119,9 +119,9 @@ def test_a_crlf_dhparam_file_is_refused_with_the_fix(sandbox, dhparam, home):
     assert not list(home.vault_dir.glob("sandbox-ibkr.*"))
 
 
-def test_keys_init_refuses_a_profile_that_is_not_ibkr(home):
+def test_keys_init_refuses_a_profile_without_self_service_keys(home):
     home.config_dir.mkdir(parents=True)
     home.profiles_file.write_text('[profiles.x]\nkind = "oauth2"\nissuer = "https://auth.example.com"\n')
     result = run_cli("keys", "init", "x")
     assert result.returncode == 2
-    assert "is not an ibkr-oauth1a profile" in result.stderr
+    assert "is not an ibkr-oauth1a or schwab profile" in result.stderr

@@ -24,10 +24,13 @@ from brokers.oauth2.health import oauth2_health
 from brokers.oauth2.profile import OAuth2Profile
 from brokers.oauth2.session import SessionFacts
 from brokers.registry import REGISTRY
+from brokers.schwab.connector import SchwabConnector
+from brokers.schwab.profile import SchwabProfile
 
 NOW = time.time()
 IBKR = IbkrProfile(name="desk", base_url="https://api.ibkr.com/v1/api", consumer_key="TESTCONS1")
 OAUTH = OAuth2Profile(name="web", issuer="https://auth.example.com", client_id="brokerdeck")
+SCHWAB = SchwabProfile(name="schwab", app_key="AppKey1", callback="https://127.0.0.1:8182/callback")
 
 READY = SessionSnapshot(
     phase=SessionPhase.READY,
@@ -116,7 +119,7 @@ OAUTH_CASES: dict[str, tuple[SessionFacts, bool, ConnectionState]] = {
 
 
 def assert_words_match_offers(health: CredentialHealth) -> None:
-    profile = IBKR if health.kind == IBKR.kind else OAUTH
+    profile = {IBKR.kind: IBKR, SCHWAB.kind: SCHWAB}.get(health.kind, OAUTH)
     offers = REGISTRY.of(profile).offers(profile, health)
     labels = {offer.label for offer in offers if offer.action != NextAction.NONE}
     if health.next_action != NextAction.NONE and health.next_action in {o.action for o in offers}:
@@ -155,6 +158,52 @@ def test_each_oauth_state_names_only_what_is_offered(case):
         or health.next_action in offered
         or health.next_action in (NextAction.FIX_PROFILE,)
     )
+    assert_words_match_offers(health)
+
+
+SCHWAB_CASES: dict[str, tuple[SessionFacts, bool, ConnectionState]] = {
+    **OAUTH_CASES,
+    "refresh token superseded": (
+        SessionFacts(login_required="no longer accepts the stored grant (unsupported_token_type)"),
+        True,
+        ConnectionState.SIGN_IN_NEEDED,
+    ),
+    "last 12 hours of the 7 days": (
+        replace(SIGNED_IN, authorized_at=NOW - 7 * 86400 + 11 * 3600, refresh_expires_at=NOW + 11 * 3600),
+        True,
+        ConnectionState.EXPIRING,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", SCHWAB_CASES)
+def test_each_schwab_state_names_only_what_is_offered(case):
+    facts, live, state = SCHWAB_CASES[case]
+    health = oauth2_health(SCHWAB, facts, NOW, live=live)
+    assert health.state == state
+    offered = {o.action for o in SchwabConnector().offers(SCHWAB, health)}
+    assert (
+        health.next_action == NextAction.NONE
+        or health.next_action in offered
+        or health.next_action in (NextAction.FIX_PROFILE,)
+    )
+    assert_words_match_offers(health)
+
+
+def test_a_schwab_profile_without_its_app_secret_offers_the_setup_command():
+    connector = SchwabConnector()
+    health = CredentialHealth(
+        profile=SCHWAB.name,
+        label=SCHWAB.display_name,
+        kind=SCHWAB.kind,
+        origin=SCHWAB.origin.value,
+        state=ConnectionState.NOT_CONNECTED,
+        reason="keys not set up yet (missing: schwab-app-secret)",
+        next_action=NextAction.SETUP_KEYS,
+        hint=connector.setup_hint(SCHWAB),
+    )
+    assert [o.action for o in connector.offers(SCHWAB, health)] == [NextAction.SETUP_KEYS]
+    assert "brokerdeck keys init schwab" in health.hint
     assert_words_match_offers(health)
 
 

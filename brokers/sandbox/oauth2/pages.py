@@ -56,17 +56,19 @@ def consent_page(
     redirect_host: str,
     error: str | None = None,
     username: str = _DEMO_USER,
+    action: str = DECISION_PATH,
+    title: str = TITLE,
 ) -> str:
-    """Sign in and allow or deny `client_label` the scopes it asked for."""
+    """Sign in and allow or deny `client_label` the scopes it asked for; `action` and `title` are the broker's."""
     items = "\n".join(f"<li>{escape(s)}</li>" for s in scopes)
     problem = f'<p class="error" id="error">{escape(error)}</p>\n' if error else ""
-    body = f"""<h1>{escape(TITLE)}</h1>
+    body = f"""<h1>{escape(title)}</h1>
 {problem}<p><strong id="client">{escape(client_label)}</strong> wants access to your sandbox account:</p>
 <ul id="scopes">
 {items}
 </ul>
 <p class="muted">You will be sent back to <span id="redirect-host">{escape(redirect_host)}</span>.</p>
-<form method="post" action="{escape(DECISION_PATH)}">
+<form method="post" action="{escape(action)}">
 <input type="hidden" name="request_id" value="{escape(request_id)}">
 <label for="username">Username</label>
 <input id="username" name="username" autocomplete="username" value="{escape(username)}">
@@ -78,7 +80,7 @@ value="{escape(_DEMO_SIGN_IN)}">
 <button id="deny" name="decision" value="deny">Deny</button>
 </div>
 </form>"""
-    return _document(TITLE, body)
+    return _document(title, body)
 
 
 def error_page(message: str) -> str:
