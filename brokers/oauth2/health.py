@@ -48,15 +48,15 @@ def _verdict(profile: Profile, facts: SessionFacts, now: float, live: bool) -> V
     if facts.check_error:
         reason = f"Could not check the access token: {facts.check_error}"
         return _retrying(profile, reason, None, NextAction.RETRY, now)
+    ends = _horizon_ending(facts, now)
+    if ends is not None:  # before a renewal under way: the trader must act either way
+        reason = f"Sign in again before {local_time(ends)}: the refresh token ends then."
+        return Verdict(ConnectionState.EXPIRING, reason, NextAction.RECONNECT, reconnect)
     if not access_valid:
         if live:
             return Verdict(ConnectionState.RENEWING, "Renewing the access token.", NextAction.NONE, "")
         reason = "Signed in; the stored refresh token renews the expired access token on next use."
         return Verdict(ConnectionState.ACTIVE, reason, NextAction.NONE, "")
-    ends = _horizon_ending(facts, now)
-    if ends is not None:
-        reason = f"Sign in again before {local_time(ends)}: the refresh token ends then."
-        return Verdict(ConnectionState.EXPIRING, reason, NextAction.RECONNECT, reconnect)
     proven = f" The broker accepted it {duration(now - facts.checked_at)} ago." if facts.checked_at else ""
     return Verdict(ConnectionState.ACTIVE, f"Access token valid.{proven}", NextAction.NONE, "")
 
