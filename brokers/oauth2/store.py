@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 
 from brokers.core.secrets import SecretStore
 from brokers.oauth2.registration import ClientRegistration
@@ -18,6 +19,7 @@ CLIENT_KIND = "oauth-client"
 TOKENS_KIND = "oauth-tokens"
 TLS_KIND = "loopback-tls"
 ALL_KINDS = (TOKENS_KIND, CLIENT_KIND, TLS_KIND)
+REFRESH_LOCK = "oauth-refresh"
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,10 @@ class OAuthStore:
 
     def save_record(self, record: TokenRecord) -> None:
         self.vault.put(self.profile, TOKENS_KIND, record.to_bytes())
+
+    def refresh_lock_path(self) -> Path:
+        """The file every process locks while it refreshes this profile's tokens (refresh_lock.py)."""
+        return self.vault.lock_path(self.profile, REFRESH_LOCK)
 
     def tls_material(self) -> bytes | None:
         return self.vault.get(self.profile, TLS_KIND)
