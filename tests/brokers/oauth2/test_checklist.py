@@ -12,13 +12,19 @@ import dataclasses
 import logging
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from mcp.server.auth.routes import create_protected_resource_routes
+from pydantic import AnyHttpUrl
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
 
-from brokers.oauth2.discovery import parse_server_metadata, server_metadata_urls, well_known_url
+from brokers.oauth2.discovery import discover, parse_server_metadata, server_metadata_urls, well_known_url
 from brokers.oauth2.errors import (
     AuthorizationDenied,
     CallbackRejected,
@@ -37,6 +43,7 @@ from brokers.oauth2.registration import parse_registration
 from brokers.oauth2.store import OAuthStore
 from brokers.oauth2.transport import new_http_client
 from tests.brokers.oauth2.flows import browser, sign_in, with_session
+from tests.brokers.oauth2.peer_server import serving
 from tests.brokers.oauth2.stand_in import approve, consent, follow
 from tests.conftest import run_async
 
@@ -357,6 +364,7 @@ def test_item16_the_well_known_url_is_path_inserted(auth, vault):
 
 @pytest.mark.parametrize("served", ["trailing-slash", "other-host"])
 def test_item17_metadata_naming_another_issuer_is_not_used(auth, vault, served):
+    """The server's own metadata is compared byte for byte: no allowance at all here."""
     wrong = (
         auth.profile.issuer + "/"
         if served == "trailing-slash"
@@ -366,6 +374,94 @@ def test_item17_metadata_naming_another_issuer_is_not_used(auth, vault, served):
     with pytest.raises(IssuerMismatch, match="identical"):
         run_async(lambda: sign_in(auth.profile, vault))
     assert auth.state()["registrations"] == 0
+
+
+def spell(template: str, base: str) -> str:
+    """A URL template filled in for the peer at `base` (`{localhost}`, `{https}`, `{BASE}`: misspellings)."""
+    host = base.removeprefix("http://")
+    return template.format(
+        base=base, localhost=base.replace("127.0.0.1", "localhost"), https=f"https://{host}", BASE=base.upper()
+    )
+
+
+def metadata_peer(as_issuer: str, authorization_servers: list[str] | None = None) -> Callable[[str], Starlette]:
+    """A resource at `<base>/mcp` and its authorization server `as_issuer` (templates for `spell`).
+
+    With `authorization_servers` the resource metadata lists them as written; without, it is published
+    by the MCP Python SDK's own route, which names the server as its URL type renders it."""
+
+    def build(base: str) -> Starlette:
+        issuer = spell(as_issuer, base)
+        resource = f"{base}/mcp"
+
+        async def server_metadata(_: Request) -> JSONResponse:
+            endpoints = {"authorization_endpoint": f"{base}/authorize", "token_endpoint": f"{base}/token"}
+            return JSONResponse({"issuer": issuer, **endpoints, "code_challenge_methods_supported": ["S256"]})
+
+        async def resource_metadata(_: Request) -> JSONResponse:
+            servers = [spell(entry, base) for entry in authorization_servers or []]
+            return JSONResponse({"resource": resource, "authorization_servers": servers})
+
+        async def protected(_: Request) -> PlainTextResponse:
+            return PlainTextResponse("sign in first", status_code=401)
+
+        if authorization_servers is None:
+            published = create_protected_resource_routes(AnyHttpUrl(resource), [AnyHttpUrl(issuer)])
+        else:
+            published = [Route(urlsplit(well_known_url(resource, "oauth-protected-resource")).path, resource_metadata)]
+        return Starlette(
+            routes=[
+                *published,
+                Route(urlsplit(well_known_url(issuer, "oauth-authorization-server")).path, server_metadata),
+                Route("/mcp", protected),
+            ]
+        )
+
+    return build
+
+
+async def discovered(base: str, issuer: str) -> str:
+    async with new_http_client() as http:
+        return (await discover(http, spell(issuer, base), f"{base}/mcp")).server.issuer
+
+
+def test_item17_an_mcp_sdk_resource_naming_its_root_server_with_a_trailing_slash_is_accepted():
+    """The MCP SDK writes the root issuer `http://127.0.0.1:<port>` as `.../` in its resource metadata."""
+    with serving(metadata_peer("{base}")) as base:
+        published = httpx.get(f"{base}/.well-known/oauth-protected-resource/mcp", timeout=10).json()
+        assert published["authorization_servers"] == [f"{base}/"]
+        assert run_async(lambda: discovered(base, base)) == base
+
+
+@pytest.mark.parametrize(
+    ("listed", "issuer"),
+    [
+        pytest.param("{base}/", "{base}", id="root-listed-with-slash"),
+        pytest.param("{base}", "{base}/", id="root-listed-without-slash"),
+        pytest.param("{base}", "{base}", id="root-identical"),
+        pytest.param("{base}/tenant", "{base}/tenant", id="path-identical"),
+    ],
+)
+def test_item17_the_resource_may_name_a_root_issuer_with_or_without_its_slash(listed, issuer):
+    with serving(metadata_peer(issuer, [listed])) as base:
+        assert run_async(lambda: discovered(base, issuer)) == spell(issuer, base)
+
+
+@pytest.mark.parametrize(
+    ("listed", "issuer"),
+    [
+        pytest.param("{base}/tenant/", "{base}/tenant", id="path-listed-with-an-added-slash"),
+        pytest.param("{base}/tenant", "{base}/tenant/", id="path-listed-without-its-slash"),
+        pytest.param("{base}//", "{base}", id="root-listed-with-two-slashes"),
+        pytest.param("{base}/", "{base}/tenant", id="root-listed-for-a-path-issuer"),
+        pytest.param("{localhost}/", "{base}", id="other-host"),
+        pytest.param("{https}/", "{base}", id="other-scheme"),
+        pytest.param("{BASE}/", "{base}", id="other-case"),
+    ],
+)
+def test_item17_every_other_difference_between_the_listed_and_the_profiles_issuer_is_refused(listed, issuer):
+    with serving(metadata_peer(issuer, [listed])) as base, pytest.raises(IssuerMismatch, match="accepts tokens from"):
+        run_async(lambda: discovered(base, issuer))
 
 
 def test_item18_resource_metadata_for_another_resource_is_refused(auth, vault):
