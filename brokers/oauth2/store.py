@@ -2,7 +2,8 @@
 
 Three kinds: the client registration (reused across logins), the token record (tokens plus where to
 refresh them), and the loopback listener's TLS certificate when the profile uses one. Every write
-replaces a whole blob atomically, so a crash leaves the old record or the new one.
+replaces a whole blob atomically, so a crash leaves the old record or the new one. Beside them, the
+vault keeps the profile's refresh lock file, which every process renewing the tokens holds meanwhile.
 """
 
 from __future__ import annotations

@@ -123,7 +123,8 @@ class Vault:
         return results
 
     def lock_path(self, profile: str, purpose: str) -> Path:
-        """`<profile>.<purpose>.lock` in the vault folder: never a blob, never swept."""
+        """`<profile>.<purpose>.lock` in the vault folder: empty, never a blob, never swept or deleted (removing a
+        lock file while a process holds it would let the next one lock a new file beside it)."""
         self._check_name(profile, "profile")
         self._check_name(purpose, "lock purpose", _KIND_NAME)
         return self.directory / f"{profile}.{purpose}{_LOCK_SUFFIX}"

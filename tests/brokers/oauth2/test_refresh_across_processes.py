@@ -6,6 +6,7 @@ Robinhood does; two processes that both sent the stored refresh token would end 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import queue
@@ -171,3 +172,24 @@ def test_a_refresh_lock_held_elsewhere_too_long_is_a_clear_retryable_error(auth,
     assert last_error == message
     assert auth.grants("refresh_token") == []
     assert run_async(lambda: with_session(auth.profile, vault, lambda s: s.refresh())).access_token  # free again
+
+
+def test_a_refresh_cancelled_while_waiting_for_the_lock_does_not_keep_it(auth, vault):
+    run_async(lambda: sign_in(auth.profile, vault))
+    store = OAuthStore(vault, auth.profile.name)
+
+    async def cancelled_then_again() -> str:
+        async with new_http_client() as http:
+            session = OAuthSession(auth.profile, store, http, refresh_lock_timeout_s=5)
+            await session.load()
+            async with refresh_lock(store.refresh_lock_path()):
+                waiting = asyncio.ensure_future(session.refresh())
+                await asyncio.sleep(0.2)  # let it reach the wait for the lock
+                waiting.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await waiting
+            await asyncio.sleep(0.2)  # a wait that outlived its cancellation would take the lock now
+            return (await session.refresh()).access_token  # a wait left holding the lock would make this RefreshBusy
+
+    assert run_async(cancelled_then_again)
+    assert [r["outcome"] for r in auth.grants("refresh_token")] == ["ok"]
