@@ -1,5 +1,7 @@
 """The desktop-client checklist (reference §4), one test per item, against the sandbox over real HTTP.
 
+Item 17's resource metadata as MCP servers publish it comes from a small peer (metadata_peer.py).
+
 Items 2, 4 and 12 (the listener itself) are in test_listener.py; 25 and 26 concern the MCP transport
 of the broker connectors, not this engine. Test names carry the item number.
 """
@@ -12,19 +14,13 @@ import dataclasses
 import logging
 import socket
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from mcp.server.auth.routes import create_protected_resource_routes
-from pydantic import AnyHttpUrl
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Route
 
-from brokers.oauth2.discovery import discover, parse_server_metadata, server_metadata_urls, well_known_url
+from brokers.oauth2.discovery import parse_server_metadata, server_metadata_urls, well_known_url
 from brokers.oauth2.errors import (
     AuthorizationDenied,
     CallbackRejected,
@@ -43,6 +39,7 @@ from brokers.oauth2.registration import parse_registration
 from brokers.oauth2.store import OAuthStore
 from brokers.oauth2.transport import new_http_client
 from tests.brokers.oauth2.flows import browser, sign_in, with_session
+from tests.brokers.oauth2.metadata_peer import discovered, metadata_peer, spell
 from tests.brokers.oauth2.peer_server import serving
 from tests.brokers.oauth2.stand_in import approve, consent, follow
 from tests.conftest import run_async
@@ -374,55 +371,6 @@ def test_item17_metadata_naming_another_issuer_is_not_used(auth, vault, served):
     with pytest.raises(IssuerMismatch, match="identical"):
         run_async(lambda: sign_in(auth.profile, vault))
     assert auth.state()["registrations"] == 0
-
-
-def spell(template: str, base: str) -> str:
-    """A URL template filled in for the peer at `base` (`{localhost}`, `{https}`, `{BASE}`: misspellings)."""
-    host = base.removeprefix("http://")
-    return template.format(
-        base=base, localhost=base.replace("127.0.0.1", "localhost"), https=f"https://{host}", BASE=base.upper()
-    )
-
-
-def metadata_peer(as_issuer: str, authorization_servers: list[str] | None = None) -> Callable[[str], Starlette]:
-    """A resource at `<base>/mcp` and its authorization server `as_issuer` (templates for `spell`).
-
-    With `authorization_servers` the resource metadata lists them as written; without, it is published
-    by the MCP Python SDK's own route, which names the server as its URL type renders it."""
-
-    def build(base: str) -> Starlette:
-        issuer = spell(as_issuer, base)
-        resource = f"{base}/mcp"
-
-        async def server_metadata(_: Request) -> JSONResponse:
-            endpoints = {"authorization_endpoint": f"{base}/authorize", "token_endpoint": f"{base}/token"}
-            return JSONResponse({"issuer": issuer, **endpoints, "code_challenge_methods_supported": ["S256"]})
-
-        async def resource_metadata(_: Request) -> JSONResponse:
-            servers = [spell(entry, base) for entry in authorization_servers or []]
-            return JSONResponse({"resource": resource, "authorization_servers": servers})
-
-        async def protected(_: Request) -> PlainTextResponse:
-            return PlainTextResponse("sign in first", status_code=401)
-
-        if authorization_servers is None:
-            published = create_protected_resource_routes(AnyHttpUrl(resource), [AnyHttpUrl(issuer)])
-        else:
-            published = [Route(urlsplit(well_known_url(resource, "oauth-protected-resource")).path, resource_metadata)]
-        return Starlette(
-            routes=[
-                *published,
-                Route(urlsplit(well_known_url(issuer, "oauth-authorization-server")).path, server_metadata),
-                Route("/mcp", protected),
-            ]
-        )
-
-    return build
-
-
-async def discovered(base: str, issuer: str) -> str:
-    async with new_http_client() as http:
-        return (await discover(http, spell(issuer, base), f"{base}/mcp")).server.issuer
 
 
 def test_item17_an_mcp_sdk_resource_naming_its_root_server_with_a_trailing_slash_is_accepted():
