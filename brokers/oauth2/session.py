@@ -2,9 +2,9 @@
 
 Refreshing is single-flight: however many callers find the token stale at once, in this process or in
 another one using the same vault (the window and a command line), one refresh request goes out and all
-of them get its result. A rotated refresh token is written to the vault before the new
-access token is handed to anyone, because the old one is dead the moment the server answers. A dead
-grant is recorded as "login required" and never retried, so a revoked app cannot spin in a loop.
+of them get its result. A rotated refresh token is written to the vault before the new access token
+is handed to anyone, because the old one is dead the moment the server answers. A dead grant is
+recorded as "login required" and never retried, so a revoked app cannot spin in a loop.
 `check()` proves the access token where it is used (a request to the profile's resource) without
 refreshing just to check: only the resource's 401 leads to a refresh, as it would for any request.
 """
@@ -228,7 +228,9 @@ class OAuthSession:
         """Under the file lock: take what another process stored since `held`, or refresh and store."""
         record, tokens = await self._reread(held)
         if tokens is not held and tokens.access_valid(self._clock(), leeway=30):
+            self._last_error, self._last_error_action = "", NextAction.NONE
             log.info("OAuth profile %s: took the tokens another process renewed", self.profile.name)
+            self._changed()
             return tokens
         try:
             new = await refresh_tokens(self._http, record.server, record.client, tokens, self._clock())
