@@ -7,6 +7,7 @@ broker packages stay independent of how and where secrets are encrypted (`broker
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 
@@ -34,4 +35,8 @@ class SecretStore(Protocol):
 
     def check(self, profile: str) -> list[BlobCheck]:
         """Every stored secret of `profile`, each verified but never returned."""
+        ...
+
+    def lock_path(self, profile: str, purpose: str) -> Path:
+        """A file beside `profile`'s secrets that processes sharing this store lock for `purpose`."""
         ...

@@ -167,12 +167,27 @@ def _check_resource(document: dict[str, Any], resource: str, issuer: str) -> tup
             "it is not used. Check the profile's resource."
         )
     servers = _strings(document.get("authorization_servers"))
-    if servers and issuer not in servers:
+    if servers and not any(names_issuer(server, issuer) for server in servers):
         raise IssuerMismatch(
             f"{resource} accepts tokens from {', '.join(servers)}, not from the profile's issuer {issuer}; "
             "set the profile's issuer to one of those."
         )
     return _strings(document.get("scopes_supported"))
+
+
+def names_issuer(entry: str, issuer: str) -> bool:
+    """Does an `authorization_servers` entry of resource metadata name `issuer`? Identical strings, with one allowance.
+
+    A root issuer written with and without its lone `/` is the same server (RFC 3986 §6.2.3): resource
+    metadata published with the MCP Python SDK always writes `https://as.example/` (its URL type adds the
+    `/`) for an authorization server whose own issuer is `https://as.example`. The MCP SDK client allows
+    exactly this, and so does Brokerdeck; an issuer with a path, and every other difference, must match
+    byte for byte. The server's own metadata is never matched loosely (`parse_server_metadata`)."""
+    if entry == issuer:
+        return True
+    shorter, longer = sorted((entry, issuer), key=len)
+    parts = urlsplit(shorter)
+    return bool(parts.netloc) and longer == f"{shorter}/" and shorter == f"{parts.scheme}://{parts.netloc}"
 
 
 def _strings(value: Any) -> tuple[str, ...]:

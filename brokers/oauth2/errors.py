@@ -83,7 +83,8 @@ class TokenRequestFailed(OAuthError):
 
 
 class LoginRequired(OAuthError):
-    """The stored grant is dead (invalid_grant, invalid_client, expired, revoked): sign in again."""
+    """The stored grant is dead (invalid_grant, invalid_client, a refresh's unsupported_token_type, expired,
+    revoked): sign in again. A token endpoint answering with a page instead of JSON is never this."""
 
     action = NextAction.RECONNECT
 

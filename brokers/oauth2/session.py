@@ -1,9 +1,10 @@
 """A connected OAuth profile at run time: hands out access tokens, refreshes them, logs out.
 
-Refreshing is single-flight: however many callers find the token stale at once, one refresh request
-goes out and all of them get its result. A rotated refresh token is written to the vault before the new
-access token is handed to anyone, because the old one is dead the moment the server answers. A dead
-grant is recorded as "login required" and never retried, so a revoked app cannot spin in a loop.
+Refreshing is single-flight: however many callers find the token stale at once, in this process or in
+another one using the same vault (the window and a command line), one refresh request goes out and all
+of them get its result. A rotated refresh token is written to the vault before the new access token
+is handed to anyone, because the old one is dead the moment the server answers. A dead grant is
+recorded as "login required" and never retried, so a revoked app cannot spin in a loop.
 `check()` proves the access token where it is used (a request to the profile's resource) without
 refreshing just to check: only the resource's 401 leads to a refresh, as it would for any request.
 """
@@ -24,6 +25,7 @@ from brokers.core.actions import NextAction
 from brokers.core.retry import Backoff, Wakeable
 from brokers.oauth2.errors import LoginRequired, OAuthError
 from brokers.oauth2.profile import OAuth2Profile
+from brokers.oauth2.refresh_lock import REFRESH_LOCK_TIMEOUT_S, refresh_lock
 from brokers.oauth2.store import OAuthStore
 from brokers.oauth2.tokens import TokenRecord, TokenSet, refresh_tokens, revoke
 from brokers.oauth2.transport import send
@@ -107,7 +109,7 @@ class SessionFacts:
 
 
 class OAuthSession:
-    """One per profile and process (the refresh lock lives here)."""
+    """One per profile and process (the in-process refresh lock lives here; refresh_lock.py spans processes)."""
 
     def __init__(
         self,
@@ -117,6 +119,7 @@ class OAuthSession:
         *,
         on_change: Callable[[SessionFacts], None] | None = None,
         clock: Callable[[], float] = time.time,
+        refresh_lock_timeout_s: float = REFRESH_LOCK_TIMEOUT_S,
     ) -> None:
         self.profile = profile
         self._store = store
@@ -127,6 +130,7 @@ class OAuthSession:
         self._loaded = False
         self._unsaved = False
         self._refresh_lock = asyncio.Lock()
+        self._refresh_lock_timeout_s = refresh_lock_timeout_s
         self._wake = Wakeable()
         self._last_error = ""
         self._last_error_action = NextAction.NONE
@@ -199,29 +203,61 @@ class OAuthSession:
         return (await self.refresh(stale=tokens)).access_token
 
     async def refresh(self, stale: TokenSet | None = None) -> TokenSet:
-        """Refresh now, once for all concurrent callers; `stale` skips it if someone else already did."""
+        """Refresh now, once for all concurrent callers in every process; `stale` skips it if someone else already did.
+
+        The asyncio lock lets one task of this process through, the profile's file lock one process. Under
+        both, the vault is read again: when another process renewed meanwhile, its tokens are taken instead
+        of sending a refresh token the server has already rotated out (which would revoke the grant)."""
         async with self._refresh_lock:
             if not self._loaded:
                 await self.load()
-            record, tokens = self._usable()
-            if stale is not None and tokens is not stale:
-                return tokens  # another caller refreshed while this one waited
+            _, held = self._usable()
+            if stale is not None and held is not stale:
+                return held  # another caller refreshed while this one waited
             try:
-                new = await refresh_tokens(self._http, record.server, record.client, tokens, self._clock())
-            except LoginRequired as exc:
-                await self._mark_login_required(record, str(exc))
+                async with refresh_lock(self._store.refresh_lock_path(), self._refresh_lock_timeout_s):
+                    return await self._refresh_held(held)
+            except LoginRequired:
                 raise
             except OAuthError as exc:
                 self._last_error, self._last_error_action = str(exc), exc.action
                 self._changed()
                 raise
-            self._record = dataclasses.replace(record, tokens=new)
-            self._unsaved = True
-            await self._save()
+
+    async def _refresh_held(self, held: TokenSet) -> TokenSet:
+        """Under the file lock: take what another process stored since `held`, or refresh and store."""
+        record, tokens = await self._reread(held)
+        if tokens is not held and tokens.access_valid(self._clock(), leeway=30):
             self._last_error, self._last_error_action = "", NextAction.NONE
-            log.info("OAuth profile %s: access token refreshed", self.profile.name)
+            log.info("OAuth profile %s: took the tokens another process renewed", self.profile.name)
             self._changed()
-            return new
+            return tokens
+        try:
+            new = await refresh_tokens(self._http, record.server, record.client, tokens, self._clock())
+        except LoginRequired as exc:
+            await self._mark_login_required(record, str(exc))
+            raise
+        self._record = dataclasses.replace(record, tokens=new)
+        self._unsaved = True
+        await self._save()
+        self._last_error, self._last_error_action = "", NextAction.NONE
+        log.info("OAuth profile %s: access token refreshed", self.profile.name)
+        self._changed()
+        return new
+
+    async def _reread(self, held: TokenSet) -> tuple[TokenRecord, TokenSet]:
+        """The record to refresh from: the stored one when another process changed it since `held`.
+
+        A held record that could not be written yet is newer than the vault's and stays. A stored sign-in
+        that died or was signed out meanwhile ends here as LoginRequired, without asking the server."""
+        if self._unsaved:
+            return self._usable()
+        stored = await asyncio.to_thread(self._store.sign_in_for, self.profile.issuer)
+        if stored is not None and stored.tokens is not None and _same_tokens(stored.tokens, held):
+            return self._usable()
+        self._record = stored
+        self._changed()
+        return self._usable()
 
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Call the resource with the bearer token; on a 401 refresh once and retry once."""
@@ -330,3 +366,8 @@ class OAuthSession:
     def _changed(self) -> None:
         if self._on_change is not None:
             self._on_change(self.facts)
+
+
+def _same_tokens(a: TokenSet, b: TokenSet) -> bool:
+    """The same issued tokens (their times may have been read differently)."""
+    return a.access_token == b.access_token and a.refresh_token == b.refresh_token

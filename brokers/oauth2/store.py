@@ -2,13 +2,15 @@
 
 Three kinds: the client registration (reused across logins), the token record (tokens plus where to
 refresh them), and the loopback listener's TLS certificate when the profile uses one. Every write
-replaces a whole blob atomically, so a crash leaves the old record or the new one.
+replaces a whole blob atomically, so a crash leaves the old record or the new one. Beside them, the
+vault keeps the profile's refresh lock file, which every process renewing the tokens holds meanwhile.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 
 from brokers.core.secrets import SecretStore
 from brokers.oauth2.registration import ClientRegistration
@@ -18,6 +20,7 @@ CLIENT_KIND = "oauth-client"
 TOKENS_KIND = "oauth-tokens"
 TLS_KIND = "loopback-tls"
 ALL_KINDS = (TOKENS_KIND, CLIENT_KIND, TLS_KIND)
+REFRESH_LOCK = "oauth-refresh"
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,10 @@ class OAuthStore:
 
     def save_record(self, record: TokenRecord) -> None:
         self.vault.put(self.profile, TOKENS_KIND, record.to_bytes())
+
+    def refresh_lock_path(self) -> Path:
+        """The file every process locks while it refreshes this profile's tokens (refresh_lock.py)."""
+        return self.vault.lock_path(self.profile, REFRESH_LOCK)
 
     def tls_material(self) -> bytes | None:
         return self.vault.get(self.profile, TLS_KIND)

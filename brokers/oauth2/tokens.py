@@ -18,9 +18,10 @@ from brokers.oauth2.errors import LoginRequired, TokenRequestFailed
 from brokers.oauth2.registration import ClientRegistration
 from brokers.oauth2.transport import error_body, json_object, send
 
-#: token-endpoint errors that mean the grant is dead and only a new login helps; Schwab answers a dead refresh
-#: token with `unsupported_token_type`
-DEAD_GRANT_ERRORS = ("invalid_grant", "invalid_client", "unauthorized_client", "unsupported_token_type")
+#: token-endpoint errors that mean the grant is dead and only a new login helps
+DEAD_GRANT_ERRORS = ("invalid_grant", "invalid_client", "unauthorized_client")
+#: on a refresh, also Schwab's answer to a dead refresh token (expired, or replaced by a login elsewhere)
+DEAD_REFRESH_ERRORS = (*DEAD_GRANT_ERRORS, "unsupported_token_type")
 
 _NO_STORE = {"Accept": "application/json"}
 
@@ -177,8 +178,13 @@ async def _token_request(
         if body is None:
             raise TokenRequestFailed(f"{server.issuer} answered the token request with something other than JSON")
         return body
+    if json_object(response) is None:
+        raise TokenRequestFailed(
+            f"the token endpoint of {server.issuer} answered HTTP {response.status_code} without an OAuth error (a "
+            "gateway's or firewall's page, or nothing), so nothing was changed; try again later"
+        )
     error = error_body(response)
-    if refreshing and error.error in DEAD_GRANT_ERRORS:
+    if refreshing and error.error in DEAD_REFRESH_ERRORS:
         raise LoginRequired(f"{server.issuer} no longer accepts the stored grant ({error}): sign in again")
     if error.error in DEAD_GRANT_ERRORS:
         raise TokenRequestFailed(f"{server.issuer} refused the login ({error}); connect again")

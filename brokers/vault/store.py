@@ -30,6 +30,7 @@ _FORMAT_VERSION = 1
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _KIND_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # no dot: it ends the profile part
 _SUFFIX = ".blob"
+_LOCK_SUFFIX = ".lock"
 _TAG_BYTES = 16
 
 
@@ -120,6 +121,13 @@ class Vault:
             else:
                 results.append(BlobCheck(profile, kind, size, intact=True))
         return results
+
+    def lock_path(self, profile: str, purpose: str) -> Path:
+        """`<profile>.<purpose>.lock` in the vault folder: empty, never a blob, never swept or deleted (removing a
+        lock file while a process holds it would let the next one lock a new file beside it)."""
+        self._check_name(profile, "profile")
+        self._check_name(purpose, "lock purpose", _KIND_NAME)
+        return self.directory / f"{profile}.{purpose}{_LOCK_SUFFIX}"
 
     def probe(self) -> bool:
         """Reach the key source now (keyring unlocked? passphrase right?); True when a key exists."""

@@ -1,5 +1,7 @@
 """The desktop-client checklist (reference §4), one test per item, against the sandbox over real HTTP.
 
+Item 17's resource metadata as MCP servers publish it comes from a small peer (metadata_peer.py).
+
 Items 2, 4 and 12 (the listener itself) are in test_listener.py; 25 and 26 concern the MCP transport
 of the broker connectors, not this engine. Test names carry the item number.
 """
@@ -37,6 +39,8 @@ from brokers.oauth2.registration import parse_registration
 from brokers.oauth2.store import OAuthStore
 from brokers.oauth2.transport import new_http_client
 from tests.brokers.oauth2.flows import browser, sign_in, with_session
+from tests.brokers.oauth2.metadata_peer import discovered, metadata_peer, spell
+from tests.brokers.oauth2.peer_server import serving
 from tests.brokers.oauth2.stand_in import approve, consent, follow
 from tests.conftest import run_async
 
@@ -357,6 +361,7 @@ def test_item16_the_well_known_url_is_path_inserted(auth, vault):
 
 @pytest.mark.parametrize("served", ["trailing-slash", "other-host"])
 def test_item17_metadata_naming_another_issuer_is_not_used(auth, vault, served):
+    """The server's own metadata is compared byte for byte: no allowance at all here."""
     wrong = (
         auth.profile.issuer + "/"
         if served == "trailing-slash"
@@ -366,6 +371,45 @@ def test_item17_metadata_naming_another_issuer_is_not_used(auth, vault, served):
     with pytest.raises(IssuerMismatch, match="identical"):
         run_async(lambda: sign_in(auth.profile, vault))
     assert auth.state()["registrations"] == 0
+
+
+def test_item17_an_mcp_sdk_resource_naming_its_root_server_with_a_trailing_slash_is_accepted():
+    """The MCP SDK writes the root issuer `http://127.0.0.1:<port>` as `.../` in its resource metadata."""
+    with serving(metadata_peer("{base}")) as base:
+        published = httpx.get(f"{base}/.well-known/oauth-protected-resource/mcp", timeout=10).json()
+        assert published["authorization_servers"] == [f"{base}/"]
+        assert run_async(lambda: discovered(base, base)) == base
+
+
+@pytest.mark.parametrize(
+    ("listed", "issuer"),
+    [
+        pytest.param("{base}/", "{base}", id="root-listed-with-slash"),
+        pytest.param("{base}", "{base}/", id="root-listed-without-slash"),
+        pytest.param("{base}", "{base}", id="root-identical"),
+        pytest.param("{base}/tenant", "{base}/tenant", id="path-identical"),
+    ],
+)
+def test_item17_the_resource_may_name_a_root_issuer_with_or_without_its_slash(listed, issuer):
+    with serving(metadata_peer(issuer, [listed])) as base:
+        assert run_async(lambda: discovered(base, issuer)) == spell(issuer, base)
+
+
+@pytest.mark.parametrize(
+    ("listed", "issuer"),
+    [
+        pytest.param("{base}/tenant/", "{base}/tenant", id="path-listed-with-an-added-slash"),
+        pytest.param("{base}/tenant", "{base}/tenant/", id="path-listed-without-its-slash"),
+        pytest.param("{base}//", "{base}", id="root-listed-with-two-slashes"),
+        pytest.param("{base}/", "{base}/tenant", id="root-listed-for-a-path-issuer"),
+        pytest.param("{localhost}/", "{base}", id="other-host"),
+        pytest.param("{https}/", "{base}", id="other-scheme"),
+        pytest.param("{BASE}/", "{base}", id="other-case"),
+    ],
+)
+def test_item17_every_other_difference_between_the_listed_and_the_profiles_issuer_is_refused(listed, issuer):
+    with serving(metadata_peer(issuer, [listed])) as base, pytest.raises(IssuerMismatch, match="accepts tokens from"):
+        run_async(lambda: discovered(base, issuer))
 
 
 def test_item18_resource_metadata_for_another_resource_is_refused(auth, vault):
