@@ -13,7 +13,7 @@ from app.context import AppContext
 from app.operations import Operations
 from app.status_controller import StatusController
 from tests.brokers.schwab.stand_in import approve
-from tests.conftest import run_on_qt_loop
+from tests.conftest import run_cli, run_on_qt_loop
 from widgets.main_window import MainWindow
 
 pytestmark = pytest.mark.secretservice
@@ -54,6 +54,17 @@ def test_connect_warns_about_the_certificate_then_signs_in_and_check_now_finds_a
         assert "not private" in seen["notice"]
         assert seen["label"] == seen["notice"]
         qtbot.waitUntil(lambda: "accepted it" in row(window, PROFILE).reason, timeout=15_000)
+        qtbot.waitUntil(lambda: bool(row(window, PROFILE).accounts and row(window, PROFILE).accounts.accounts))
+        window.show_profile_detail(PROFILE)
+        panel = window.health_indicator.accounts_panel
+        assert not panel.isHidden()
+        shown = [panel.accounts.row_object(r) for r in range(panel.accounts.rowCount())]
+        assert {a.kind for a in shown} == {"MARGIN", "CASH"}
+        assert all(a.account.startswith("••••") and a.buying_power.endswith("USD") for a in shown)
+        assert panel.positions.rowCount() > 0
+        status = run_cli("status")
+        assert f"{PROFILE}:" in status.stdout
+        assert "buying power" in status.stdout
 
         httpx.post(f"{sandbox.services['schwab']}/sandbox/schwab/revoke-all", timeout=10).raise_for_status()
         controller.check_now()
