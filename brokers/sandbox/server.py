@@ -25,14 +25,22 @@ from starlette.types import Receive, Scope, Send
 from brokers.sandbox.control import ControlService
 from brokers.sandbox.endpoints import SandboxEndpoints, write_endpoints
 from brokers.sandbox.ibkr.gateway import IbkrEmulator
+from brokers.sandbox.lifespan import run_lifespans
 from brokers.sandbox.market import SyntheticMarket
 from brokers.sandbox.oauth2.resource import ProtectedResourceEmulator
 from brokers.sandbox.oauth2.server import OAuthServerEmulator
+from brokers.sandbox.robinhood.service import RobinhoodEmulator
 from brokers.sandbox.services import Emulator, SandboxContext
 
 # Apps are built in this order: the OAuth server publishes its token authority in the context's
 # `shared` before the protected resource, which checks bearer tokens against it, is built.
-EMULATORS: tuple[Emulator, ...] = (ControlService(), IbkrEmulator(), OAuthServerEmulator(), ProtectedResourceEmulator())
+EMULATORS: tuple[Emulator, ...] = (
+    ControlService(),
+    IbkrEmulator(),
+    OAuthServerEmulator(),
+    ProtectedResourceEmulator(),
+    RobinhoodEmulator(),
+)
 
 _STARTUP_TIMEOUT_S = 15.0
 
@@ -44,6 +52,9 @@ class _PortDispatcher:
         self._apps = apps
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await run_lifespans(self._apps.values(), receive, send)
+            return
         port = (scope.get("server") or (None, None))[1]
         app = self._apps.get(port) if isinstance(port, int) else None
         if app is None:
@@ -125,7 +136,7 @@ class SandboxServer:
             _PortDispatcher(apps),
             log_config=None,
             access_log=False,
-            lifespan="off",
+            lifespan="on",
             # Forwarded headers could change the scheme an emulator sees; nothing proxies the sandbox.
             proxy_headers=False,
             timeout_graceful_shutdown=5,

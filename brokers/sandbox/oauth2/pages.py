@@ -56,6 +56,7 @@ def consent_page(
     redirect_host: str,
     error: str | None = None,
     username: str = _DEMO_USER,
+    decision_path: str = DECISION_PATH,
 ) -> str:
     """Sign in and allow or deny `client_label` the scopes it asked for."""
     items = "\n".join(f"<li>{escape(s)}</li>" for s in scopes)
@@ -66,7 +67,7 @@ def consent_page(
 {items}
 </ul>
 <p class="muted">You will be sent back to <span id="redirect-host">{escape(redirect_host)}</span>.</p>
-<form method="post" action="{escape(DECISION_PATH)}">
+<form method="post" action="{escape(decision_path)}">
 <input type="hidden" name="request_id" value="{escape(request_id)}">
 <label for="username">Username</label>
 <input id="username" name="username" autocomplete="username" value="{escape(username)}">
