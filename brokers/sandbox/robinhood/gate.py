@@ -51,7 +51,8 @@ class McpGate:
         self.journal: deque[dict[str, Any]] = deque(maxlen=JOURNAL_LENGTH)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope)
+        request = Request(scope, receive)
+        body = await request.body()
         headers = request.headers
         record: dict[str, Any] = {
             "method": request.method,
@@ -61,6 +62,7 @@ class McpGate:
             "accept": headers.get("accept"),
             "bearer": headers.get("authorization", "").lower().startswith("bearer "),
             "token_in_url": "access_token" in request.query_params or "token" in request.query_params,
+            "rpc": _rpc_method(body),
             "status": None,
         }
         self.journal.append(record)
@@ -70,11 +72,20 @@ class McpGate:
                 record["status"] = message["status"]
             await send(message)
 
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
         refusal = self._refusal(request)
         if refusal is not None:
-            await refusal(scope, receive, noting)
+            await refusal(scope, replay, noting)
             return
-        await self.host.handle(scope, receive, noting)
+        await self.host.handle(scope, replay, noting)
 
     def _refusal(self, request: Request) -> Response | None:
         if request.method == "GET":
@@ -132,6 +143,16 @@ class McpGate:
             "restarts": self.host.restarts,
             "requests": list(self.journal),
         }
+
+
+def _rpc_method(body: bytes) -> str | None:
+    """The JSON-RPC method of a request body (what the journal shows of it)."""
+    try:
+        message = json.loads(body) if body else None
+    except ValueError:
+        return None
+    method = message.get("method") if isinstance(message, dict) else None
+    return method if isinstance(method, str) else None
 
 
 def json_body(raw: bytes) -> Any:

@@ -20,7 +20,7 @@ def test_sign_in_discovers_registers_and_is_granted(rh_profile, vault, robinhood
     assert signed.renews
     assert access.granted_at is not None
     assert access.agentic_account == "••••1234"
-    assert not (access.waitlisted or access.refused or access.error or access.agentic_problem)
+    assert (access.waitlisted, access.refused, access.error, access.agentic_problem) == ("", "", "", "")
     authorize = robinhood.oauth_state()["authorize_requests"][-1]
     assert authorize["resource"] == robinhood.url
     assert authorize["scope"] == SCOPE
