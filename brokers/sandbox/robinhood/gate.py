@@ -36,6 +36,7 @@ class GateSettings:
     """What a test may change about the endpoint (`POST /sandbox/robinhood/settings`)."""
 
     waitlisted: bool = False
+    refuse_tokens: bool = False  # 401 for every token: access withdrawn at the MCP server, the grant still renews
     throttle: int = 0  # answer this many next requests with 429
     retry_after: int = 0  # the Retry-After of those answers, in seconds
 
@@ -93,7 +94,7 @@ class McpGate:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.strip().partition(" ")
         info = None
-        if scheme.lower() == "bearer":
+        if scheme.lower() == "bearer" and not self.settings.refuse_tokens:
             info = self.authority.check_access_token(token.strip(), self.authority.resource, time.time())
         if info is None:
             description = "authentication required" if not header else "JWT verification failed"
@@ -122,21 +123,24 @@ class McpGate:
 
     def update(self, body: Any) -> None:
         """Apply a subset of the settings, all or nothing; ValueError says which value is wrong."""
-        if not isinstance(body, dict) or set(body) - {"waitlisted", "throttle", "retry_after"}:
-            raise ValueError("the body must be a JSON object of 'waitlisted', 'throttle' and 'retry_after'")
+        names = {"waitlisted", "refuse_tokens", "throttle", "retry_after"}
+        if not isinstance(body, dict) or set(body) - names:
+            raise ValueError(f"the body must be a JSON object of {', '.join(sorted(names))} (and agentic)")
         waitlisted = body.get("waitlisted", self.settings.waitlisted)
+        refuse = body.get("refuse_tokens", self.settings.refuse_tokens)
         throttle = body.get("throttle", self.settings.throttle)
         retry_after = body.get("retry_after", self.settings.retry_after)
-        if not isinstance(waitlisted, bool):
-            raise ValueError("'waitlisted' must be true or false")
+        if not isinstance(waitlisted, bool) or not isinstance(refuse, bool):
+            raise ValueError("'waitlisted' and 'refuse_tokens' must be true or false")
         for name, value in (("throttle", throttle), ("retry_after", retry_after)):
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
                 raise ValueError(f"'{name}' must be a whole number from 0 to 100")
-        self.settings = GateSettings(waitlisted, throttle, retry_after)
+        self.settings = GateSettings(waitlisted, refuse, throttle, retry_after)
 
     def describe(self) -> dict[str, Any]:
         return {
             "waitlisted": self.settings.waitlisted,
+            "refuse_tokens": self.settings.refuse_tokens,
             "throttle": self.settings.throttle,
             "retry_after": self.settings.retry_after,
             "stateless": self.host.stateless,
