@@ -43,7 +43,7 @@ def robinhood_health(
     if access.agentic_problem:
         reason = f"Signed in, but {access.agentic_problem}."
         return _verdict(
-            health, ConnectionState.FAILED, reason, NextAction.RETRY, "Fix it in Robinhood, then press Retry now."
+            health, ConnectionState.FAILED, reason, NextAction.RETRY, "Press Retry now, once it is fixed in Robinhood."
         )
     if access.error:
         reason = f"Could not check access at Robinhood: {access.error}"
