@@ -16,9 +16,14 @@ from typing import TYPE_CHECKING, Any
 from app.missing_profile import explain_missing
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine
+
     from app.context import AppContext
     from brokers.core.profiles import Profile
     from brokers.core.tools import ToolProvider, ToolSession
+
+    #: what a command does with the open tool session; its exit code
+    type ToolWork = Callable[[ToolSession], Coroutine[Any, Any, int]]
 
 _DESCRIPTION_WIDTH = 90
 
@@ -83,14 +88,13 @@ async def _call(tools: ToolSession, profile: Profile, name: str, arguments: dict
     return 0
 
 
-def _run(context: AppContext, profile: Profile, provider: ToolProvider, work: Any) -> int:
+def _run(context: AppContext, profile: Profile, provider: ToolProvider, work: ToolWork) -> int:
     from brokers.core.actions import NextAction
     from brokers.core.errors import BrokerError
 
     async def session() -> int:
         async with provider.open_tools(profile, context.vault()) as tools:
-            result: int = await work(tools)
-            return result
+            return await work(tools)
 
     try:
         return asyncio.run(session())
