@@ -105,19 +105,20 @@ class McpConnection:
                 f"{tool} is not a read-only tool of this server; orders go through Brokerdeck's trading mode, "
                 "which a later version adds, never through this path"
             )
-        for attempt in (1, 2):
+        rebuilt = False
+        while True:
             session = await self._ready()
             try:
                 result = await self._guarded(partial(session.call_tool, tool, arguments or {}))
             except SdkMcpError as exc:
-                if not _session_gone(exc) or attempt == 2:
+                if rebuilt or not _session_gone(exc):
                     raise McpUnavailable(f"Robinhood's MCP server refused {tool}: {exc.error.message}") from exc
                 log.info("Robinhood MCP: the server forgot the session; opening a new one")
                 await self._close()
                 self.rebuilds += 1
+                rebuilt = True
                 continue
             return tool_result(tool, result)
-        raise AssertionError("unreachable")
 
     # -- internals -----------------------------------------------------------------------------
 
