@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -10,8 +13,10 @@ import pytest
 from app.sandbox import sandbox_profiles
 from brokers.registry import REGISTRY
 from tests.brokers.robinhood.flows import sign_in
-from tests.brokers.robinhood.peer import RobinhoodSandbox
-from tests.conftest import run_async, run_cli
+from tests.brokers.robinhood.peer import RobinhoodSandbox, approve
+from tests.conftest import REPO_ROOT, run_async, run_cli
+
+pytestmark = pytest.mark.secretservice
 
 PROFILE = "sandbox-robinhood"
 
@@ -92,3 +97,31 @@ def test_not_signed_in_and_other_kinds_are_refused(sandbox, vault):
     other = run_cli("mcp", "tools", "sandbox-oauth2")
     assert other.returncode == 2
     assert "has no MCP tools" in other.stderr
+
+
+def test_login_status_mcp_and_logout_from_a_terminal(sandbox, vault):
+    """The whole terminal path: `login --no-browser`, `status`, `mcp call`, `logout` (no revocation offered)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "login", PROFILE, "--no-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+        env=dict(os.environ),
+    )
+    assert process.stdout is not None
+    url = process.stdout.readline().strip()
+    assert approve(url).status_code == 200
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert f"Connected {PROFILE}" in out
+    status = next(p for p in json.loads(run_cli("status", "--json").stdout)["profiles"] if p["profile"] == PROFILE)
+    assert status["kind"] == "robinhood-mcp"
+    assert status["state"] == "ACTIVE"
+    accounts = run_cli("mcp", "call", PROFILE, "get_accounts")
+    assert accounts.returncode == 0, accounts.stderr
+    assert [a["agentic_allowed"] for a in json.loads(accounts.stdout)["data"]["accounts"]].count(True) == 1
+    logout = run_cli("logout", PROFILE)
+    assert logout.returncode == 0, logout.stderr
+    assert "offers no token revocation" in logout.stdout
+    assert run_cli("mcp", "tools", PROFILE).returncode == 1

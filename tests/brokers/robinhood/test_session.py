@@ -17,6 +17,8 @@ from tests.brokers.robinhood.flows import sign_in
 from tests.conftest import run_async
 from tests.waiting import until_async
 
+pytestmark = pytest.mark.secretservice
+
 
 @pytest.fixture
 def signed_in(rh_profile, vault, robinhood):

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from brokers.robinhood.access import check_access
 from brokers.robinhood.profile import SCOPE
 from tests.brokers.robinhood.flows import sign_in, tokens
 from tests.conftest import run_async
+
+pytestmark = pytest.mark.secretservice
 
 
 def test_sign_in_discovers_registers_and_is_granted(rh_profile, vault, robinhood):

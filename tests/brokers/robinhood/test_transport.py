@@ -14,6 +14,8 @@ from brokers.robinhood.errors import RateLimited, SignInRevoked, Waitlisted, Wri
 from tests.brokers.robinhood.flows import connected, sign_in
 from tests.conftest import run_async
 
+pytestmark = pytest.mark.secretservice
+
 ACCOUNT = {"account_number": "5QR81234"}
 
 
