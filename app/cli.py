@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app import keys_cli, login_cli
+from app import keys_cli, login_cli, mcp_cli
 from app import sandbox as sandbox_wiring
 from app.account_rows import accounts_lines
 from app.context import AppContext
@@ -97,6 +97,12 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
         "client registration from the vault.",
     )
     login_cli.add_logout_arguments(logout)
+    mcp = commands.add_parser(
+        "mcp",
+        help="a broker's MCP tools: `mcp tools PROFILE`, `mcp call PROFILE TOOL [JSON]` (read-only tools)",
+        description="List the tools of a signed-in profile's MCP server, or call one of its read-only tools.",
+    )
+    mcp_cli.add_arguments(mcp)
     return parser
 
 
@@ -114,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return login_cli.run_login(context, args)
     if args.command == "logout":
         return login_cli.run_logout(context, args)
+    if args.command == "mcp":
+        return mcp_cli.run(context, args)
     problem = display_problem(os.environ, can_load, sys.platform)
     if problem:  # said before Qt loads: Qt's own message for this ends the process without a word of help
         log.error("The window cannot open: %s", problem)

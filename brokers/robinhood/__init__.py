@@ -1,1 +1,1 @@
-"""Robinhood's agentic-trading MCP server. This version declares the profile kind; connecting comes next."""
+"""Robinhood's agentic-trading MCP server: the OAuth engine's sign-in, the MCP SDK's transport with our tokens."""

@@ -1,11 +1,130 @@
-"""The `robinhood-mcp` connector: profiles load and show plainly that connecting is not available yet."""
+"""The `robinhood-mcp` connector: the OAuth engine's sign-in and renewal, proven at Robinhood's MCP server.
+
+Signing in, renewing and signing out are the generic OAuth 2 connector's, run on the profile as the engine
+sees it (issuer = resource = the MCP URL, scope `internal`). What is Robinhood's own: the probe is an
+authenticated MCP handshake (granted, waitlisted, revoked), the session keeps the one agentic account, and
+it shows a read-only snapshot of that account.
+"""
 
 from __future__ import annotations
 
-from brokers.core.connector import UnavailableConnector
+import dataclasses
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from brokers.core.actions import ActionOffer, NextAction
+from brokers.core.connector import Connector, ConnectorSession, SessionEnv
+from brokers.core.health import CredentialHealth, HealthAt, identity
+from brokers.oauth2.connector import OAuth2Connector, OAuthLiveSession, OAuthSignIn
 from brokers.robinhood.profile import RobinhoodProfile
 
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
-class RobinhoodConnector(UnavailableConnector):
+    from brokers.core.accounts import AccountsReport
+    from brokers.core.secrets import BlobCheck, SecretStore
+    from brokers.core.tools import ToolSession
+    from brokers.robinhood.access import AccessFacts
+
+_ENGINE = OAuth2Connector()
+ACCESS_KEY = "robinhood"  # where the published facts keep the MCP check's
+
+
+class RobinhoodConnector(Connector[RobinhoodProfile]):
     profile_class = RobinhoodProfile
     title = "Robinhood agentic trading (MCP server, OAuth 2.1)"
+    signs_in = True
+
+    def setup_hint(self, profile: RobinhoodProfile) -> str:
+        return _ENGINE.setup_hint(profile.oauth())
+
+    def stored_health(self, profile: RobinhoodProfile, vault: SecretStore, checks: Sequence[BlobCheck]) -> HealthAt:
+        engine = _ENGINE.stored_health(profile.oauth(), vault, checks)
+        return lambda now: dataclasses.replace(engine(now), **identity(profile))
+
+    def published_health(self, profile: RobinhoodProfile, facts: Mapping[str, Any]) -> HealthAt | None:
+        from brokers.oauth2.session import SessionFacts
+        from brokers.robinhood.access import AccessFacts
+        from brokers.robinhood.health import robinhood_health
+
+        rest = dict(facts)
+        access = AccessFacts.from_json(rest.pop(ACCESS_KEY, None))
+        published = SessionFacts.from_json(rest)
+        if published is None:
+            return None
+        return lambda now: robinhood_health(profile, published, access, now, live=True)
+
+    def offers(self, profile: RobinhoodProfile, health: CredentialHealth) -> tuple[ActionOffer, ...]:
+        return _ENGINE.offers(profile.oauth(), health)
+
+    def open_session(self, profile: RobinhoodProfile, env: SessionEnv) -> ConnectorSession:
+        return RobinhoodLiveSession(profile, env)
+
+    def sign_in(self, profile: RobinhoodProfile, vault: SecretStore, *, listen: bool = True) -> OAuthSignIn:
+        return _ENGINE.sign_in(profile.oauth(), vault, listen=listen)
+
+    async def sign_out(self, profile: RobinhoodProfile, vault: SecretStore) -> str:
+        return await _ENGINE.sign_out(profile.oauth(), vault)
+
+    def open_tools(self, profile: RobinhoodProfile, vault: SecretStore) -> AbstractAsyncContextManager[ToolSession]:
+        """The MCP server's tools on the stored sign-in (`brokerdeck mcp`); renews silently, never a browser."""
+        return _tools(profile, vault)
+
+
+@asynccontextmanager
+async def _tools(profile: RobinhoodProfile, vault: SecretStore) -> AsyncIterator[ToolSession]:
+    from brokers.oauth2.session import OAuthSession
+    from brokers.oauth2.store import OAuthStore
+    from brokers.oauth2.transport import new_http_client
+    from brokers.robinhood.tools import McpTools
+
+    async with new_http_client() as http:
+        tokens = OAuthSession(profile.oauth(), OAuthStore(vault, profile.name), http)
+        async with McpTools.open(profile.url, tokens) as tools:
+            yield tools
+
+
+class RobinhoodLiveSession(OAuthLiveSession):
+    """The engine's live session; its probe is the MCP handshake, and it keeps the agentic account's snapshot."""
+
+    def __init__(self, profile: RobinhoodProfile, env: SessionEnv) -> None:
+        from brokers.robinhood.access import AccessFacts
+
+        super().__init__(profile.oauth(), env)
+        self._robinhood = profile
+        self._access: AccessFacts = AccessFacts()
+        self._report: AccountsReport | None = None
+
+    def health(self, now: float) -> CredentialHealth | None:
+        from brokers.robinhood.health import robinhood_health
+
+        if not self._loaded:
+            return None
+        return robinhood_health(self._robinhood, self._session.facts, self._access, now, live=True)
+
+    def probe(self) -> bool:
+        if not self._loaded or not self._session.facts.connected:
+            return False
+        self._chore("check", self._check())
+        return True
+
+    def act(self, action: NextAction) -> str | None:
+        access = self._access
+        if action == NextAction.RETRY and (access.error or access.agentic_problem) and self.probe():
+            return f"Checking {self._robinhood.display_name} at Robinhood…"
+        return super().act(action)
+
+    def published(self) -> dict[str, Any] | None:
+        facts = super().published()
+        return None if facts is None else facts | {ACCESS_KEY: self._access.to_json()}
+
+    def accounts(self) -> AccountsReport | None:
+        return self._report
+
+    async def _check(self) -> None:
+        from brokers.robinhood.access import check_access
+
+        self._access, report = await check_access(self._robinhood.url, self._session)
+        if report is not None:
+            self._report = report

@@ -25,9 +25,11 @@ from starlette.types import Receive, Scope, Send
 from brokers.sandbox.control import ControlService
 from brokers.sandbox.endpoints import SandboxEndpoints, write_endpoints
 from brokers.sandbox.ibkr.gateway import IbkrEmulator
+from brokers.sandbox.lifespan import run_lifespans
 from brokers.sandbox.market import SyntheticMarket
 from brokers.sandbox.oauth2.resource import ProtectedResourceEmulator
 from brokers.sandbox.oauth2.server import OAuthServerEmulator
+from brokers.sandbox.robinhood.service import RobinhoodEmulator
 from brokers.sandbox.schwab.server import SchwabEmulator
 from brokers.sandbox.services import Emulator, SandboxContext
 
@@ -39,6 +41,7 @@ EMULATORS: tuple[Emulator, ...] = (
     OAuthServerEmulator(),
     ProtectedResourceEmulator(),
     SchwabEmulator(),
+    RobinhoodEmulator(),
 )
 
 _STARTUP_TIMEOUT_S = 15.0
@@ -51,6 +54,9 @@ class _PortDispatcher:
         self._apps = apps
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await run_lifespans(self._apps.values(), receive, send)
+            return
         port = (scope.get("server") or (None, None))[1]
         app = self._apps.get(port) if isinstance(port, int) else None
         if app is None:
@@ -132,7 +138,7 @@ class SandboxServer:
             _PortDispatcher(apps),
             log_config=None,
             access_log=False,
-            lifespan="off",
+            lifespan="on",
             # Forwarded headers could change the scheme an emulator sees; nothing proxies the sandbox.
             proxy_headers=False,
             timeout_graceful_shutdown=5,

@@ -136,7 +136,12 @@ def test_context_manager_serves_and_publishes_then_cleans_up(tmp_path: Path) -> 
         async with SandboxServer(seed=7, endpoints_path=endpoints_file) as sb:
             assert {sig: signal.getsignal(sig) for sig in handlers} == handlers, "the host's signals were taken"
             assert read_endpoints(endpoints_file) == sb.endpoints
-            assert [p["name"] for p in sb.endpoints.profiles] == ["sandbox-ibkr", "sandbox-oauth2", "sandbox-schwab"]
+            assert [p["name"] for p in sb.endpoints.profiles] == [
+                "sandbox-ibkr",
+                "sandbox-oauth2",
+                "sandbox-schwab",
+                "sandbox-robinhood",
+            ]
             control = sb.endpoints.services["control"]
             async with httpx.AsyncClient(base_url=control, timeout=10) as client:
                 health = (await client.get("/health")).json()

@@ -24,6 +24,10 @@ from brokers.oauth2.health import oauth2_health
 from brokers.oauth2.profile import OAuth2Profile
 from brokers.oauth2.session import SessionFacts
 from brokers.registry import REGISTRY
+from brokers.robinhood.access import AccessFacts
+from brokers.robinhood.connector import RobinhoodConnector
+from brokers.robinhood.health import robinhood_health
+from brokers.robinhood.profile import RobinhoodProfile
 from brokers.schwab.connector import SchwabConnector
 from brokers.schwab.profile import SchwabProfile
 
@@ -31,6 +35,7 @@ NOW = time.time()
 IBKR = IbkrProfile(name="desk", base_url="https://api.ibkr.com/v1/api", consumer_key="TESTCONS1")
 OAUTH = OAuth2Profile(name="web", issuer="https://auth.example.com", client_id="brokerdeck")
 SCHWAB = SchwabProfile(name="schwab", app_key="AppKey1", callback="https://127.0.0.1:8182/callback")
+ROBINHOOD = RobinhoodProfile(name="rh")
 
 READY = SessionSnapshot(
     phase=SessionPhase.READY,
@@ -117,9 +122,26 @@ OAUTH_CASES: dict[str, tuple[SessionFacts, bool, ConnectionState]] = {
     ),
 }
 
+GRANTED = AccessFacts(granted_at=NOW - 5, agentic_account="••••1234")
+ROBINHOOD_CASES: dict[str, tuple[SessionFacts, AccessFacts, ConnectionState]] = {
+    "never signed in": (SessionFacts(), AccessFacts(), ConnectionState.NOT_CONNECTED),
+    "grant revoked at renewal": (SessionFacts(login_required="invalid_grant"), GRANTED, ConnectionState.SIGN_IN_NEEDED),
+    "not checked yet": (SIGNED_IN, AccessFacts(), ConnectionState.ACTIVE),
+    "granted": (SIGNED_IN, GRANTED, ConnectionState.ACTIVE),
+    "granted, renewing": (replace(SIGNED_IN, expires_at=NOW - 1), GRANTED, ConnectionState.RENEWING),
+    "revoked at the server": (SIGNED_IN, AccessFacts(refused="refused"), ConnectionState.SIGN_IN_NEEDED),
+    "waitlisted": (SIGNED_IN, AccessFacts(waitlisted="on the waitlist"), ConnectionState.FAILED),
+    "no agentic account": (
+        SIGNED_IN,
+        AccessFacts(granted_at=NOW, agentic_problem="no account is agentic"),
+        ConnectionState.FAILED,
+    ),
+    "check unreachable": (SIGNED_IN, AccessFacts(error="timed out"), ConnectionState.RETRYING),
+}
+
 
 def assert_words_match_offers(health: CredentialHealth) -> None:
-    profile = {IBKR.kind: IBKR, SCHWAB.kind: SCHWAB}.get(health.kind, OAUTH)
+    profile = {IBKR.kind: IBKR, SCHWAB.kind: SCHWAB, ROBINHOOD.kind: ROBINHOOD}.get(health.kind, OAUTH)
     offers = REGISTRY.of(profile).offers(profile, health)
     labels = {offer.label for offer in offers if offer.action != NextAction.NONE}
     if health.next_action != NextAction.NONE and health.next_action in {o.action for o in offers}:
@@ -204,6 +226,16 @@ def test_a_schwab_profile_without_its_app_secret_offers_the_setup_command():
     )
     assert [o.action for o in connector.offers(SCHWAB, health)] == [NextAction.SETUP_KEYS]
     assert "brokerdeck keys init schwab" in health.hint
+    assert_words_match_offers(health)
+
+
+@pytest.mark.parametrize("case", ROBINHOOD_CASES)
+def test_each_robinhood_state_names_only_what_is_offered(case):
+    facts, access, state = ROBINHOOD_CASES[case]
+    health = robinhood_health(ROBINHOOD, facts, access, NOW, live=True)
+    assert health.state == state
+    offered = {o.action for o in RobinhoodConnector().offers(ROBINHOOD, health)}
+    assert health.next_action == NextAction.NONE or health.next_action in offered
     assert_words_match_offers(health)
 
 

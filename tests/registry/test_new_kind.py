@@ -95,7 +95,7 @@ def test_login_lists_the_new_kind_among_those_it_refuses(desk_profiles, vault):
     assert refused.stderr.rstrip().endswith(f", {KIND}.")
     help_text = " ".join(brokerdeck_with_desk("login", "--help").stdout.split())
     refuses = help_text.split("Refuses the kinds that connect another way: ")[1]
-    assert refuses.startswith(f"ibkr-oauth1a, robinhood-mcp, {KIND}.")
+    assert refuses.startswith(f"ibkr-oauth1a, {KIND}.")
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import hmac
 import math
 import re
 import secrets
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -49,10 +50,29 @@ _VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 class Authority:
     """All the state of one sandbox's authorization server, and every protocol rule it enforces."""
 
-    def __init__(self, issuer: str, resource: str, settings: Settings) -> None:
+    def __init__(
+        self,
+        issuer: str,
+        resource: str,
+        settings: Settings,
+        *,
+        scopes: tuple[str, ...] = SCOPES,
+        endpoints: Mapping[str, str] | None = None,
+        resource_required: bool = False,
+    ) -> None:
+        """`endpoints` overrides where the metadata points (by metadata key); the default puts every endpoint
+        under the issuer. `resource_required`: refuse authorization and token requests without a resource."""
         self.issuer = issuer
         self.resource = resource
         self.settings = settings
+        self.scopes = scopes
+        self.endpoints = {
+            "authorization_endpoint": f"{issuer}/authorize",
+            "token_endpoint": f"{issuer}/token",
+            "registration_endpoint": f"{issuer}/register",
+            "revocation_endpoint": f"{issuer}/revoke",
+        } | dict(endpoints or {})
+        self.resource_required = resource_required
         self.clients: dict[str, Client] = {}
         self.revocations = 0
         self._pending: dict[str, PendingAuthorization] = {}
@@ -65,7 +85,7 @@ class Authority:
     # ---- registration and authorization -------------------------------------------------------
 
     def register(self, body: Any, now: float) -> Client:
-        client = register_client(body, now)
+        client = register_client(body, now, self.scopes)
         self.clients[client.client_id] = client
         return client
 
@@ -103,12 +123,16 @@ class Authority:
         if not _CHALLENGE.fullmatch(challenge):
             raise refuse("invalid_request", "code_challenge must be 43 characters of base64url (no padding)")
         resource = params.get("resource")
+        if resource is None and self.resource_required:
+            raise refuse("invalid_target", f"this server requires the resource indicator {self.resource}")
         if resource is not None:
             problem = self._resource_problem(resource)
             if problem:
                 raise refuse("invalid_target", problem)
         try:
-            scope = parse_scope(params["scope"]) if "scope" in params else (client.scope or ("read",))
+            scope = (
+                parse_scope(params["scope"], self.scopes) if "scope" in params else (client.scope or self.scopes[:1])
+            )
         except ValueError as exc:
             raise refuse("invalid_scope", str(exc)) from None
         if client.scope is not None and not set(scope) <= set(client.scope):
@@ -225,6 +249,8 @@ class Authority:
         if not _VERIFIER.fullmatch(verifier) or not hmac.compare_digest(_s256(verifier), code.code_challenge):
             raise OAuthError("invalid_grant", "PKCE verification failed: code_verifier does not match code_challenge")
         resource = form.get("resource")
+        if resource is None and self.resource_required:
+            raise OAuthError("invalid_target", f"this server requires the resource indicator {self.resource}")
         if resource is not None and resource != code.resource:
             raise OAuthError("invalid_target", "resource differs from the one in the authorization request")
         grant = Grant(
@@ -265,7 +291,7 @@ class Authority:
         scope = grant.scope
         if "scope" in form:
             try:
-                scope = parse_scope(form["scope"])
+                scope = parse_scope(form["scope"], self.scopes)
             except ValueError as exc:
                 raise OAuthError("invalid_scope", str(exc)) from None
             if not set(scope) <= set(grant.scope):
@@ -353,15 +379,12 @@ class Authority:
         auth_methods = ["none", "client_secret_basic", "client_secret_post"]
         document: dict[str, Any] = {
             "issuer": self.settings.issuer_override if self.settings.issuer_override is not None else issuer,
-            "authorization_endpoint": f"{issuer}/authorize",
-            "token_endpoint": f"{issuer}/token",
-            "registration_endpoint": f"{issuer}/register",
-            "revocation_endpoint": f"{issuer}/revoke",
+            **{k: v for k, v in self.endpoints.items() if v},
             "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code", "refresh_token"],
             "token_endpoint_auth_methods_supported": auth_methods,
             "revocation_endpoint_auth_methods_supported": auth_methods,
-            "scopes_supported": list(SCOPES),
+            "scopes_supported": list(self.scopes),
             "authorization_response_iss_parameter_supported": True,
         }
         if self.settings.pkce_methods is not None:

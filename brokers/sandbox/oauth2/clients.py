@@ -69,7 +69,7 @@ class Client:
         return body
 
 
-def register_client(body: Any, now: float) -> Client:
+def register_client(body: Any, now: float, scopes: tuple[str, ...] = SCOPES) -> Client:
     """A new client from a registration request body; RegistrationError says what is wrong."""
     if not isinstance(body, dict):
         raise RegistrationError("invalid_client_metadata", "the body must be a JSON object")
@@ -93,7 +93,7 @@ def register_client(body: Any, now: float) -> Client:
         if not isinstance(scope, str):
             raise _bad_metadata("scope must be a string of space-separated scope names")
         try:
-            scope = parse_scope(scope)
+            scope = parse_scope(scope, scopes)
         except ValueError as exc:
             raise _bad_metadata(str(exc)) from None
     return Client(
@@ -110,14 +110,14 @@ def register_client(body: Any, now: float) -> Client:
     )
 
 
-def parse_scope(text: str) -> tuple[str, ...]:
+def parse_scope(text: str, offered: tuple[str, ...] = SCOPES) -> tuple[str, ...]:
     """Scope names from a space-separated scope string (RFC 6749 §3.3); ValueError when malformed."""
     names = text.split(" ")
     if not text or "" in names:
         raise ValueError("scope must be scope names separated by single spaces")
-    unknown = [n for n in names if n not in SCOPES]
+    unknown = [n for n in names if n not in offered]
     if unknown:
-        raise ValueError(f"unknown scope {unknown[0]!r}: this server offers {', '.join(SCOPES)}")
+        raise ValueError(f"unknown scope {unknown[0]!r}: this server offers {', '.join(offered)}")
     return tuple(dict.fromkeys(names))
 
 

@@ -31,7 +31,7 @@ from brokers.sandbox.oauth2.authority import (
 )
 from brokers.sandbox.oauth2.control import Journal, control_routes
 from brokers.sandbox.oauth2.model import PendingAuthorization
-from brokers.sandbox.oauth2.pages import SECURITY_HEADERS, consent_page, error_page
+from brokers.sandbox.oauth2.pages import DECISION_PATH, SECURITY_HEADERS, consent_page, error_page
 from brokers.sandbox.oauth2.settings import Settings
 from brokers.sandbox.services import SandboxContext
 
@@ -115,8 +115,11 @@ def _redirect(location: str) -> Response:
     return Response(status_code=302, headers={"Location": location, **SECURITY_HEADERS})
 
 
-def _consent(pending: PendingAuthorization, error: str | None = None, username: str | None = None) -> HTMLResponse:
+def _consent(
+    pending: PendingAuthorization, decision_path: str, error: str | None = None, username: str | None = None
+) -> HTMLResponse:
     page = consent_page(
+        action=decision_path,
         request_id=pending.request_id,
         client_label=pending.client.label,
         scopes=pending.scope,
@@ -127,12 +130,13 @@ def _consent(pending: PendingAuthorization, error: str | None = None, username: 
     return _html(page, 400 if error else 200)
 
 
-class _Routes:
-    """The handlers of one sandbox's authorization server."""
+class AuthorizationRoutes:
+    """The handlers of one sandbox's authorization server; the consent form posts to `decision_path`."""
 
-    def __init__(self, authority: Authority, journal: Journal) -> None:
+    def __init__(self, authority: Authority, journal: Journal, decision_path: str = DECISION_PATH) -> None:
         self.authority = authority
         self.journal = journal
+        self.decision_path = decision_path
 
     async def metadata(self, _: Request) -> JSONResponse:
         return JSONResponse(self.authority.metadata())
@@ -172,7 +176,7 @@ class _Routes:
             self.journal.authorize(params, exc.error)
             return _redirect(exc.location)
         self.journal.authorize(params, "ok")
-        return _consent(pending)
+        return _consent(pending, self.decision_path)
 
     async def decision(self, request: Request) -> Response:
         try:
@@ -185,10 +189,10 @@ class _Routes:
             return _html(error_page("This sign-in request is unknown, has expired, or was already used."), 400)
         username = form.get("username", "")
         if not username.strip() or not form.get("password"):
-            return _consent(pending, "Enter your username and password.", username)
+            return _consent(pending, self.decision_path, "Enter your username and password.", username)
         decision = form.get("decision")
         if decision not in ("allow", "deny"):
-            return _consent(pending, "Choose Allow or Deny.", username)
+            return _consent(pending, self.decision_path, "Choose Allow or Deny.", username)
         return _redirect(self.authority.decide(pending.request_id, decision == "allow", now))
 
     async def token(self, request: Request) -> JSONResponse:
@@ -244,7 +248,7 @@ class OAuthServerEmulator:
         authority = Authority(issuer_of(context.services), resource_of(context.services), Settings())
         context.shared[SERVICE] = authority
         journal = Journal()
-        routes = _Routes(authority, journal)
+        routes = AuthorizationRoutes(authority, journal)
         return Starlette(
             routes=[
                 Route(METADATA_PATH, routes.metadata, methods=["GET"]),

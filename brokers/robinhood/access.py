@@ -1,0 +1,145 @@
+"""What the MCP server says about this sign-in and the trader's accounts: granted or not, the one account
+this agent may trade, and a read-only snapshot of it.
+
+Robinhood's `get_accounts` lists every brokerage account with `agentic_allowed`; exactly one is this agent's.
+None or several is a state of its own with its fix, never a guess. Buying power comes from `get_portfolio`
+(`get_accounts` says its own is unreliable); numbers arrive as strings and stay Decimal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from brokers.core.accounts import AccountSnapshot, AccountsReport, Position, mask_account, money
+from brokers.core.errors import BrokerError
+from brokers.oauth2.errors import LoginRequired
+from brokers.oauth2.session import OAuthSession
+from brokers.robinhood.connection import McpConnection
+from brokers.robinhood.errors import McpUnavailable, SignInRevoked, Waitlisted
+
+MAX_POSITION_PAGES = 20
+NO_AGENTIC_ACCOUNT = (
+    "no Robinhood account is enabled for agentic trading: open the Agentic account in Robinhood on a desktop "
+    "browser (approve it in the Robinhood app)"
+)
+SEVERAL_AGENTIC_ACCOUNTS = (
+    "Robinhood lists {count} accounts this agent may trade ({accounts}); Brokerdeck uses only one and does not "
+    "guess which: in Robinhood, leave agentic trading on for one account only"
+)
+
+
+@dataclass(frozen=True)
+class AccessFacts:
+    """The last check at the MCP server, without secrets: each field empty when it does not apply."""
+
+    granted_at: float | None = None  # an authenticated initialize + tools/list succeeded then
+    agentic_account: str = ""  # masked: ••••1234
+    agentic_problem: str = ""  # none or several agentic accounts
+    waitlisted: str = ""  # 403: signed in, but Robinhood has not opened agentic trading to this user
+    refused: str = ""  # 401 even after a renewal: access revoked
+    error: str = ""  # the check could not be made (network, 5xx, 429, a tool refused)
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, facts: object) -> AccessFacts:
+        if not isinstance(facts, Mapping):
+            return cls()
+        try:
+            return cls(**{k: v for k, v in facts.items() if k in cls.__dataclass_fields__})
+        except TypeError:
+            return cls()
+
+
+async def check_access(
+    url: str, tokens: OAuthSession, clock: Callable[[], float] = time.time
+) -> tuple[AccessFacts, AccountsReport | None]:
+    """Prove the sign-in at the MCP server and read the agentic account; the facts and the snapshot."""
+    granted: float | None = None
+    try:
+        async with McpConnection(url, tokens) as mcp:
+            granted = clock()
+            report = await read_accounts(mcp, clock())
+    except LoginRequired:
+        return AccessFacts(), None  # the engine recorded it: the sign-in health says "sign in again"
+    except SignInRevoked as exc:
+        return AccessFacts(refused=str(exc)), None
+    except Waitlisted as exc:
+        return AccessFacts(waitlisted=str(exc)), None
+    except BrokerError as exc:
+        return AccessFacts(granted_at=granted, error=str(exc)), None
+    masked = report.details.get("agentic account", "")
+    return AccessFacts(granted_at=granted, agentic_account=masked, agentic_problem=report.problem), report
+
+
+async def read_accounts(mcp: McpConnection, now: float) -> AccountsReport:
+    """The snapshot of the agentic account (or why there is none)."""
+    accounts = [a for a in _list(envelope(await mcp.read("get_accounts")), "accounts") if isinstance(a, dict)]
+    others = f"{len(accounts) - 1} not tradable by this agent" if accounts else "none"
+    agentic = [a for a in accounts if a.get("agentic_allowed") is True]
+    if not agentic:
+        return AccountsReport(taken_at=now, problem=NO_AGENTIC_ACCOUNT, details={"accounts": str(len(accounts))})
+    if len(agentic) > 1:
+        masked = ", ".join(mask_account(str(a.get("account_number", ""))) for a in agentic)
+        problem = SEVERAL_AGENTIC_ACCOUNTS.format(count=len(agentic), accounts=masked)
+        return AccountsReport(taken_at=now, problem=problem, details={"accounts": str(len(accounts))})
+    account = agentic[0]
+    number = str(account.get("account_number", ""))
+    portfolio = envelope(await mcp.read("get_portfolio", {"account_number": number}))
+    positions = await _positions(mcp, number)
+    power = portfolio.get("buying_power")
+    snapshot = AccountSnapshot(
+        account=mask_account(number),
+        kind=str(account.get("type", "")),
+        currency=str(portfolio.get("currency") or "USD"),
+        buying_power=money(power.get("buying_power")) if isinstance(power, dict) else None,
+        cash=money(portfolio.get("cash")),
+        equity=money(portfolio.get("total_value")),
+        positions=positions,
+        note="buying power from get_portfolio",
+    )
+    details = {"agentic account": snapshot.account, "other accounts": others}
+    return AccountsReport(accounts=(snapshot,), taken_at=now, details=details)
+
+
+def envelope(result: Any) -> dict[str, Any]:
+    """The `data` of Robinhood's `{data, guide}` result."""
+    data = result.get("data") if isinstance(result, dict) else None
+    if not isinstance(data, dict):
+        raise McpUnavailable("Robinhood answered without the usual {data, guide} envelope; the server may have changed")
+    return data
+
+
+async def _positions(mcp: McpConnection, number: str) -> tuple[Position, ...]:
+    rows: list[Position] = []
+    cursor = ""
+    for _ in range(MAX_POSITION_PAGES):
+        arguments = {"account_number": number} | ({"cursor": cursor} if cursor else {})
+        data = envelope(await mcp.read("get_equity_positions", arguments))
+        rows.extend(p for p in (_position(row) for row in _list(data, "positions")) if p is not None)
+        cursor = str(data.get("next") or "")
+        if not cursor:
+            break
+    return tuple(rows)
+
+
+def _position(row: Any) -> Position | None:
+    if not isinstance(row, dict):
+        return None
+    quantity = money(row.get("quantity"))
+    if quantity is None or quantity == Decimal(0):
+        return None
+    return Position(
+        symbol=str(row.get("symbol", "")), quantity=quantity, average_price=money(row.get("average_buy_price"))
+    )
+
+
+def _list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    return value if isinstance(value, list) else []
