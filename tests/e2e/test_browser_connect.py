@@ -91,3 +91,53 @@ def test_connect_in_the_window_through_a_real_browser(home, sandbox, vault, qloo
         assert secret not in log_text
 
     run_on_qt_loop(qloop, qtbot, controller.stop())
+
+
+def test_connect_robinhood_through_a_real_browser_ends_with_the_snapshot(
+    home, sandbox, vault, qloop, qtbot, browser: Browser
+):
+    """Connect `sandbox-robinhood` in the window, consent in Chromium; the detail shows the agentic account."""
+    name = "sandbox-robinhood"
+    window = MainWindow()
+    window.show()
+    errors: list[BaseException] = []
+    visits: list[Future[str]] = []
+
+    def open_in_chromium(url: str) -> bool:
+        visits.append(browser.submit_approve_sandbox(url))
+        return True
+
+    controller = StatusController(AppContext(home), vault, window, Operations(errors.append), open_url=open_in_chromium)
+    controller.start()
+    try:
+        qtbot.waitUntil(lambda: row_state(window, name) == "Not connected", timeout=15000)
+        window.show_profile_detail(name)
+        qtbot.mouseClick(window.connection_panel.connect_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: bool(visits), timeout=15000)
+        qtbot.waitUntil(visits[0].done, timeout=60000)
+        assert f"/callback/{name}?" in visits[0].result()
+        qtbot.waitUntil(lambda: row_state(window, name) == "Active", timeout=30000)
+        panel = window.health_indicator.accounts_panel
+        qtbot.waitUntil(lambda: panel.accounts.rowCount() == 1, timeout=30000)
+        window.show_profile_detail(name)
+        (account,) = [panel.accounts.row_object(r) for r in range(panel.accounts.rowCount())]
+        assert account.account.startswith("••••")
+        assert account.buying_power.endswith("USD")
+        assert panel.positions.rowCount() > 0
+        assert f"agentic account: {account.account}" in panel.status.text()
+
+        record = OAuthStore(vault, name).record()
+        assert record is not None
+        assert record.tokens is not None
+        shown = visible_text(window)
+        log_text = "".join(p.read_text() for p in home.log_dir.glob("*.log*")) if home.log_dir.exists() else ""
+        for secret in (record.tokens.access_token, record.tokens.refresh_token):
+            assert secret not in shown
+            assert secret not in log_text
+        assert errors == []
+    finally:
+        try:
+            run_on_qt_loop(qloop, qtbot, controller.stop())
+        finally:
+            window.close()
+            window.deleteLater()
