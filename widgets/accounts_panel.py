@@ -77,3 +77,12 @@ class AccountsPanel(QWidget):
         self.positions.set_rows(view.positions)
         self.account_table.setVisible(bool(view.accounts))
         self.position_table.setVisible(bool(view.positions))
+        _fit_height(self.account_table, len(view.accounts))
+        _fit_height(self.position_table, len(view.positions), most=8)
+
+
+def _fit_height(table: QTableView, rows: int, most: int = 4) -> None:
+    """As tall as its rows (up to `most`, then it scrolls), so the figures never leave empty bands behind."""
+    shown = max(1, min(rows, most))
+    height = table.horizontalHeader().sizeHint().height() + shown * table.verticalHeader().defaultSectionSize()
+    table.setFixedHeight(height + 2 * table.frameWidth())

@@ -85,7 +85,7 @@ class HealthIndicator(QWidget):
         layout.addLayout(action_row)
         layout.addWidget(self.credential_table, 1)
         self.accounts_panel = AccountsPanel(self)
-        layout.addWidget(self.accounts_panel, 1)
+        layout.addWidget(self.accounts_panel)
         layout.addLayout(footer)
         self.show_status(StatusView())
 
