@@ -49,7 +49,7 @@ def sandbox_profiles(sandbox: SandboxEndpoints, schema: ProfileSchema) -> Profil
 def offered_profile_names() -> frozenset[str]:
     """The names of the profiles a running sandbox would offer, known without starting one.
 
-    Each emulator names its profiles; their addresses do not matter here, so a placeholder stands in.
+    Each emulator names its profiles; their addresses do not matter here, so a stand-in address is used.
     """
     from brokers.sandbox.server import EMULATORS  # Starlette and uvicorn load only when this is asked
 
