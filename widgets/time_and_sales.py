@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QShowEvent
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QVBoxLayout, QWidget
 
 from widgets.market_view_models import COLORS, Print, format_price, format_size, price_decimals
@@ -116,8 +116,9 @@ class TimeAndSales(QWidget):
         horizontal = self.table.horizontalHeader()
         horizontal.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         horizontal.setMinimumSectionSize(24)
-        horizontal.setStretchLastSection(True)  # spare width goes to Size, the last column
+        horizontal.setStretchLastSection(False)  # spare width is shared by every column (`_spread`)
         self._longest: tuple[int, ...] = ()  # the longest text of each column, in characters, when last measured
+        self._fitted: list[int] = []  # each column's width for its text, before spare width is shared out
         self._fit_columns(())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 4, 0)  # the sizes, right-aligned, keep off the window's edge
@@ -151,15 +152,31 @@ class TimeAndSales(QWidget):
         self._longest = tuple(max(pair) for pair in zip(longest, self._longest or longest, strict=True))
         metrics, header = self.table.fontMetrics(), self.table.horizontalHeader()
         total = 0
+        widths: list[int] = []
         for index, count in enumerate(self._longest):
             width = max(
                 metrics.horizontalAdvance("0" * count) + CELL_PADDING,  # digits are the widest characters
                 self.table.sizeHintForColumn(index),
                 header.sectionSizeHint(index),
             )
-            self.table.setColumnWidth(index, width)
+            widths.append(width)
             total += width
+        self._fitted = widths
         self.table.setMinimumWidth(total + 2 * self.table.frameWidth())
+        self._spread()
+
+    def _spread(self) -> None:
+        """Each column gets its text's width plus an equal share of what is left, so a wide tape has even gaps."""
+        if not self._fitted:
+            return
+        spare = max(0, self.table.viewport().width() - sum(self._fitted))
+        share, rest = divmod(spare, len(self._fitted))
+        for index, width in enumerate(self._fitted):
+            self.table.setColumnWidth(index, width + share + (rest if index == len(self._fitted) - 1 else 0))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._spread()
 
     def showEvent(self, event: QShowEvent) -> None:
         """Measure again once shown: the header's style sheet (its padding) applies only from then on."""
