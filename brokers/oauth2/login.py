@@ -161,7 +161,7 @@ class LoginFlow:
                 code=code,
                 redirect_uri=request.redirect_uri,
                 verifier=request.pkce.verifier,
-                resource=self.profile.resource,
+                resource=self._token_resource,
                 now=self._clock(),
             )
         except TokenRequestFailed:
@@ -169,8 +169,18 @@ class LoginFlow:
                 # The server may have dropped our registration; register afresh on the next connect.
                 await asyncio.to_thread(self._store.forget_registration)
             raise
+        tokens = self._granted(tokens)
         record = TokenRecord(server=server, client=client, tokens=tokens)
         await asyncio.to_thread(self._store.save_record, record)  # stored before anyone uses them
+        return tokens
+
+    @property
+    def _token_resource(self) -> str:
+        """The RFC 8707 resource the code exchange names; a broker without resource indicators names none."""
+        return self.profile.resource
+
+    def _granted(self, tokens: TokenSet) -> TokenSet:
+        """The tokens as they are stored; a broker whose server does not announce a fact (a horizon) adds it."""
         return tokens
 
     def _on_callback(self, params: dict[str, str]) -> str | None:

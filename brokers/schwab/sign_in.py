@@ -18,13 +18,12 @@ from brokers.core.connector import SignInStarted
 from brokers.core.secrets import SecretStore
 from brokers.oauth2.authorize import AuthorizationRequest
 from brokers.oauth2.connector import OAuthSignIn
-from brokers.oauth2.discovery import Discovery, ServerMetadata
+from brokers.oauth2.discovery import Discovery
 from brokers.oauth2.errors import LoginFailed
 from brokers.oauth2.listener import LoopbackListener
 from brokers.oauth2.login import LoginFlow
-from brokers.oauth2.registration import ClientRegistration
 from brokers.oauth2.store import OAuthStore
-from brokers.oauth2.tokens import TokenRecord, TokenSet, exchange_code
+from brokers.oauth2.tokens import TokenSet
 from brokers.schwab.app_secret import load_app_secret, provision_sandbox_secret
 from brokers.schwab.engine import client_of, engine_profile, server_of
 from brokers.schwab.profile import SchwabProfile
@@ -110,24 +109,14 @@ class SchwabLoginFlow(LoginFlow):
             )
         return secret
 
-    async def _exchange(
-        self, code: str, request: AuthorizationRequest, client: ClientRegistration, server: ServerMetadata
-    ) -> TokenSet:
-        """Exchange at once (the code lives ~30 s); the refresh horizon counts from this grant."""
-        tokens = await exchange_code(
-            self._http,
-            server,
-            client,
-            code=code,
-            redirect_uri=request.redirect_uri,
-            verifier=request.pkce.verifier,
-            resource="",
-            now=self._clock(),
-        )
+    @property
+    def _token_resource(self) -> str:
+        return ""  # Schwab knows no resource indicators; the engine's resource is only what its checks ask
+
+    def _granted(self, tokens: TokenSet) -> TokenSet:
+        """The refresh horizon counts from this grant (7 days), whatever renewals follow."""
         horizon = tokens.refresh_expires_at or tokens.authorized_at + REFRESH_HORIZON_S
-        tokens = dataclasses.replace(tokens, refresh_expires_at=horizon)
-        await asyncio.to_thread(self._store.save_record, TokenRecord(server=server, client=client, tokens=tokens))
-        return tokens
+        return dataclasses.replace(tokens, refresh_expires_at=horizon)
 
 
 class SchwabSignIn(OAuthSignIn):
