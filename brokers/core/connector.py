@@ -22,6 +22,7 @@ from brokers.core.profiles import Profile
 if TYPE_CHECKING:
     from brokers.core.accounts import AccountsReport
     from brokers.core.market import MarketSource
+    from brokers.core.orders import OrderRoute
     from brokers.core.secrets import BlobCheck, SecretStore
 
 
@@ -142,6 +143,10 @@ class ConnectorSession(ABC):
         """The accounts this session last read (read-only), or None when its connector shows no accounts."""
         return None
 
+    def order_route(self) -> OrderRoute | None:
+        """Where orders go while the session is connected; None when its connector cannot trade (or not yet)."""
+        return None
+
 
 class Connector[P: Profile](ABC):
     """One kind of profile. Subclasses set `profile_class` and `title` and implement the abstract methods."""
@@ -150,6 +155,7 @@ class Connector[P: Profile](ABC):
     title: str  # what the kind is, for people: "Interactive Brokers (OAuth 1.0a self-service keys)"
     signs_in: bool = False  # True when `sign_in` runs a browser sign-in (`brokerdeck login`, Connect)
     sets_up_keys: bool = False  # True when `setup_keys` runs a self-service key setup (`brokerdeck keys init`)
+    trades: bool = False  # True when its sessions offer an `order_route`: the mode gate refuses LIVE otherwise
 
     @property
     def kind(self) -> str:
