@@ -89,6 +89,7 @@ class Blotter(QWidget):
         top_key = self.model.key_of(top_row) if scrolled and top_row >= 0 else ""
         self.model.set_rows(rows)
         if top_key and (row := self.model.row_of(top_key)) >= 0:
+            self.table.doItemsLayout()  # the scroll range must include the new rows before scrolling
             self.table.scrollTo(self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop)
         count = len(rows)
         self.count_label.setText(f"{count} order{'s' if count != 1 else ''}" if count else EMPTY_TEXT)

@@ -161,8 +161,9 @@ class ConfirmLiveDialog(QDialog):
         self.error.clear()
         self.error.hide()
         self._sync_ok()
-        self.open()
+        self.show()  # not open(): Qt's open() makes a dialog window-modal
         self.raise_()
+        self.activateWindow()
         self.field.setFocus()
 
     def show_error(self, text: str) -> None:

@@ -72,8 +72,9 @@ class OrderQuestionDialog(QDialog):
         self.messages.setText("\n\n".join(view.messages))
         ids = ", ".join(view.message_ids)
         self.message_ids.setText(f"Message id{'s' if len(view.message_ids) > 1 else ''}: {ids}" if ids else "")
-        self.open()
+        self.show()  # not open(): Qt's open() makes a dialog window-modal
         self.raise_()
+        self.activateWindow()
         self.decline_button.setFocus()
 
     def _send(self) -> None:
