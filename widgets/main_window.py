@@ -13,10 +13,13 @@ from PySide6.QtCore import QByteArray, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
+    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QSplitter,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -40,7 +43,7 @@ LAYOUT_VERSION = 2  # bump only when dock names change; restoring an old layout 
 DEFAULT_SIZE = QSize(1440, 860)
 DETAIL_SHARE = 0.36  # of the window's width, for the connections detail when it first opens beside the market
 DETAIL_WIDTH = (400, 580)  # the least and the most of that width, in pixels
-TRADING_HEIGHT = 300  # of the trading detail when it first opens below the market
+TRADING_HEIGHT = 360  # of the trading detail when it first opens below the market (at most 40% of the window)
 TITLE = "Brokerdeck"
 
 
@@ -91,10 +94,19 @@ class MainWindow(QMainWindow):
         self.market_area.setObjectName("marketArea")
         self.market_area.setChildrenCollapsible(False)
         self.market_area.addWidget(self.market_viewer)
-        self.market_area.addWidget(self.order_ticket)
+        self.ticket_scroll = QScrollArea(self)  # a short window scrolls the ticket rather than squeeze it
+        self.ticket_scroll.setObjectName("ticketScroll")
+        self.ticket_scroll.setWidget(self.order_ticket)
+        self.ticket_scroll.setWidgetResizable(True)
+        self.ticket_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.ticket_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bar = self.ticket_scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.ticket_scroll.setMinimumWidth(TICKET_WIDTH + bar)
+        self.ticket_scroll.setMaximumWidth(self.order_ticket.maximumWidth() + bar)
+        self.market_area.addWidget(self.ticket_scroll)
         self.market_area.setStretchFactor(0, 1)
         self.market_area.setStretchFactor(1, 0)
-        self.market_area.setSizes([DEFAULT_SIZE.width() - TICKET_WIDTH, TICKET_WIDTH])
+        self.market_area.setSizes([DEFAULT_SIZE.width() - TICKET_WIDTH - bar, TICKET_WIDTH + bar])
         workspace = QWidget(self)
         workspace.setObjectName("workspace")
         column = QVBoxLayout(workspace)
@@ -147,8 +159,8 @@ class MainWindow(QMainWindow):
         detail.setChildrenCollapsible(False)
         detail.addWidget(self.mode_switch)
         detail.addWidget(self.blotter)
-        detail.setStretchFactor(0, 2)
-        detail.setStretchFactor(1, 3)
+        detail.setStretchFactor(0, 1)
+        detail.setStretchFactor(1, 1)
         dock = QDockWidget("Trading", self)
         dock.setObjectName("dock-trading")
         dock.setWidget(detail)
@@ -296,7 +308,7 @@ class MainWindow(QMainWindow):
         dock = self.docks["trading"]
         if visible and not self._trading_sized and not dock.isFloating():
             self._trading_sized = True
-            height = max(dock.minimumSizeHint().height(), min(TRADING_HEIGHT, self.height() // 3))
+            height = max(dock.minimumSizeHint().height(), min(TRADING_HEIGHT, self.height() * 2 // 5))
             self.resizeDocks([dock], [height], Qt.Orientation.Vertical)
 
     # ---- saved layout ---------------------------------------------------------------------------

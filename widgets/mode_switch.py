@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -125,29 +124,27 @@ class ModeSwitch(QWidget):
         self.limits_error.setProperty("role", "error")
         self.limits_error.hide()
 
-        chooser = QHBoxLayout()
-        chooser.addWidget(self.profile_label)
-        chooser.addWidget(self.profile_combo, 1)
-        switch = QHBoxLayout()
-        switch.addWidget(self.arm_button)
-        switch.addWidget(self.shadow_button)
-        switch.addStretch(1)
-        limits = QFormLayout()
-        limits.addRow("Per-order cap", self.per_order_edit)
-        limits.addRow("Daily limit", self.daily_edit)
-        limits_row = QHBoxLayout()
-        limits_row.addLayout(limits, 1)
-        limits_row.addWidget(self.limits_button, 0, Qt.AlignmentFlag.AlignBottom)
+        top = QHBoxLayout()
+        top.addWidget(self.profile_label)
+        top.addWidget(self.profile_combo, 1)
+        top.addWidget(self.arm_button)
+        top.addWidget(self.shadow_button)
+        limits = QHBoxLayout()
+        limits.addWidget(QLabel("Per-order cap", self))
+        limits.addWidget(self.per_order_edit, 1)
+        limits.addWidget(QLabel("Daily limit", self))
+        limits.addWidget(self.daily_edit, 1)
+        limits.addWidget(self.limits_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addLayout(chooser)
+        layout.setSpacing(4)
+        layout.addLayout(top)
         layout.addWidget(self.badge)
         layout.addWidget(self.note)
+        layout.addWidget(self.arm_reason)
         layout.addWidget(QLabel("<b>Readiness checklist</b>", self))
         layout.addWidget(self.checklist_table, 1)
-        layout.addLayout(switch)
-        layout.addWidget(self.arm_reason)
-        layout.addLayout(limits_row)
+        layout.addLayout(limits)
         layout.addWidget(self.limits_error)
         self.show_modes(())
 

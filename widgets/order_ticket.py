@@ -39,7 +39,7 @@ from widgets.trading_views import (
 
 NOT_READY = "Orders cannot be placed yet: nothing has checked the order path."
 NO_INSTRUMENT = "Pick an instrument in the market viewer."
-TICKET_WIDTH = 190
+TICKET_WIDTH = 182
 
 
 def ticket_mode_text(context: TicketContext | None) -> str:
@@ -139,10 +139,10 @@ class OrderTicket(QWidget):
         layout.addLayout(sides)
         layout.addLayout(form)
         layout.addWidget(self.outside_rth)
-        layout.addWidget(self.limits)
         layout.addWidget(self.hint)
-        layout.addWidget(self.place_button)
+        layout.addWidget(self.place_button)  # above the limits, so a short window keeps it in view
         layout.addWidget(self.result)
+        layout.addWidget(self.limits)
         layout.addStretch(1)
         self._why_not = NOT_READY
         self._show(None)
