@@ -1,9 +1,10 @@
 """The main window: the market is the workspace; connections are a strip of chips and a detail on demand.
 
 A trader watches the market and glances at the connections, so the market area takes the window and
-each profile is one chip in the status strip above it. The full connections detail (profiles, sign-in,
-credential health) is a dock, hidden until a chip, the Connections button or View > Connections
-opens it; its layout is saved by the app.
+each profile is one chip in the status strip above it. The order ticket sits beside the market. The full
+connections detail (profiles, sign-in, credential health) and the trading detail (the mode switch and
+the blotter) are docks, hidden until the strip or the View menu opens them; their layout is saved by the
+app. The trading mode is never hidden: the strip's mode chip and the window title say LIVE loudly.
 """
 
 from __future__ import annotations
@@ -12,27 +13,38 @@ from PySide6.QtCore import QByteArray, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
+    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QSplitter,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from widgets.blotter import Blotter
+from widgets.confirm_live_dialog import ConfirmLiveDialog
 from widgets.connection_panel import ConnectionPanel
 from widgets.error_dialog import ErrorDialog
 from widgets.health_indicator import HealthIndicator
 from widgets.market_viewer import MarketViewer
-from widgets.pending_feature import trading_mode_pending
+from widgets.mode_badge import ModeChip, live_title
+from widgets.mode_switch import ModeSwitch
+from widgets.order_question_dialog import OrderQuestionDialog
+from widgets.order_ticket import TICKET_WIDTH, OrderTicket
 from widgets.status_strip import StatusStrip
+from widgets.trading_views import ProfileModeView, unchecked_mode_view
 from widgets.view_models import LoginView, StatusView
 
 LAYOUT_VERSION = 2  # bump only when dock names change; restoring an old layout is then skipped
 DEFAULT_SIZE = QSize(1440, 860)
 DETAIL_SHARE = 0.36  # of the window's width, for the connections detail when it first opens beside the market
 DETAIL_WIDTH = (400, 580)  # the least and the most of that width, in pixels
+TRADING_HEIGHT = 360  # of the trading detail when it first opens below the market (at most 40% of the window)
+TITLE = "Brokerdeck"
 
 
 class MainWindow(QMainWindow):
@@ -48,7 +60,7 @@ class MainWindow(QMainWindow):
     def __init__(self, parent: QWidget | None = None, *, version: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
-        self.setWindowTitle("Brokerdeck")
+        self.setWindowTitle(TITLE)
         self.version = version
         self.setDockOptions(
             QMainWindow.DockOption.AnimatedDocks
@@ -58,26 +70,52 @@ class MainWindow(QMainWindow):
         self.connection_panel = ConnectionPanel(self)
         self.health_indicator = HealthIndicator(self)
         self.market_viewer = MarketViewer(parent=self)
-        self.mode_toggle = trading_mode_pending(self)
+        self.order_ticket = OrderTicket(self)
+        self.mode_switch = ModeSwitch(self)
+        self.blotter = Blotter(self)
+        self.confirm_dialog = ConfirmLiveDialog(self)
+        self.question_dialog = OrderQuestionDialog(self)
+        self.mode_chip = ModeChip(self)
         self.error_dialog = ErrorDialog(self)
         self.about_box: QMessageBox | None = None
         self._login: LoginView | None = None
         self._detail_sized = False
+        self._trading_sized = False
+        self._modes_shown = False  # until the app shows the core's modes, every profile is unchecked SHADOW
 
         self.docks: dict[str, QDockWidget] = {}
         self._add_detail_dock()
+        self._add_trading_dock()
         self.connections_button = QToolButton(self)
         self.connections_button.setObjectName("connectionsButton")
         self.connections_button.setDefaultAction(self.connections_action)
-        self.status_strip = StatusStrip((self.mode_toggle, self.connections_button), self)
+        self.status_strip = StatusStrip((self.mode_chip, self.connections_button), self)
+        self.market_area = QSplitter(Qt.Orientation.Horizontal, self)
+        self.market_area.setObjectName("marketArea")
+        self.market_area.setChildrenCollapsible(False)
+        self.market_area.addWidget(self.market_viewer)
+        self.ticket_scroll = QScrollArea(self)  # a short window scrolls the ticket rather than squeeze it
+        self.ticket_scroll.setObjectName("ticketScroll")
+        self.ticket_scroll.setWidget(self.order_ticket)
+        self.ticket_scroll.setWidgetResizable(True)
+        self.ticket_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.ticket_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bar = self.ticket_scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.ticket_scroll.setMinimumWidth(TICKET_WIDTH + bar)
+        self.ticket_scroll.setMaximumWidth(self.order_ticket.maximumWidth() + bar)
+        self.market_area.addWidget(self.ticket_scroll)
+        self.market_area.setStretchFactor(0, 1)
+        self.market_area.setStretchFactor(1, 0)
+        self.market_area.setSizes([DEFAULT_SIZE.width() - TICKET_WIDTH - bar, TICKET_WIDTH + bar])
         workspace = QWidget(self)
         workspace.setObjectName("workspace")
         column = QVBoxLayout(workspace)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.status_strip)
-        column.addWidget(self.market_viewer, 1)
+        column.addWidget(self.market_area, 1)
         self.setCentralWidget(workspace)
+        self.mode_chip.clicked.connect(self.show_trading)
 
         self.status_strip.profileClicked.connect(self.show_profile_detail)
         self.status_strip.detailRequested.connect(self.show_connections)
@@ -114,6 +152,32 @@ class MainWindow(QMainWindow):
         self.connections_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
         self.connections_action.setToolTip("Show or hide the connections detail (Ctrl+Shift+C)")
 
+    def _add_trading_dock(self) -> None:
+        """The mode switch beside the blotter, below the market; hidden at first."""
+        detail = QSplitter(Qt.Orientation.Horizontal, self)
+        detail.setObjectName("tradingDetail")
+        detail.setChildrenCollapsible(False)
+        detail.addWidget(self.mode_switch)
+        detail.addWidget(self.blotter)
+        detail.setStretchFactor(0, 1)
+        detail.setStretchFactor(1, 1)
+        dock = QDockWidget("Trading", self)
+        dock.setObjectName("dock-trading")
+        dock.setWidget(detail)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        dock.hide()
+        dock.visibilityChanged.connect(self._on_trading_visibility)
+        self.docks["trading"] = dock
+        self.trading_action = dock.toggleViewAction()
+        self.trading_action.setText("Trading")
+        self.trading_action.setShortcut(QKeySequence("Ctrl+Shift+T"))
+        self.trading_action.setToolTip("Show or hide the mode switch and the blotter (Ctrl+Shift+T)")
+
     def _build_menus(self) -> None:
         menus = self.menuBar()
         file_menu = menus.addMenu("&File")
@@ -128,6 +192,7 @@ class MainWindow(QMainWindow):
 
         view_menu = menus.addMenu("&View")
         view_menu.addAction(self.connections_action)
+        view_menu.addAction(self.trading_action)
         self.check_health_action = self._action(view_menu.addAction("Check &health now"), "F5")
         self.check_health_action.triggered.connect(self.health_indicator.refreshRequested)
         self.find_instrument_action = self._action(view_menu.addAction("&Find instrument"), "Ctrl+L")
@@ -157,6 +222,19 @@ class MainWindow(QMainWindow):
         self._login = view.login
         if starting and view.login is not None:
             self.show_profile_detail(view.login.profile)  # the sign-in's countdown and buttons live there
+        if not self._modes_shown:
+            self.mode_switch.show_modes(tuple(unchecked_mode_view(row.name) for row in view.profiles))
+
+    def show_trading_modes(self, views: tuple[ProfileModeView, ...]) -> None:
+        """Every profile's mode from the trading core: the switch, the strip's chip and the title follow."""
+        self._modes_shown = True
+        self.mode_switch.show_modes(views)
+        self.show_trading_mode(tuple(view.profile for view in views if view.live))
+
+    def show_trading_mode(self, live_profiles: tuple[str, ...]) -> None:
+        """Say in the title and the status strip which profiles send real orders, if any."""
+        self.setWindowTitle(f"{TITLE} — {live_title(live_profiles)}" if live_profiles else TITLE)
+        self.mode_chip.show_live_profiles(live_profiles)
 
     def show_message(self, text: str) -> None:
         self.status_label.setText(text)
@@ -177,8 +255,14 @@ class MainWindow(QMainWindow):
         dock.show()
         dock.raise_()
 
+    def show_trading(self) -> None:
+        """Open the mode switch and the blotter below the market."""
+        dock = self.docks["trading"]
+        dock.show()
+        dock.raise_()
+
     def _room_for_detail(self, dock: QDockWidget) -> bool:
-        needed = self.market_viewer.minimumSizeHint().width() + max(dock.minimumSizeHint().width(), DETAIL_WIDTH[0])
+        needed = self.market_area.minimumSizeHint().width() + max(dock.minimumSizeHint().width(), DETAIL_WIDTH[0])
         return self.width() >= needed
 
     def show_profile_detail(self, name: str) -> None:
@@ -201,8 +285,8 @@ class MainWindow(QMainWindow):
                 QMessageBox.Icon.NoIcon,
                 "About Brokerdeck",
                 f"Brokerdeck{version}\n\nA control center for a trader's broker connections: sign-ins, "
-                "credential health and Interactive Brokers market data.\n\nTrading mode: SHADOW. This "
-                "version sends no orders to any broker.",
+                "credential health and Interactive Brokers market data.\n\nTrading mode: SHADOW at every "
+                "start. Orders are simulated until LIVE is armed for a profile with a typed confirmation.",
                 QMessageBox.StandardButton.Close,
                 self,
             )
@@ -219,6 +303,14 @@ class MainWindow(QMainWindow):
             width = max(least, min(most, round(self.width() * DETAIL_SHARE)), dock.minimumSizeHint().width())
             self.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
 
+    def _on_trading_visibility(self, visible: bool) -> None:
+        """The first time the trading detail opens docked, give it room for a few orders."""
+        dock = self.docks["trading"]
+        if visible and not self._trading_sized and not dock.isFloating():
+            self._trading_sized = True
+            height = max(dock.minimumSizeHint().height(), min(TRADING_HEIGHT, self.height() * 2 // 5))
+            self.resizeDocks([dock], [height], Qt.Orientation.Vertical)
+
     # ---- saved layout ---------------------------------------------------------------------------
 
     def restore_layout(self, geometry: QByteArray | None, state: QByteArray | None) -> bool:
@@ -226,7 +318,7 @@ class MainWindow(QMainWindow):
         restored = geometry is not None and bool(geometry) and self.restoreGeometry(geometry)
         applied = state is not None and bool(state) and self.restoreState(state, LAYOUT_VERSION) and restored
         if applied:
-            self._detail_sized = True  # the trader's own width wins
+            self._detail_sized = self._trading_sized = True  # the trader's own sizes win
         return applied
 
     def layout_state(self) -> tuple[QByteArray, QByteArray]:

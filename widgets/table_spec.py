@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
 
 from widgets.severity import severity_color
 
@@ -23,6 +24,8 @@ class Column:
     title: str
     tooltip_key: str = ""  # attribute shown as the cell's tooltip
     colored_by: str = ""  # attribute holding a severity; colours the cell's text
+    painted_by: str = ""  # attribute holding a (background, text) pair of colours; fills the cell
+    centered: bool = False
 
 
 class RowTableModel(QAbstractTableModel):
@@ -63,6 +66,66 @@ class RowTableModel(QAbstractTableModel):
             return str(getattr(row, column.key))
         if role == Qt.ItemDataRole.ToolTipRole and column.tooltip_key:
             return str(getattr(row, column.tooltip_key)) or None
+        if role == Qt.ItemDataRole.ForegroundRole and column.painted_by:
+            return QColor(getattr(row, column.painted_by)[1])
+        if role == Qt.ItemDataRole.BackgroundRole and column.painted_by:
+            return QColor(getattr(row, column.painted_by)[0])
         if role == Qt.ItemDataRole.ForegroundRole and column.colored_by:
             return severity_color(getattr(row, column.colored_by))
+        if role == Qt.ItemDataRole.TextAlignmentRole and column.centered:
+            return Qt.AlignmentFlag.AlignCenter
         return None
+
+
+class KeyedRowTableModel(RowTableModel):
+    """Rows that keep their identity (the `key` attribute) across updates, for tables a trader works in.
+
+    An update removes, inserts and changes rows in place instead of resetting, so the view keeps its
+    selection and current row; the rows keep the order they come in (nothing is re-sorted here).
+    """
+
+    def __init__(self, columns: Sequence[Column], key: str = "key") -> None:
+        super().__init__(columns)
+        self._key = key
+
+    def key_of(self, row: int) -> str:
+        return str(getattr(self._rows[row], self._key))
+
+    def row_of(self, key: str) -> int:
+        """The row holding `key`, or -1."""
+        return next((i for i in range(len(self._rows)) if self.key_of(i) == key), -1)
+
+    def set_rows(self, rows: Sequence[Any]) -> None:
+        new = tuple(rows)
+        if new == self._rows:
+            return
+        new_keys = [str(getattr(row, self._key)) for row in new]
+        wanted = set(new_keys)
+        for index in range(len(self._rows) - 1, -1, -1):
+            if self.key_of(index) not in wanted:
+                self.beginRemoveRows(QModelIndex(), index, index)
+                self._rows = self._rows[:index] + self._rows[index + 1 :]
+                self.endRemoveRows()
+        kept = {self.key_of(i) for i in range(len(self._rows))}
+        order = [key for key in new_keys if key in kept]
+        if order != [self.key_of(i) for i in range(len(self._rows))]:
+            self._reorder(order)
+        for index, key in enumerate(new_keys):
+            if index >= len(self._rows) or self.key_of(index) != key:
+                self.beginInsertRows(QModelIndex(), index, index)
+                self._rows = (*self._rows[:index], new[index], *self._rows[index:])
+                self.endInsertRows()
+        self._rows = new
+        if new:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(new) - 1, self.columnCount() - 1))
+
+    def _reorder(self, order: list[str]) -> None:
+        """Put the kept rows in `order`, moving the view's persistent indexes (its selection) with them."""
+        self.layoutAboutToBeChanged.emit()
+        by_key = {self.key_of(i): self._rows[i] for i in range(len(self._rows))}
+        moved_to = {key: row for row, key in enumerate(order)}
+        old = self.persistentIndexList()
+        new = [self.index(moved_to[self.key_of(index.row())], index.column()) for index in old]
+        self._rows = tuple(by_key[key] for key in order)
+        self.changePersistentIndexList(old, new)
+        self.layoutChanged.emit()

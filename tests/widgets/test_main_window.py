@@ -89,7 +89,8 @@ def market_widgets(window: MainWindow) -> list[QWidget]:
 @pytest.mark.parametrize(("width", "height"), [(1600, 1000), (1280, 720), (1920, 1080), (2560, 1440)])
 def test_the_market_holds_most_of_the_window(qtbot, width, height):
     window = open_window(qtbot, width, height)
-    assert not window.docks["connections"].isVisible()  # the detail opens on demand
+    assert not window.docks["connections"].isVisible()  # the details open on demand
+    assert not window.docks["trading"].isVisible()
     assert window.market_viewer.width() > 0.65 * width
     assert window.market_viewer.height() > 0.8 * height
     assert window.status_strip.height() < 0.08 * height
@@ -101,7 +102,8 @@ def test_with_the_detail_open_the_market_still_leads(qtbot, width):
     window.show_connections()
     qtbot.waitUntil(lambda: window.docks["connections"].isVisible(), timeout=2000)
     detail = window.docks["connections"].widget()
-    assert window.market_viewer.width() > 0.6 * width
+    assert window.market_area.width() > 0.6 * width  # the market with its order ticket
+    assert window.market_viewer.width() > 0.5 * width
     assert detail.width() >= detail.minimumSizeHint().width()
 
 
@@ -114,7 +116,13 @@ def test_a_small_screen_takes_the_window_and_nothing_is_cut(qtbot, detail_open):
     assert window.minimumSizeHint().width() <= 1000
     assert (window.width(), window.height()) == (1000, 650)
     strip = window.status_strip
-    shown = [*strip.chips.values(), window.mode_toggle, window.connections_button, *market_widgets(window)]
+    shown = [
+        *strip.chips.values(),
+        window.mode_chip,
+        window.connections_button,
+        window.order_ticket,
+        *market_widgets(window),
+    ]
     if detail_open:  # too narrow for both side by side: the detail floats over the window instead
         assert window.docks["connections"].isFloating()
         for widget in (window.connection_panel, window.health_indicator):
@@ -198,6 +206,7 @@ def test_the_menus_hold_every_command_with_its_shortcut(qtbot):
         "Reload profiles": "",
         "Quit": QKeySequence("Ctrl+Q").toString(),
         "Connections": QKeySequence("Ctrl+Shift+C").toString(),
+        "Trading": QKeySequence("Ctrl+Shift+T").toString(),
         "Check health now": "F5",
         "Find instrument": QKeySequence("Ctrl+L").toString(),
         "Open log folder": "",

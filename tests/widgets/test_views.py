@@ -115,20 +115,21 @@ def test_each_states_chip_is_painted_in_its_own_colour(qtbot):
     assert len({SEVERITY_COLORS[c.severity].name() for c in strip.chips.values()}) == 4
 
 
-def test_main_window_has_the_market_the_strip_and_the_detail_and_says_what_is_missing(qtbot):
+def test_main_window_has_the_market_the_ticket_the_strip_and_the_details(qtbot):
     window = MainWindow()
     qtbot.addWidget(window)
     assert window.centralWidget().isAncestorOf(window.market_viewer)
     assert window.centralWidget().isAncestorOf(window.status_strip)
-    assert [d.windowTitle() for d in window.docks.values()] == ["Connections"]
+    assert [d.windowTitle() for d in window.docks.values()] == ["Connections", "Trading"]
     detail = window.docks["connections"].widget()
     assert detail.isAncestorOf(window.connection_panel)
     assert detail.isAncestorOf(window.health_indicator)
     assert window.market_viewer.empty_label.text() == "Pick an instrument to see its market."
-    assert window.mode_toggle.heading.text() == "Trading mode: SHADOW"
-    assert "not available yet" in window.mode_toggle.note.text()
-    assert "not available yet" in window.mode_toggle.toolTip()
-    assert window.status_strip.isAncestorOf(window.mode_toggle)
+    assert window.mode_chip.text() == "Trading: SHADOW"
+    assert window.status_strip.isAncestorOf(window.mode_chip)
+    assert window.centralWidget().isAncestorOf(window.order_ticket)
+    assert window.docks["trading"].widget().isAncestorOf(window.mode_switch)
+    assert window.docks["trading"].widget().isAncestorOf(window.blotter)
     window.show_status(VIEW)
     assert list(window.status_strip.chips) == ["alpha", "bravo", "charlie", "delta"]
     window.connection_panel.select_profile("charlie")

@@ -1,0 +1,110 @@
+"""The blotter: rows in the order given, SHADOW and LIVE marked apart, selection and scroll kept, cancel."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+
+from widgets.blotter import BLOTTER_COLUMNS, Blotter
+from widgets.trading_views import LIVE, MODE_COLORS, SHADOW, BlotterRow
+
+MODE = [column.key for column in BLOTTER_COLUMNS].index("mode")
+STATUS = [column.key for column in BLOTTER_COLUMNS].index("status")
+
+
+def row(key: str, mode: str = SHADOW, status: str = "WORKING", cancellable: bool = True) -> BlotterRow:
+    return BlotterRow(
+        key=key,
+        mode=mode,
+        time_text="10:00:00",
+        symbol="AAPL",
+        side="BUY",
+        quantity="100",
+        type_text="LMT",
+        price_text="190.00",
+        status=status,
+        filled_text="0",
+        avg_price_text="",
+        message="",
+        cancellable=cancellable,
+    )
+
+
+@pytest.fixture
+def blotter(qtbot):
+    widget = Blotter()
+    qtbot.addWidget(widget)
+    widget.resize(900, 260)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def cell(blotter: Blotter, r: int, c: int, role: Qt.ItemDataRole = Qt.ItemDataRole.DisplayRole):
+    return blotter.model.data(blotter.model.index(r, c), role)
+
+
+def test_each_row_is_marked_shadow_or_live_in_its_own_colours(blotter):
+    blotter.show_rows((row("b", LIVE), row("a", SHADOW)))
+    assert [cell(blotter, r, MODE) for r in range(2)] == ["LIVE", "SHADOW"]
+    for r, mode in ((0, LIVE), (1, SHADOW)):
+        background = cell(blotter, r, MODE, Qt.ItemDataRole.BackgroundRole)
+        foreground = cell(blotter, r, MODE, Qt.ItemDataRole.ForegroundRole)
+        assert (background, foreground) == (QColor(MODE_COLORS[mode][0]), QColor(MODE_COLORS[mode][1]))
+    assert MODE_COLORS[LIVE] != MODE_COLORS[SHADOW]
+    assert blotter.count_label.text() == "2 orders"
+
+
+def test_rows_keep_the_order_they_come_in(blotter):
+    blotter.show_rows((row("c"), row("a"), row("b")))
+    assert [blotter.model.key_of(r) for r in range(3)] == ["c", "a", "b"]
+
+
+def test_the_selection_survives_new_rows_changes_and_removals(qtbot, blotter):
+    blotter.show_rows((row("b"), row("a")))
+    blotter.select_key("a")
+    blotter.show_rows((row("c"), row("b"), replace(row("a"), status="FILLED", cancellable=False)))
+    assert blotter.selected_key() == "a"
+    assert cell(blotter, 2, STATUS) == "FILLED"
+    blotter.show_rows((row("d"), row("c"), row("a", status="FILLED", cancellable=False)))
+    assert blotter.selected_key() == "a"
+    blotter.show_rows((row("a", status="FILLED", cancellable=False), row("d")))  # reordered by the app
+    assert blotter.selected_key() == "a"
+    assert blotter.model.key_of(0) == "a"
+
+
+def test_rows_scrolled_to_stay_in_view_as_new_orders_arrive(qtbot, blotter):
+    rows = tuple(row(f"k{n:03}") for n in range(100, 0, -1))
+    blotter.show_rows(rows)
+    qtbot.waitUntil(lambda: blotter.table.verticalScrollBar().maximum() > 40, timeout=2000)
+    blotter.table.scrollTo(blotter.model.index(40, 0), blotter.table.ScrollHint.PositionAtTop)
+    top = blotter.model.key_of(blotter.table.rowAt(0))
+    assert top == "k060"
+    blotter.show_rows((row("k101"), row("k102"), *rows))
+    assert blotter.model.key_of(blotter.table.rowAt(0)) == top
+
+
+def test_cancel_asks_for_the_selected_order_only_when_it_can_be_cancelled(qtbot, blotter):
+    blotter.show_rows((row("open"), row("done", status="FILLED", cancellable=False)))
+    assert not blotter.cancel_button.isEnabled()  # nothing selected
+    blotter.select_key("done")
+    assert not blotter.cancel_button.isEnabled()
+    blotter.select_key("open")
+    assert blotter.cancel_button.isEnabled()
+    with qtbot.waitSignal(blotter.cancelRequested, timeout=1000) as signal:
+        qtbot.mouseClick(blotter.cancel_button, Qt.MouseButton.LeftButton)
+    assert signal.args == ["open"]
+    blotter.show_rows((row("open", status="CANCELLED", cancellable=False), row("done", cancellable=False)))
+    assert not blotter.cancel_button.isEnabled()  # the update, not a click, disabled it
+
+
+def test_a_row_clicked_in_the_table_is_the_one_cancelled(qtbot, blotter):
+    blotter.show_rows((row("first"), row("second")))
+    rect = blotter.table.visualRect(blotter.model.index(1, 2))
+    qtbot.mouseClick(blotter.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    with qtbot.waitSignal(blotter.cancelRequested, timeout=1000) as signal:
+        qtbot.mouseClick(blotter.cancel_button, Qt.MouseButton.LeftButton)
+    assert signal.args == ["second"]
