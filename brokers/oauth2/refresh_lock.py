@@ -3,8 +3,9 @@
 A broker whose refresh tokens are single-use (rotated on every refresh, the grant revoked when a
 rotated-out one comes back) must never see two refreshes of the same chain: the window and a command
 line started beside it would otherwise both send the stored token and the loser would end the grant.
-The lock is advisory (`flock` on POSIX, `msvcrt.locking` on Windows) and the OS drops it when its holder
-dies, so a crashed process never leaves it stuck. Taking it waits on a worker thread, never on the loop.
+The lock is advisory (brokers.core.filelock: `flock` on POSIX, `msvcrt.locking` on Windows) and the OS
+drops it when its holder dies, so a crashed process never leaves it stuck. Taking it waits on a worker
+thread, never on the loop.
 """
 
 from __future__ import annotations
@@ -12,44 +13,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from brokers.core.filelock import open_lock_file
+from brokers.core.filelock import try_lock as _try_lock
+from brokers.core.filelock import unlock as _unlock
 from brokers.oauth2.errors import OAuthError
 
 #: how long a refresh waits for another process's refresh of the same profile before it gives up
 REFRESH_LOCK_TIMEOUT_S = 60.0
 _POLL_S = 0.05
-
-if sys.platform == "win32":
-    import msvcrt
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 class RefreshBusy(OAuthError):
@@ -58,8 +34,7 @@ class RefreshBusy(OAuthError):
 
 def _acquire(path: Path, timeout_s: float, abandoned: threading.Event) -> int:
     """Block until the lock on `path` is held and return its descriptor; stop when `abandoned` is set."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    fd = open_lock_file(path)
     deadline = time.monotonic() + timeout_s
     try:
         while not _try_lock(fd):

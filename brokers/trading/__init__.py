@@ -1,5 +1,9 @@
-"""The trading core (next): the mode gate (SHADOW at every start, LIVE only through a typed confirmation
-and a passing readiness checklist), the one order entry point (validation, per-order cap, daily notional
-ledger, idempotency), the SHADOW fill simulator and the hash-chained audit log. Connectors that can trade
-will plug in here; nothing else will send an order. Nothing lives here yet.
+"""The trading core: whether an order goes to the broker, and the one path every order takes.
+
+`gate` holds each profile's mode (SHADOW at every start; LIVE only through a passing `readiness` checklist
+and the exact phrase it issued, until the end of the exchange's trading day) in one `mode_state` file the
+window and the CLI share. `desk` is the one order entry point: validation, mode, per-order cap (`limits`),
+daily notional `ledger`, idempotency (`idempotency`), then the simulator (SHADOW) or the connector's
+`OrderRoute` (LIVE); `order_book` keeps what happened. `audit` is the hash-chained log of every transition
+and order decision. No Qt here, and no broker package: connectors plug in through `brokers.core.orders`.
 """
