@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from brokers.core.actions import NextAction
+from brokers.core.connector import ConnectorSession
 from brokers.core.health import ConnectionState, CredentialHealth
 from brokers.core.market import DataAge
 from brokers.trading.limits import Limits
@@ -140,7 +141,11 @@ def _limits(facts: ReadinessInputs) -> CheckItem:
     ]
     if missing:
         return CheckItem(
-            "limits", title, False, f"No {' and no '.join(missing)} set.", "Set both in the order ticket's limits."
+            "limits",
+            title,
+            False,
+            f"No {' and no '.join(missing)} set.",
+            f"Set both in the Trading panel, or run `brokerdeck limits {facts.profile} --per-order N --daily N`.",
         )
     return CheckItem("limits", title, True, f"At most {limits.per_order:,} per order and {limits.daily:,} a day.")
 
@@ -188,3 +193,28 @@ def _clock(facts: ReadinessInputs) -> CheckItem:
 
 def _stamp(now: float) -> str:
     return datetime.fromtimestamp(now, UTC).strftime("%H:%M:%S UTC")
+
+
+def session_inputs(
+    profile: str,
+    can_trade: bool,
+    session: ConnectorSession | None,
+    limits: Limits,
+    market: DataAge,
+    market_detail: str,
+    now: float,
+) -> ReadinessInputs:
+    """The facts a running session gives (window and CLI alike): connected means it can route orders now."""
+    route = session.order_route() if session is not None else None
+    return ReadinessInputs(
+        profile=profile,
+        can_trade=can_trade,
+        connected=route is not None,
+        health=session.health(now) if session is not None else None,
+        account=route.account if route is not None else None,
+        limits=limits,
+        market=market,
+        market_detail=market_detail,
+        clock_offset_s=route.clock_offset_s() if route is not None else None,
+        now=now,
+    )
