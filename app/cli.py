@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app import keys_cli, login_cli, mcp_cli
+from app import keys_cli, login_cli, mcp_cli, trading_cli
 from app import sandbox as sandbox_wiring
 from app.account_rows import accounts_lines
 from app.context import AppContext
@@ -103,6 +103,27 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
         description="List the tools of a signed-in profile's MCP server, or call one of its read-only tools.",
     )
     mcp_cli.add_arguments(mcp)
+    mode = commands.add_parser(
+        "mode",
+        help="every profile's trading mode and readiness checklist; `mode live PROFILE`, `mode shadow [PROFILE]`",
+        description="Show every profile's trading mode (SHADOW or LIVE) with its readiness checklist, and the "
+        "audit log's state. SHADOW records and simulates; LIVE sends real orders. Exit codes: 0 done, 1 failed, "
+        "2 wrong command or profile, 3 refused.",
+    )
+    trading_cli.add_mode_arguments(mode)
+    limits = commands.add_parser(
+        "limits",
+        help="show or set a profile's per-order cap and daily limit",
+        description="Show or set the per-order cap (the most one order may be worth) and the daily limit (the "
+        "most a day's buys may add up to). LIVE needs both.",
+    )
+    trading_cli.add_limits_arguments(limits)
+    audit = commands.add_parser(
+        "audit",
+        help="`audit verify`: check the trading audit log",
+        description="Check the hash-chained trading audit log for edited, reordered, deleted or cut records.",
+    )
+    trading_cli.add_audit_arguments(audit)
     return parser
 
 
@@ -122,6 +143,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return login_cli.run_logout(context, args)
     if args.command == "mcp":
         return mcp_cli.run(context, args)
+    if args.command == "mode":
+        return trading_cli.run_mode(context, args)
+    if args.command == "limits":
+        return trading_cli.run_limits(context, args)
+    if args.command == "audit":
+        return trading_cli.run_audit(context, args)
     problem = display_problem(os.environ, can_load, sys.platform)
     if problem:  # said before Qt loads: Qt's own message for this ends the process without a word of help
         log.error("The window cannot open: %s", problem)

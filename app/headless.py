@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from app.operations import cancel_and_wait
 from app.sandbox import SandboxEndpoints
 from brokers.core.connector import Connector, ConnectorSession, SessionEnv
+from brokers.core.errors import BrokerError
 from brokers.core.health import ConnectionState, CredentialHealth
-from brokers.core.market import DataAge, InstrumentQuotes, MarketFeed
+from brokers.core.market import DataAge, InstrumentQuotes, MarketFeed, MarketSource
 from brokers.core.orders import OrderRoute
 from brokers.core.profiles import Profile, ProfileOrigin
 from brokers.core.secrets import SecretStore
@@ -39,6 +40,8 @@ class HeadlessConnection:
     session: ConnectorSession | None
     feed: MarketFeed | None = None
     conid: int | None = None
+    symbol: str = ""
+    problem: str = ""  # why the named instrument is not streamed, when it is not
 
     def health(self) -> CredentialHealth | None:
         return self.session.health(time.time()) if self.session is not None else None
@@ -63,9 +66,10 @@ async def connected(
     profile: Profile,
     vault: SecretStore,
     sandbox: SandboxEndpoints | None,
-    conid: int | None = None,
+    instrument: int | str | None = None,
 ) -> AsyncIterator[HeadlessConnection]:
-    """Connect `profile` for the duration of the block; the block runs whether or not it got connected."""
+    """Connect `profile` for the duration of the block, streaming `instrument` (a contract id, or a symbol to
+    look up; without one, the instrument the window would open first); the block runs either way."""
     changed = asyncio.Event()
     env = SessionEnv(
         vault=vault,
@@ -82,6 +86,11 @@ async def connected(
             tasks.append(asyncio.create_task(session.run()))
             await _until(lambda: _connected_or_given_up(connection), changed, CONNECT_PATIENCE_S)
         source = session.market_source() if session is not None else None
+        if source is not None and isinstance(instrument, str):
+            connection.problem = await _look_up(source, instrument, connection)
+        conid = instrument if isinstance(instrument, int) else connection.conid
+        if instrument is None and source is not None:
+            conid = source.first_instrument  # what the window would open on first
         if conid is not None and source is not None and connection.route() is not None:
             feed = connection.feed = source.open_feed()
             connection.conid = conid
@@ -94,6 +103,20 @@ async def connected(
             await cancel_and_wait(task)
         if session is not None:
             await session.close()
+
+
+async def _look_up(source: MarketSource, symbol: str, connection: HeadlessConnection) -> str:
+    """Find the contract whose symbol is exactly `symbol`; what went wrong, or "" when found."""
+    try:
+        found = await source.search(symbol)
+    except BrokerError as exc:
+        return f"could not look {symbol!r} up: {exc}"
+    exact = [hit for hit in found if hit.symbol.upper() == symbol.strip().upper()]
+    if not exact:
+        near = ", ".join(hit.symbol for hit in found[:5])
+        return f"no instrument has the symbol {symbol!r}" + (f" (found: {near})" if near else "")
+    connection.conid, connection.symbol = exact[0].conid, exact[0].symbol
+    return ""
 
 
 def _connected_or_given_up(connection: HeadlessConnection) -> bool:
