@@ -1,0 +1,430 @@
+"""The one order entry point for the window, the CLI and scripts.
+
+`place` applies, in this order and nowhere else: validation, the mode, the per-order cap, the daily
+notional ledger (buys only), idempotency; then it stores the order (PENDING) before acting on it. SHADOW
+orders fill in the simulator; LIVE orders go through the profile's `OrderRoute` after the readiness
+checklist passes once more. A broker answer that leaves the order's fate open is reconciled with the
+broker's own orders and never re-sent automatically. Every decision lands in the audit log.
+
+A retried order is recognised by its idempotency key, which comes from the decision id: a caller who wants
+retries to be placed once must pass the same `decision_id` every time; without one the desk makes up a
+fresh id and each call is a new order.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from pathlib import Path
+
+from brokers.core.filelock import FileLockBusy
+from brokers.core.market import InstrumentQuotes
+from brokers.core.orders import (
+    Accepted,
+    Asked,
+    BrokerExecution,
+    BrokerOrder,
+    Mode,
+    OrderRequest,
+    OrderRoute,
+    OrderStatus,
+    PlaceOutcome,
+    Refused,
+    Side,
+    TimeInForce,
+)
+from brokers.trading.exchange_clock import trading_day
+from brokers.trading.gate import ModeGate
+from brokers.trading.idempotency import order_key
+from brokers.trading.journal import OrderJournal
+from brokers.trading.ledger import LedgerUnreadable
+from brokers.trading.limits import Limits, LimitsStore
+from brokers.trading.order_book import OrderBookUnreadable, OrderRecord
+from brokers.trading.order_updates import OrderUpdates
+from brokers.trading.readiness import Checklist
+from brokers.trading.record_updates import with_broker_order, with_fills
+from brokers.trading.simulation import FillSimulator
+from brokers.trading.ticket import ticket_problem, valuation_price
+
+NOT_SENT_AGAIN = (
+    "It is not sent again: look at the broker's orders, and place it with a new decision id only if it is not there."
+)
+
+
+@dataclass(frozen=True)
+class OrderResult:
+    record: OrderRecord | None  # None when the order was refused before it was recorded
+    refused: str | None = None  # why nothing (more) was done, in the trader's words
+
+    @property
+    def ok(self) -> bool:
+        return self.refused is None
+
+
+class _Refusal(Exception):
+    """An order stops here; the message says why."""
+
+
+class TradingDesk:
+    def __init__(
+        self,
+        data_dir: Path,
+        who: str,
+        gate: ModeGate,
+        route_for: Callable[[str], OrderRoute | None],
+        readiness_for: Callable[[OrderRequest], Checklist],
+        quotes_for: Callable[[OrderRequest], InstrumentQuotes | None],
+        simulator: FillSimulator,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self._gate = gate
+        self._route_for = route_for
+        self._readiness_for = readiness_for
+        self._quotes_for = quotes_for
+        self._simulator = simulator
+        self._now = now
+        self.limits = LimitsStore(data_dir)
+        self._journal = OrderJournal(data_dir, gate.audit, who, now)
+        self._ledger = self._journal.ledger
+        self._book = self._journal.book
+        self._updates = OrderUpdates(self._journal, gate, route_for, simulator, now)
+
+    # -- placing -------------------------------------------------------------------------------------------
+
+    async def place(self, request: OrderRequest) -> OrderResult:
+        if not request.decision_id.strip():
+            request = replace(request, decision_id=f"auto-{uuid.uuid4().hex}")
+        request = replace(request, symbol=request.symbol.strip().upper())
+        try:
+            problem = ticket_problem(request)
+            if problem:
+                raise _Refusal(problem)
+            mode = self._gate.mode(request.profile)
+            key = order_key(request)
+            notional = self._check_cap(request, self.limits.get(request.profile))
+            self._check_ledger(request, mode, key, notional)
+            now = self._now()
+            record = OrderRecord(key, mode, request, OrderStatus.PENDING, Decimal(0), None, (), "", now, now, "")
+            record = replace(record, notional=notional)
+            existing = self._book.insert(record, trading_day(now))
+        except (_Refusal, LedgerUnreadable, OrderBookUnreadable, FileLockBusy) as exc:
+            self._journal.log_refusal(request, str(exc))
+            return OrderResult(None, refused=str(exc))
+        if existing is not None:
+            return await self._again(existing)
+        if mode is Mode.SHADOW:
+            return self._simulate(record, "order.placed")
+        return await self._send(record)
+
+    def _check_cap(self, request: OrderRequest, limits: Limits) -> Decimal:
+        price = valuation_price(request, self._quotes_for(request))
+        if price is None:
+            raise _Refusal("No bid or ask to value this market order against the cap; use a limit order.")
+        notional = request.quantity * price
+        cap = limits.effective_per_order
+        if notional > cap:
+            raise _Refusal(f"The order is worth {notional:,.2f}, over the per-order cap of {cap:,}.")
+        return notional
+
+    def _check_ledger(self, request: OrderRequest, mode: Mode, key: str, notional: Decimal) -> None:
+        if request.side is not Side.BUY:
+            return
+        daily = self.limits.get(request.profile).effective_daily
+        day = trading_day(self._now())
+        reserved = self._ledger.reserve(request.profile, mode, day, key, notional, daily)
+        if not reserved.fits:
+            raise _Refusal(
+                f"The order is worth {notional:,.2f} but only {reserved.left:,.2f} of today's {mode.value} "
+                f"buy limit of {daily:,} is left."
+            )
+
+    async def _again(self, record: OrderRecord) -> OrderResult:
+        """The same order asked for again: never placed twice; an unresolved LIVE one is reconciled first."""
+        self._journal.log("order.retried", record, "same decision id")
+        if record.mode is Mode.SHADOW and record.status is OrderStatus.PENDING:
+            return self._simulate(record, "order.placed")
+        if record.mode is Mode.LIVE and record.status in (OrderStatus.PENDING, OrderStatus.UNKNOWN):
+            record = await self._reconcile(record)
+        return OrderResult(record)
+
+    # -- SHADOW ----------------------------------------------------------------------------------------------
+
+    def _simulate(self, record: OrderRecord, event: str) -> OrderResult:
+        request = record.request
+        entry = replace(request, quantity=record.remaining)
+        fills = self._simulator.fill_on_entry(entry, self._quotes_for(request), self._now())
+
+        def filled(current: OrderRecord) -> OrderRecord:
+            updated = with_fills(current, fills, self._now())
+            if updated.status is OrderStatus.PENDING:
+                updated = replace(updated, status=OrderStatus.WORKING)
+            if request.tif is TimeInForce.IOC and updated.remaining > 0:
+                updated = replace(updated, status=OrderStatus.CANCELLED, message="IOC: the unfilled rest is cancelled")
+            return replace(updated, message=updated.message or "simulated (SHADOW): nothing was sent to the broker")
+
+        record = self._journal.update(record.key, filled)
+        self._journal.log(event, record, "SHADOW: simulated, not sent")
+        if fills:
+            self._journal.log_fills(record, fills)
+        if record.status is OrderStatus.CANCELLED:
+            self._journal.settle(record)
+        return OrderResult(record)
+
+    # -- LIVE ------------------------------------------------------------------------------------------------
+
+    async def _send(self, record: OrderRecord) -> OrderResult:
+        request = record.request
+        route = self._ready_route(request)
+        if isinstance(route, str):
+            return self._reject(record, route)
+        try:
+            outcome = await route.place(request, record.key)
+        except Exception as exc:
+            return self._route_failed(record, "sending the order", exc)
+        return await self._outcome(record, outcome, "order.placed")
+
+    def _ready_route(self, request: OrderRequest) -> OrderRoute | str:
+        """The route to send through when the checklist still passes; otherwise why not (and SHADOW now)."""
+        route = self._route_for(request.profile)
+        if route is None:
+            why = "no connection that can trade is open for this profile"
+            self._gate.fall_back(request.profile, why)
+            return f"Not sent: {why}. The profile is back in SHADOW."
+        checklist = self._readiness_for(request)
+        if not checklist.passed:
+            self._gate.fall_back(request.profile, f"the checklist failed before an order: {checklist.summary()}")
+            return f"Not sent: {checklist.summary()}. The profile is back in SHADOW."
+        return route
+
+    async def _outcome(self, record: OrderRecord, outcome: PlaceOutcome, event: str) -> OrderResult:
+        key = record.key
+        if isinstance(outcome, Accepted):
+            record = self._journal.update(
+                key,
+                lambda r: replace(
+                    r,
+                    status=outcome.status,
+                    broker_order_id=outcome.broker_order_id,
+                    question=None,
+                    message="accepted by the broker",
+                    updated_at=self._now(),
+                ),
+            )
+            self._journal.log(event, record, "LIVE: accepted by the broker")
+            return OrderResult(record)
+        if isinstance(outcome, Asked):
+            question = outcome.question
+            record = self._journal.update(
+                key,
+                lambda r: replace(
+                    r,
+                    status=OrderStatus.QUESTION,
+                    question=question,
+                    message=" / ".join(question.messages),
+                    updated_at=self._now(),
+                ),
+            )
+            self._journal.log(
+                "order.question",
+                record,
+                "the broker asks; the trader decides",
+                message_ids=list(question.message_ids),
+                confirmed=list(outcome.answered),
+            )
+            return OrderResult(record)
+        if isinstance(outcome, Refused):
+            return self._reject(record, f"The broker refused the order: {outcome.reason}")
+        record = self._journal.update(
+            key,
+            lambda r: replace(r, status=OrderStatus.UNKNOWN, message=outcome.reason, updated_at=self._now()),
+        )
+        self._journal.log("order.ambiguous", record, outcome.reason)
+        return OrderResult(await self._reconcile(record))
+
+    async def _reconcile(self, record: OrderRecord) -> OrderRecord:
+        """Look the order up at the broker by its key; what the broker says wins, nothing is re-sent."""
+        route = self._route_for(record.request.profile)
+        if route is None:
+            return self._journal.update(
+                record.key,
+                lambda r: replace(r, message=f"Cannot check with the broker now (not connected). {r.message}"),
+            )
+        try:
+            found = await route.find(record.key)
+        except Exception as exc:
+            self._gate.fall_back(record.request.profile, f"unexpected error while reconciling an order: {exc!r}")
+            message = f"Could not check with the broker: {exc!r}"
+            return self._journal.update(record.key, lambda r: replace(r, message=message))
+        if found is None:
+            record = self._journal.update(
+                record.key,
+                lambda r: replace(
+                    r,
+                    status=OrderStatus.UNKNOWN,
+                    message=f"The broker does not list this order. {NOT_SENT_AGAIN}",
+                    updated_at=self._now(),
+                ),
+            )
+            self._journal.log("order.unresolved", record, "not found")
+            return record
+        record = self._journal.update(record.key, lambda r: with_broker_order(r, found, self._now()))
+        self._journal.log("order.reconciled", record, "found at the broker")
+        return record
+
+    def _route_failed(self, record: OrderRecord, doing: str, exc: Exception) -> OrderResult:
+        why = f"unexpected error while {doing}: {exc!r}"
+        self._gate.fall_back(record.request.profile, why)
+        record = self._journal.update(
+            record.key,
+            lambda r: replace(
+                r,
+                status=OrderStatus.UNKNOWN if r.status is OrderStatus.PENDING else r.status,
+                message=f"Error while {doing} ({exc!r}); the profile is back in SHADOW. {NOT_SENT_AGAIN}",
+                updated_at=self._now(),
+            ),
+        )
+        self._journal.log("order.error", record, why)
+        return OrderResult(record, refused=record.message)
+
+    def _reject(self, record: OrderRecord, reason: str) -> OrderResult:
+        record = self._journal.update(
+            record.key, lambda r: replace(r, status=OrderStatus.REJECTED, message=reason, updated_at=self._now())
+        )
+        self._journal.settle(record)
+        self._journal.log("order.refused", record, reason)
+        return OrderResult(record, refused=reason)
+
+    # -- answering, cancelling, modifying --------------------------------------------------------------------
+
+    async def answer(self, key: str, confirm: bool) -> OrderResult:
+        """The trader's answer to the broker's question about order `key`."""
+        record = self._book.get(key)
+        if record is None or record.status is not OrderStatus.QUESTION or record.question is None:
+            return OrderResult(record, refused="This order has no question waiting for an answer.")
+        question = record.question
+        if confirm:
+            if self._gate.mode(record.request.profile) is not Mode.LIVE:
+                return OrderResult(record, refused="The profile is in SHADOW now: the order cannot be confirmed.")
+            route: OrderRoute | str | None = self._ready_route(record.request)
+        else:
+            route = self._route_for(record.request.profile)
+        if route is None or isinstance(route, str):
+            return OrderResult(record, refused=route or "Not connected: the question cannot be answered now.")
+        self._journal.log(
+            "order.answered", record, "the trader answered", confirm=confirm, message_ids=list(question.message_ids)
+        )
+        try:
+            outcome = await route.answer(question, confirm)
+        except Exception as exc:
+            return self._route_failed(record, "answering the broker's question", exc)
+        if not confirm and isinstance(outcome, Refused):
+            return self._cancelled(record, "declined by the trader")
+        return await self._outcome(record, outcome, "order.placed")
+
+    async def cancel(self, key: str) -> OrderResult:
+        """Cancel in any mode: SHADOW at once; LIVE asks the broker (PENDING_CANCEL until it confirms)."""
+        record = self._book.get(key)
+        if record is None:
+            return OrderResult(None, refused="There is no such order.")
+        if record.status.final:
+            return OrderResult(record, refused=f"The order is already {record.status.value.lower()}.")
+        if record.mode is Mode.SHADOW:
+            return self._cancelled(record, "cancelled (SHADOW)")
+        if record.status is OrderStatus.QUESTION:
+            return await self.answer(key, confirm=False)
+        if not record.broker_order_id:
+            return OrderResult(record, refused="The broker has not confirmed this order yet; cancel it once it shows.")
+        route = self._route_for(record.request.profile)
+        if route is None:
+            return OrderResult(record, refused="Not connected: connect, then cancel again.")
+        try:
+            said = await route.cancel(record.broker_order_id)
+        except Exception as exc:
+            return self._route_failed(record, "cancelling the order", exc)
+        record = self._journal.update(
+            key, lambda r: replace(r, status=OrderStatus.PENDING_CANCEL, message=said, updated_at=self._now())
+        )
+        self._journal.log("order.cancel_requested", record, said)
+        return OrderResult(record)
+
+    async def modify(self, key: str, new_request: OrderRequest) -> OrderResult:
+        """Replace an open order's ticket with the complete `new_request` (same checks as a new order)."""
+        record = self._book.get(key)
+        if record is None or not record.status.open or record.status is OrderStatus.PENDING_CANCEL:
+            return OrderResult(record, refused="Only a working order can be modified.")
+        old = record.request
+        new_request = replace(new_request, decision_id=old.decision_id, symbol=new_request.symbol.strip().upper())
+        if (new_request.profile, new_request.symbol, new_request.side) != (old.profile, old.symbol, old.side):
+            return OrderResult(record, refused="A modification keeps the symbol and side; place a new order instead.")
+        try:
+            problem = ticket_problem(new_request)
+            if problem:
+                raise _Refusal(problem)
+            if new_request.quantity <= record.filled:
+                raise _Refusal(f"{record.filled} are already filled: enter a larger quantity, or cancel the order.")
+            if record.mode is Mode.LIVE and self._gate.mode(old.profile) is not Mode.LIVE:
+                raise _Refusal("Arm LIVE to modify a live order (cancelling works in any mode).")
+            notional = self._check_cap(new_request, self.limits.get(old.profile))
+            self._check_ledger(new_request, record.mode, key, max(notional, record.notional))
+        except (_Refusal, LedgerUnreadable, FileLockBusy) as exc:
+            self._journal.log("order.modify_refused", record, str(exc))
+            return OrderResult(record, refused=str(exc))
+        if record.mode is Mode.SHADOW:
+            self._ledger.settle(old.profile, record.mode, trading_day(record.created_at), key, notional)
+            record = self._journal.update(key, lambda r: replace(r, request=new_request, notional=notional))
+            return self._simulate(record, "order.modified")
+        route = self._ready_route(new_request)
+        if isinstance(route, str):
+            return OrderResult(record, refused=route)
+        try:
+            outcome = await route.modify(record.broker_order_id, new_request, key)
+        except Exception as exc:
+            return self._route_failed(record, "modifying the order", exc)
+        day = trading_day(record.created_at)
+        if isinstance(outcome, Refused):
+            self._ledger.settle(old.profile, record.mode, day, key, record.notional)
+            reason = f"The broker refused the modification: {outcome.reason}"
+            self._journal.log("order.modify_refused", record, reason)
+            return OrderResult(record, refused=reason)
+        self._ledger.settle(old.profile, record.mode, day, key, notional)
+        record = self._journal.update(key, lambda r: replace(r, request=new_request, notional=notional))
+        return await self._outcome(record, outcome, "order.modified")
+
+    def _cancelled(self, record: OrderRecord, why: str) -> OrderResult:
+        record = self._journal.update(
+            record.key,
+            lambda r: replace(r, status=OrderStatus.CANCELLED, message=why, question=None, updated_at=self._now()),
+        )
+        self._journal.settle(record)
+        self._journal.log("order.cancelled", record, why)
+        return OrderResult(record)
+
+    # -- what the broker and the market report -----------------------------------------------------------------
+
+    def apply_broker_updates(
+        self, orders: tuple[BrokerOrder, ...], executions: tuple[BrokerExecution, ...]
+    ) -> tuple[OrderRecord, ...]:
+        """Merge the broker's order reports and executions into the LIVE records they belong to."""
+        return self._updates.apply_broker_updates(orders, executions)
+
+    async def poll(self) -> tuple[OrderRecord, ...]:
+        """Read the broker's orders and executions for every profile with open LIVE orders (the caller paces)."""
+        return await self._updates.poll()
+
+    def on_market(self, conid: int, quotes: InstrumentQuotes) -> tuple[OrderRecord, ...]:
+        """New market data for `conid`: resting SHADOW orders fill through the simulator."""
+        return self._updates.on_market(conid, quotes)
+
+    # -- for the ticket and the blotter ------------------------------------------------------------------------
+
+    def records(self) -> tuple[OrderRecord, ...]:
+        return self._book.records()
+
+    def headroom(self, profile: str, mode: Mode) -> tuple[Decimal, Decimal]:
+        """(the per-order cap, what today's buy limit leaves) for `profile` in `mode`."""
+        limits = self.limits.get(profile)
+        used = self._ledger.used(profile, mode, trading_day(self._now()))
+        return limits.effective_per_order, max(Decimal(0), limits.effective_daily - used)

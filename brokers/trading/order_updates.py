@@ -1,0 +1,90 @@
+"""What comes back after an order is placed: the broker's reports for LIVE orders, the market for SHADOW.
+
+LIVE records take the broker's order reports (matched by our key, else the broker's order id) and its
+executions (each execution id counted once); `poll` reads both for every profile with open LIVE orders, at
+the pace the caller sets (the window: every 5 s). SHADOW orders resting in the simulator fill when the
+market trades through them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from brokers.core.market import InstrumentQuotes
+from brokers.core.orders import BrokerExecution, BrokerOrder, Mode, OrderRoute, OrderStatus
+from brokers.trading.gate import ModeGate
+from brokers.trading.journal import OrderJournal
+from brokers.trading.order_book import OrderRecord
+from brokers.trading.record_updates import with_broker_order, with_execution, with_fills
+from brokers.trading.simulation import FillSimulator
+
+
+class OrderUpdates:
+    def __init__(
+        self,
+        journal: OrderJournal,
+        gate: ModeGate,
+        route_for: Callable[[str], OrderRoute | None],
+        simulator: FillSimulator,
+        now: Callable[[], float],
+    ) -> None:
+        self._journal = journal
+        self._gate = gate
+        self._route_for = route_for
+        self._simulator = simulator
+        self._now = now
+        self._market_seen: dict[str, float] = {}
+
+    def apply_broker_updates(
+        self, orders: tuple[BrokerOrder, ...], executions: tuple[BrokerExecution, ...]
+    ) -> tuple[OrderRecord, ...]:
+        changed: dict[str, OrderRecord] = {}
+        live = [r for r in self._journal.book.records() if r.mode is Mode.LIVE]
+        by_key = {r.key: r.key for r in live}
+        by_broker_id = {r.broker_order_id: r.key for r in live if r.broker_order_id}
+        for order in orders:
+            key = by_key.get(order.key) or by_broker_id.get(order.broker_order_id)
+            if key is not None:
+                change = functools.partial(with_broker_order, order=order, now=self._now())
+                changed[key] = self._journal.merge(key, change)
+        for execution in executions:
+            key = by_key.get(execution.key) or by_broker_id.get(execution.broker_order_id)
+            if key is not None:
+                change = functools.partial(with_execution, execution=execution, now=self._now())
+                changed[key] = self._journal.merge(key, change)
+        return tuple(changed.values())
+
+    async def poll(self) -> tuple[OrderRecord, ...]:
+        records = self._journal.book.records()
+        profiles = sorted({r.request.profile for r in records if r.mode is Mode.LIVE and not r.status.final})
+        changed: list[OrderRecord] = []
+        for profile in profiles:
+            route = self._route_for(profile)
+            if route is None:
+                continue
+            try:
+                orders, executions = await route.orders(), await route.executions()
+            except Exception as exc:
+                if self._gate.mode(profile) is Mode.LIVE:
+                    self._gate.fall_back(profile, f"unexpected error while reading the broker's orders: {exc!r}")
+                continue
+            changed.extend(self.apply_broker_updates(orders, executions))
+        return tuple(changed)
+
+    def on_market(self, conid: int, quotes: InstrumentQuotes) -> tuple[OrderRecord, ...]:
+        changed: list[OrderRecord] = []
+        for record in self._journal.book.records():
+            if record.mode is not Mode.SHADOW or record.request.conid != conid:
+                continue
+            if record.status not in (OrderStatus.WORKING, OrderStatus.PARTIALLY_FILLED):
+                continue
+            now = self._now()
+            since = self._market_seen.get(record.key, record.updated_at)
+            fills = self._simulator.fill_resting(record.request, record.remaining, quotes, since, now)
+            self._market_seen[record.key] = now
+            if fills:
+                updated = self._journal.update(record.key, functools.partial(with_fills, fills=fills, now=now))
+                self._journal.log_fills(updated, fills)
+                changed.append(updated)
+        return tuple(changed)
