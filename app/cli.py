@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app import keys_cli, login_cli, mcp_cli, trading_cli
+from app import keys_cli, login_cli, mcp_cli, orders_cli, trading_cli
 from app import sandbox as sandbox_wiring
 from app.account_rows import accounts_lines
 from app.context import AppContext
@@ -118,6 +118,13 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
         "most a day's buys may add up to). LIVE needs both.",
     )
     trading_cli.add_limits_arguments(limits)
+    orders = commands.add_parser(
+        "orders",
+        help="`orders list`, `orders place PROFILE ...`, `orders cancel KEY`: the one order path",
+        description="Orders through the trading mode: SHADOW simulates against the live book, LIVE sends to the "
+        "broker after the readiness checklist. Exit codes: 0 done, 1 failed, 2 wrong command, 3 refused.",
+    )
+    orders_cli.add_arguments(orders)
     audit = commands.add_parser(
         "audit",
         help="`audit verify`: check the trading audit log",
@@ -145,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return mcp_cli.run(context, args)
     if args.command == "mode":
         return trading_cli.run_mode(context, args)
+    if args.command == "orders":
+        return orders_cli.run(context, args)
     if args.command == "limits":
         return trading_cli.run_limits(context, args)
     if args.command == "audit":

@@ -1,0 +1,240 @@
+"""`brokerdeck orders list | place | cancel`: the one order path from a terminal or a script.
+
+Orders go through the same trading desk as the window's ticket: validation, mode, cap, ledger, idempotency.
+`place` connects the profile as the window would, streams the instrument (the SHADOW simulator fills
+against that book; a LIVE order needs it live), and runs the checklist again before anything is sent. A
+question the broker asks is put to the trader on a terminal at once (IBKR drops an unanswered order as soon
+as another request arrives); without a terminal the order is not sent. Exit codes as for `brokerdeck mode`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from app.trading_cli import DONE, FAILED, REFUSED, WRONG, checklist_of, find_profile, gate_for
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+    from app.headless import HeadlessConnection
+    from brokers.core.orders import OrderRequest
+    from brokers.trading.desk import OrderResult, TradingDesk
+    from brokers.trading.order_book import OrderRecord
+    from brokers.trading.readiness import Checklist
+
+_SIDES = {"buy": "BUY", "sell": "SELL"}
+_TYPES = {"market": "MKT", "mkt": "MKT", "limit": "LMT", "lmt": "LMT", "stop": "STP", "stp": "STP"}
+_TYPES |= {"stop-limit": "STOP_LIMIT", "stop_limit": "STOP_LIMIT"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="orders_action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="today's orders and fills (and any still open), newest first")
+    listing.add_argument("--json", action="store_true", help="machine-readable output for scripts")
+    place = actions.add_parser(
+        "place",
+        help="place an order through the trading mode (SHADOW simulates, LIVE sends)",
+        description="Place an order. It goes where the profile's mode says: SHADOW fills it in the simulator "
+        "against the live book, LIVE sends it to the broker after the readiness checklist passes again. Pass "
+        "--decision-id so a retried command places the order once.",
+    )
+    place.add_argument("profile")
+    which = place.add_mutually_exclusive_group(required=True)
+    which.add_argument("--symbol", help="the instrument, e.g. AAPL")
+    which.add_argument("--conid", type=int, help="the instrument as the broker's contract id")
+    place.add_argument("--side", required=True, choices=sorted(_SIDES), type=str.lower)
+    place.add_argument("--quantity", required=True, help="whole shares, e.g. 100")
+    place.add_argument("--type", dest="order_type", default="limit", choices=sorted(_TYPES), type=str.lower)
+    place.add_argument("--limit", help="the limit price (limit and stop-limit orders)")
+    place.add_argument("--stop", help="the stop price (stop and stop-limit orders)")
+    place.add_argument("--tif", default="DAY", choices=["DAY", "GTC", "IOC", "OPG"], type=str.upper)
+    place.add_argument("--outside-rth", action="store_true", help="may also fill outside regular trading hours")
+    place.add_argument("--decision-id", default="", help="names the decision: the same id again is the same order")
+    place.add_argument("--json", action="store_true", help="print the order's record as JSON")
+    cancel = actions.add_parser("cancel", help="cancel an order by its key (as `orders list` shows it)")
+    cancel.add_argument("key")
+
+
+def run(context: AppContext, args: argparse.Namespace) -> int:
+    if args.orders_action == "list":
+        return _list(context, as_json=args.json)
+    if args.orders_action == "place":
+        return asyncio.run(_place(context, args))
+    return asyncio.run(_cancel(context, args.key))
+
+
+def _desk(context: AppContext, connection: HeadlessConnection | None) -> TradingDesk:
+    from brokers.trading.desk import TradingDesk
+    from brokers.trading.readiness import CheckItem, Checklist
+    from brokers.trading.simulator import ShadowSimulator
+
+    def route_for(profile: str) -> Any:
+        return connection.route() if connection is not None and connection.profile.name == profile else None
+
+    def quotes_for(request: OrderRequest) -> Any:
+        if connection is None or connection.conid is None or request.conid != connection.conid:
+            return None
+        return connection.quotes()
+
+    def readiness_for(_request: OrderRequest) -> Checklist:
+        if connection is None:
+            return Checklist((CheckItem("connected", "Connected", False, "This command opened no connection."),))
+        return checklist_of(connection, context)
+
+    return TradingDesk(
+        context.paths.data_dir, "cli", gate_for(context), route_for, readiness_for, quotes_for, ShadowSimulator()
+    )
+
+
+async def _place(context: AppContext, args: argparse.Namespace) -> int:
+    from app.headless import connected
+
+    found = find_profile(context, args.profile)
+    if found is None:
+        return WRONG
+    try:
+        quantity = Decimal(args.quantity)
+        limit = Decimal(args.limit) if args.limit else None
+        stop = Decimal(args.stop) if args.stop else None
+    except InvalidOperation:
+        print("brokerdeck orders place: --quantity, --limit and --stop take numbers, e.g. --quantity 100 --limit 189.5")
+        return WRONG
+    instrument: int | str = args.conid if args.conid is not None else args.symbol
+    async with connected(found.connector, found.profile, context.vault(), found.sandbox, instrument) as connection:
+        if connection.problem:
+            print(f"brokerdeck orders place: {connection.problem}")
+            return WRONG
+        request = _request(args, connection, quantity, limit, stop)
+        desk = _desk(context, connection)
+        result = await desk.place(request)
+        result = await _answer_questions(desk, result)
+    return _report(result, as_json=args.json)
+
+
+def _request(
+    args: argparse.Namespace,
+    connection: HeadlessConnection,
+    quantity: Decimal,
+    limit: Decimal | None,
+    stop: Decimal | None,
+) -> OrderRequest:
+    from brokers.core.orders import OrderRequest, OrderType, Side, TimeInForce
+
+    symbol = connection.symbol or (args.symbol or "")
+    return OrderRequest(
+        profile=args.profile,
+        symbol=symbol or str(connection.conid or args.conid),
+        conid=connection.conid if connection.conid is not None else args.conid,
+        side=Side(_SIDES[args.side]),
+        quantity=quantity,
+        order_type=OrderType(_TYPES[args.order_type]),
+        limit_price=limit,
+        stop_price=stop,
+        tif=TimeInForce(args.tif),
+        outside_rth=args.outside_rth,
+        decision_id=args.decision_id,
+    )
+
+
+async def _answer_questions(desk: TradingDesk, result: OrderResult) -> OrderResult:
+    """Put each question of the broker to the trader now; no terminal means the order is not sent."""
+    from brokers.core.orders import OrderStatus
+
+    while result.record is not None and result.record.status is OrderStatus.QUESTION and result.record.question:
+        question = result.record.question
+        print("The broker asks about this order:")
+        for message_id, message in zip(question.message_ids, question.messages, strict=False):
+            print(f"  [{message_id}] {message}")
+        confirm = False
+        if sys.stdin.isatty():
+            confirm = input("Send the order anyway? [y/N] ").strip().lower() in ("y", "yes")
+        else:
+            print("No terminal to answer on: the order is not sent.")
+        result = await desk.answer(result.record.key, confirm)
+    return result
+
+
+async def _cancel(context: AppContext, key: str) -> int:
+    from app.headless import connected
+    from brokers.core.orders import Mode
+
+    record = next((r for r in _desk(context, None).records() if r.key == key), None)
+    if record is None:
+        print(f"brokerdeck orders cancel: no order has the key {key!r} (see `brokerdeck orders list`)")
+        return WRONG
+    if record.mode is Mode.SHADOW:
+        return _report(await _desk(context, None).cancel(key), as_json=False)
+    found = find_profile(context, record.request.profile)
+    if found is None:
+        return WRONG
+    async with connected(found.connector, found.profile, context.vault(), found.sandbox) as connection:
+        result = await _desk(context, connection).cancel(key)
+    return _report(result, as_json=False)
+
+
+def _report(result: OrderResult, *, as_json: bool) -> int:
+    from brokers.core.orders import OrderStatus
+
+    record = result.record
+    if as_json:
+        print(json.dumps({"refused": result.refused, "order": _record_json(record) if record else None}, indent=2))
+    else:
+        if record is not None:
+            print(_record_line(record))
+        if result.refused:
+            print(f"Refused: {result.refused}")
+    if result.refused is None:
+        return DONE
+    return FAILED if record is not None and record.status is OrderStatus.UNKNOWN else REFUSED
+
+
+def _list(context: AppContext, *, as_json: bool) -> int:
+    records = sorted(_desk(context, None).records(), key=lambda r: r.created_at, reverse=True)
+    if as_json:
+        print(json.dumps([_record_json(r) for r in records], indent=2))
+    elif not records:
+        print("No orders today.")
+    else:
+        print("\n".join(_record_line(r) for r in records))
+    return DONE
+
+
+def _record_line(record: OrderRecord) -> str:
+    request = record.request
+    at = datetime.fromtimestamp(record.created_at).strftime("%H:%M:%S")
+    price = request.limit_price or request.stop_price
+    priced = f" @ {price}" if price is not None else ""
+    filled = f" filled {record.filled}" + (f" avg {record.average_price}" if record.average_price else "")
+    line = (
+        f"{at} {record.mode.value:<6} {record.key}  {request.profile} {request.side.value} {request.quantity} "
+        f"{request.symbol} {request.order_type.value}{priced} {request.tif.value}  {record.status.value}{filled}"
+    )
+    return line + (f"\n    {record.message}" if record.message else "")
+
+
+def _record_json(record: OrderRecord) -> dict[str, Any]:
+    request = record.request
+    return {
+        "key": record.key,
+        "mode": record.mode.value,
+        "status": record.status.value,
+        "profile": request.profile,
+        "symbol": request.symbol,
+        "side": request.side.value,
+        "quantity": str(request.quantity),
+        "type": request.order_type.value,
+        "limit": None if request.limit_price is None else str(request.limit_price),
+        "stop": None if request.stop_price is None else str(request.stop_price),
+        "tif": request.tif.value,
+        "filled": str(record.filled),
+        "average_price": None if record.average_price is None else str(record.average_price),
+        "fills": [{"quantity": str(f.quantity), "price": str(f.price), "at": f.at} for f in record.fills],
+        "broker_order_id": record.broker_order_id,
+        "message": record.message,
+        "created_at": record.created_at,
+    }
