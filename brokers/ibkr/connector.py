@@ -20,8 +20,10 @@ from brokers.ibkr.profile import IbkrProfile, setup_hint
 
 if TYPE_CHECKING:
     from brokers.core.market import MarketSource
+    from brokers.core.orders import OrderRoute
     from brokers.core.secrets import BlobCheck, SecretStore
     from brokers.ibkr.credentials import IbkrCredentials
+    from brokers.ibkr.orders import IbkrOrderRoute
     from brokers.ibkr.session import IbkrSession
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,7 @@ class IbkrConnector(Connector[IbkrProfile]):
     profile_class = IbkrProfile
     title = "Interactive Brokers (Client Portal Web API, OAuth 1.0a self-service keys)"
     sets_up_keys = True
+    trades = True
 
     def required_secrets(self, profile: IbkrProfile) -> frozenset[str]:
         return vault_entries.REQUIRED
@@ -99,6 +102,7 @@ class IbkrLiveSession(ConnectorSession):
         self._profile = profile
         self._env = env
         self._session: IbkrSession | None = None
+        self._route: IbkrOrderRoute | None = None
         self._loading = True
         self._failure = ""
         self._provisioned = False
@@ -200,3 +204,18 @@ class IbkrLiveSession(ConnectorSession):
         if session is None or session.snapshot.phase != SessionPhase.READY or not session.snapshot.authenticated:
             return None
         return IbkrMarketSource(self._profile, session)
+
+    def order_route(self) -> OrderRoute | None:
+        """The profile account's order desk while the brokerage session is ready (None for a profile without an
+        account); one route per session, so its one-order-at-a-time lock and its pacing hold across callers."""
+        from brokers.ibkr.orders import IbkrOrderRoute
+        from brokers.ibkr.session import SessionPhase
+
+        session = self._session
+        if session is None or session.snapshot.phase != SessionPhase.READY or not session.snapshot.authenticated:
+            return None
+        if not self._profile.account:  # orders need the account the profile names
+            return None
+        if self._route is None or self._route.session is not session:
+            self._route = IbkrOrderRoute(session, self._profile.account)
+        return self._route

@@ -15,9 +15,13 @@ from brokers.core.errors import BrokerError
 
 
 class IbkrError(BrokerError):
-    """Base class; `str(error)` is a complete sentence for the trader, `action` what fixes it."""
+    """Base class; `str(error)` is a complete sentence for the trader, `action` what fixes it.
+
+    `status` and `detail` are IBKR's HTTP status and error text when the error came from an answer."""
 
     action = NextAction.RETRY
+    status: int | None = None
+    detail: str = ""
 
 
 class IbkrUnreachable(IbkrError):
@@ -66,6 +70,12 @@ class IbkrServerError(IbkrError):
 
 def error_from_response(response: httpx.Response, what: str) -> IbkrError:
     """The typed error for a failed IBKR response; `what` names the request in the message."""
+    error = _typed_error(response, what)
+    error.status, error.detail = response.status_code, _error_text(response)
+    return error
+
+
+def _typed_error(response: httpx.Response, what: str) -> IbkrError:
     status = response.status_code
     text = _error_text(response)
     path = response.request.url.path if response.request else ""

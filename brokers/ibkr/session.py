@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any
 
@@ -123,6 +124,7 @@ class IbkrSession:
         self._compete = True
         self._connect_due = True  # no brokerage session yet, or IBKR ended it: open one before anything else
         self._check_due = False
+        self.server_clock: tuple[float, float] | None = None  # (IBKR's Date header, our clock) of the last answer
         self.snapshot = SessionSnapshot()
 
     # -- what the rest of the app uses ---------------------------------------------------------
@@ -247,6 +249,8 @@ class IbkrSession:
                     "keeps failing, generate a new access token in IBKR's portal and run `brokerdeck keys init`."
                 )
         self._publish(checked_at=self._clock())
+        if (date := _http_date(response.headers.get("date"))) is not None:
+            self.server_clock = (date, self._clock())
         return response.json() if response.content else {}
 
     async def run(self) -> None:
@@ -397,3 +401,11 @@ class IbkrSession:
         self.snapshot = replace(self.snapshot, **changes)
         if self._on_change is not None:
             self._on_change(self.snapshot)
+
+
+def _http_date(value: str | None) -> float | None:
+    """An HTTP `Date` header as epoch seconds (the middle of the second it names), or None."""
+    try:
+        return parsedate_to_datetime(value).timestamp() + 0.5 if value else None
+    except (TypeError, ValueError):
+        return None

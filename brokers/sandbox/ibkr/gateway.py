@@ -33,6 +33,9 @@ from brokers.sandbox.ibkr.crypto import (
     rsa_sha256_matches,
 )
 from brokers.sandbox.ibkr.faults import FaultInjector, control_routes, fault_response
+from brokers.sandbox.ibkr.order_control import order_control_routes
+from brokers.sandbox.ibkr.order_desk import OrderDesk
+from brokers.sandbox.ibkr.order_routes import OrderEndpoints
 from brokers.sandbox.ibkr.portal import portal_routes
 from brokers.sandbox.ibkr.stream_control import StreamHub
 from brokers.sandbox.ibkr.ticker import format_size
@@ -63,7 +66,9 @@ class _Gateway:
         self.registry = ConsumerRegistry()
         self.faults = FaultInjector()
         self.last_trade: dict[int, float] = {}
-        self.stream = StreamHub(context.market, self.registry, self.last_trade, idle_timeout_s)
+        self.desk = OrderDesk(context.market, self.last_trade)
+        self.stream = StreamHub(context.market, self.registry, self.last_trade, idle_timeout_s, self.desk)
+        self.orders = OrderEndpoints(context.market, self.desk, self.stream.streaming)
 
     # ---- OAuth -------------------------------------------------------------------------------
 
@@ -228,6 +233,7 @@ class _Gateway:
         for quote in self.market.step():
             if quote.last is not None:
                 self.last_trade[quote.conid] = quote.last
+        self.desk.match()
         rows = []
         for conid in conids:
             row: dict[str, Any] = {"conid": conid, "conidEx": str(conid)}
@@ -270,11 +276,13 @@ class _Gateway:
             ("/portfolio/accounts", self.portfolio_accounts, ["GET"]),
             ("/iserver/marketdata/snapshot", self.snapshot, ["GET"]),
             ("/iserver/secdef/search", secdef_search(self.market), ["GET"]),
+            *self.orders.routes(),
         ]
         routes = [
             Route(f"{API}/oauth/live_session_token", self.live_session_token, methods=["POST"]),
             *(Route(API + path, self.signed(handler), methods=methods) for path, handler, methods in api),
             *control_routes(self.faults, self.registry, self.idle_timeout_s),
+            *order_control_routes(self.orders),
             *portal_routes(self.registry),
             *self.stream.routes(API),
         ]

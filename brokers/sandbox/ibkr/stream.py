@@ -22,6 +22,7 @@ from brokers.sandbox.ibkr.stream_settings import StreamSettings
 from brokers.sandbox.ibkr.ticker import FIELD_INDEX, Ticker, dumps, epoch_ms
 
 DEFAULT_FIELDS = ("31", "84", "86", "88", "85")
+ORDER_TOPICS = ("sor", "uor", "str", "utr")
 _MAX_BACKLOG_S = 0.25
 _MAX_BATCH = 1000  # frames per batch before the loop gets a turn (reads, other sockets)
 _BURST_TICK_S, _SMOOTH_TICK_S, _MAX_IDLE_S = 0.005, 0.001, 0.05
@@ -55,6 +56,9 @@ class Hub(Protocol):
 
     def ladder(self, ticker: Ticker, topic: str) -> str:
         """A full sbd snapshot of `ticker`'s book, as one frame."""
+
+    def order_topic(self, connection: Connection, topic: str, rest: str) -> None:
+        """Start or stop a socket's order updates (`sor`/`uor`) or executions (`str`/`utr`)."""
 
 
 class _Line:
@@ -137,6 +141,8 @@ class Connection:
                 await self._subscribe_ladder(rest)
             elif topic == "ubd":
                 self.ladders.pop(rest.partition("+")[0], None)
+            elif topic in ORDER_TOPICS:
+                self.hub.order_topic(self, topic, rest)
 
     async def _error(self, topic: str, message: str, code: str) -> None:
         await self._send(dumps({"topic": topic, "error": message, "code": code}))

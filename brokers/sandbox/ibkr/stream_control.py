@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from brokers.sandbox.ibkr.consumers import SERVER_INFO, Consumer, ConsumerRegistry, Session
+from brokers.sandbox.ibkr.order_desk import OrderDesk
 from brokers.sandbox.ibkr.stream import Connection
 from brokers.sandbox.ibkr.stream_settings import StreamSettings
 from brokers.sandbox.ibkr.ticker import MARKET_STEP_S, Ticker, dumps, format_size, micro_table
@@ -46,9 +47,14 @@ class StreamHub:
     """Every WebSocket of one sandbox's IBKR; also the ASGI app that accepts them."""
 
     def __init__(
-        self, market: SyntheticMarket, registry: ConsumerRegistry, trades: dict[int, float], idle_timeout_s: float
+        self,
+        market: SyntheticMarket,
+        registry: ConsumerRegistry,
+        trades: dict[int, float],
+        idle_timeout_s: float,
+        desk: OrderDesk,
     ) -> None:
-        self.market, self.registry, self.idle_timeout_s = market, registry, idle_timeout_s
+        self.market, self.registry, self.idle_timeout_s, self.desk = market, registry, idle_timeout_s, desk
         self.settings = StreamSettings()
         table = micro_table(random.Random(f"{market.seed}/stream"))  # noqa: S311 - synthetic and reproducible
         self.tickers = {i.conid: Ticker(i, market.quote(i.conid), table, trades) for i in market.instruments}
@@ -69,6 +75,30 @@ class StreamHub:
         for quote in self.market.step():
             if (stepped := self.tickers.get(quote.conid)) is not None:
                 stepped.apply(quote)
+        self.desk.match()  # resting orders see the market move
+
+    def streaming(self, session: Session, conid: int) -> bool:
+        """Whether `session` has live market data for `conid` (a snapshot or an smd line): o354 otherwise."""
+        if conid in session.snapshot_fields:
+            return True
+        return any(c.session is session and conid in c.lines for c in self.connections)
+
+    def order_topic(self, connection: Connection, topic: str, rest: str) -> None:
+        """`sor`/`uor` and `str`/`utr`: live order updates and executions for the socket's accounts."""
+        key, accounts = id(connection), frozenset(connection.consumer.accounts)
+        if topic == "sor":
+            self.desk.subscribe_orders(key, connection.outbox, accounts)
+        elif topic == "uor":
+            self.desk.order_sinks.pop(key, None)
+        elif topic == "str":
+            try:
+                options = json.loads(rest) if rest.strip() else {}
+            except ValueError:
+                options = {}
+            realtime = isinstance(options, dict) and options.get("realtimeUpdatesOnly") is True
+            self.desk.subscribe_trades(key, connection.outbox, accounts, history=not realtime)
+        else:
+            self.desk.trade_sinks.pop(key, None)
 
     def ladder(self, ticker: Ticker, topic: str) -> str:
         """A full sbd snapshot, highest price first; the row at the last trade's price is the focus."""
@@ -162,6 +192,7 @@ class StreamHub:
             pass  # the client went away while a frame was being sent
         finally:
             self.connections.discard(connection)
+            self.desk.forget(id(connection))
 
 
 def _apply_fault(hub: StreamHub, body: Any) -> dict[str, Any]:

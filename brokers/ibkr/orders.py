@@ -1,0 +1,242 @@
+"""IBKR's order desk as an `OrderRoute`: place, the reply loop, modify, cancel, live orders and trades.
+
+Built on the session's signed requests. IBKR wants `/iserver/accounts` read once in every brokerage
+session before any order request, one order at a time per account until it is acknowledged, questions
+answered at once and by message id, and live orders polled at most once per 5 s. A 5xx or a lost
+connection while an order or a reply is under way is ambiguous (IBKR may still make the order live), so
+it is reported as `Ambiguous` and never resent; `find(key)` reads fresh live orders to reconcile.
+Order updates are polled (`orders()`); `listen` keeps the base class's default and streams nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from brokers.core.orders import (
+    Accepted,
+    Ambiguous,
+    Asked,
+    BrokerExecution,
+    BrokerOrder,
+    BrokerQuestion,
+    OrderRequest,
+    OrderRoute,
+    PlaceOutcome,
+    Refused,
+)
+from brokers.ibkr.errors import IbkrError, IbkrRateLimited, IbkrServerError, IbkrUnreachable
+from brokers.ibkr.order_tickets import (
+    TicketUnsendable,
+    execution_from_row,
+    order_from_row,
+    status_of,
+    ticket,
+)
+from brokers.ibkr.reply_policy import auto_confirmable
+from brokers.ibkr.session import IbkrSession
+
+_ZERO = Decimal(0)
+MAX_ROUNDS = 20
+POLL_INTERVAL_S = 5.0  # IBKR: one /iserver/account/orders (and trades) request per 5 s
+_ACCOUNTS_FIRST = "accounts first"
+
+
+class IbkrOrderRefused(IbkrError):
+    """IBKR refused a cancel (the order is unknown or already final)."""
+
+
+class IbkrOrderRoute(OrderRoute):
+    """One account's orders over one `IbkrSession`."""
+
+    def __init__(
+        self,
+        session: IbkrSession,
+        account: str,
+        *,
+        poll_interval_s: float = POLL_INTERVAL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._session, self._account = session, account
+        self._poll_interval_s, self._clock = poll_interval_s, clock
+        self._lock = asyncio.Lock()  # one order (with its questions) at a time for the account
+        self._poll_lock = asyncio.Lock()
+        self._accounts_read_for: str | None = None  # the brokerage session /iserver/accounts was read in
+        self._question: BrokerQuestion | None = None  # the question the trader has not answered yet
+        self._answered: tuple[str, ...] = ()
+        self._orders_polled_in: str | None = None  # the session whose first (empty) orders answer we had
+        self._orders: tuple[float, tuple[BrokerOrder, ...]] | None = None
+        self._trades: tuple[float, tuple[BrokerExecution, ...]] | None = None
+        self._last_poll_at: dict[str, float] = {}
+
+    @property
+    def account(self) -> str:
+        return self._account
+
+    @property
+    def session(self) -> IbkrSession:
+        return self._session
+
+    # ---- placing -------------------------------------------------------------------------------
+
+    async def place(self, request: OrderRequest, key: str) -> PlaceOutcome:
+        return await self._send(request, key, None)
+
+    async def modify(self, broker_order_id: str, request: OrderRequest, key: str) -> PlaceOutcome:
+        return await self._send(request, key, broker_order_id)
+
+    async def _send(self, request: OrderRequest, key: str, order_id: str | None) -> PlaceOutcome:
+        try:
+            body: Any = ticket(request, key, self._account)
+        except TicketUnsendable as exc:
+            return Refused(str(exc))
+        if order_id is None:
+            path, body = f"/iserver/account/{self._account}/orders", {"orders": [body]}
+        else:
+            path = f"/iserver/account/{self._account}/order/{order_id}"
+        async with self._lock:
+            if self._question is not None:
+                return Refused("IBKR is waiting for the answer to a question about another order: answer it first.")
+            try:
+                answer = await self._order_request("POST", path, body, f"the order {key}")
+            except IbkrError as error:
+                return _outcome_of_failure(error)
+            return await self._follow(answer, ())
+
+    async def answer(self, question: BrokerQuestion, confirm: bool) -> PlaceOutcome:
+        async with self._lock:
+            if self._question is None or self._question.reply_id != question.reply_id:
+                return Refused("That question is no longer open; nothing was sent.")
+            answered, self._question, self._answered = self._answered, None, ()
+            try:
+                reply = await self._reply(question.reply_id, confirm)
+            except IbkrError as error:
+                return _outcome_of_failure(error)
+            if not confirm:
+                return Refused("declined: the trader did not confirm IBKR's question, so IBKR discarded the order")
+            return await self._follow(reply, (*answered, *question.message_ids))
+
+    async def _follow(self, answer: Any, answered: tuple[str, ...]) -> PlaceOutcome:
+        """Walk IBKR's answers: confirm whitelisted questions, stop at any other, until accepted or refused."""
+        for _ in range(MAX_ROUNDS):
+            first = answer[0] if isinstance(answer, list) and answer else answer
+            if not isinstance(first, dict):
+                return Ambiguous(f"IBKR answered the order with something unreadable: {str(answer)[:200]}")
+            if "order_id" in first:
+                return Accepted(str(first["order_id"]), status_of(first.get("order_status"), _ZERO))
+            if first.get("error"):
+                return Refused(f"IBKR refused the order: {str(first['error']).strip()}")
+            if "messageIds" not in first and "message" not in first:
+                return Ambiguous(f"IBKR answered the order with something unreadable: {str(answer)[:200]}")
+            question = BrokerQuestion(
+                reply_id=str(first.get("id", "")),
+                message_ids=tuple(str(i) for i in first.get("messageIds") or ()),
+                messages=tuple(str(m).replace("\n", " ").strip() for m in first.get("message") or ()),
+            )
+            if not auto_confirmable(question.message_ids):
+                self._question, self._answered = question, answered
+                return Asked(question, answered)
+            try:
+                answer = await self._reply(question.reply_id, True)
+            except IbkrError as error:
+                return _outcome_of_failure(error)
+            answered = (*answered, *question.message_ids)
+        return Refused(f"IBKR asked more than {MAX_ROUNDS} questions; the last one was not confirmed")
+
+    async def _reply(self, reply_id: str, confirm: bool) -> Any:
+        return await self._session.request(
+            "POST", f"/iserver/reply/{reply_id}", json={"confirmed": confirm}, what="the answer to IBKR's question"
+        )
+
+    async def cancel(self, broker_order_id: str) -> str:
+        path = f"/iserver/account/{self._account}/order/{broker_order_id}"
+        async with self._lock:
+            body = await self._order_request("DELETE", path, None, f"cancelling order {broker_order_id}")
+        if isinstance(body, dict) and body.get("error"):
+            raise IbkrOrderRefused(f"IBKR refused to cancel order {broker_order_id}: {body['error']}")
+        return str(body.get("msg") if isinstance(body, dict) else body) or "Request was submitted"
+
+    async def _order_request(self, method: str, path: str, body: Any, what: str) -> Any:
+        """An order request after the accounts pre-flight; IBKR's "query accounts first" refusal (nothing
+        was placed) reads the accounts and tries once more."""
+        await self._read_accounts()
+        try:
+            return await self._session.request(method, path, json=body, what=what)
+        except IbkrError as error:
+            if error.status != 400 or _ACCOUNTS_FIRST not in error.detail.lower():
+                raise
+        self._accounts_read_for = None
+        await self._read_accounts()
+        return await self._session.request(method, path, json=body, what=what)
+
+    async def _read_accounts(self) -> None:
+        """`/iserver/accounts` once per brokerage session (a new session, by its id, needs it again)."""
+        current = self._session.api_session or ""
+        if self._accounts_read_for == current and current:
+            return
+        body = await self._session.request("GET", "/iserver/accounts", what="the brokerage accounts")
+        accounts = body.get("accounts") if isinstance(body, dict) else None
+        if not isinstance(accounts, list) or self._account not in accounts:
+            raise IbkrOrderRefused(f"IBKR does not list account {self._account} for this login ({accounts}).")
+        self._accounts_read_for = self._session.api_session or current
+
+    # ---- monitoring ----------------------------------------------------------------------------
+
+    async def orders(self) -> tuple[BrokerOrder, ...]:
+        return await self._live_orders(fresh=False)
+
+    async def find(self, key: str) -> BrokerOrder | None:
+        """A fresh read of live orders (waiting out the pacing window), so an order that just went live shows."""
+        return next((o for o in await self._live_orders(fresh=True) if o.key == key), None)
+
+    async def _live_orders(self, *, fresh: bool) -> tuple[BrokerOrder, ...]:
+        async with self._poll_lock:
+            cached = self._orders
+            if cached is not None and not fresh and self._clock() - cached[0] < self._poll_interval_s:
+                return cached[1]
+            await self._read_accounts()
+            rows = await self._poll("orders", {"accountId": self._account})
+            session = self._session.api_session or ""
+            if not rows and self._orders_polled_in != session:  # IBKR's first answer in a session is often empty
+                rows = await self._poll("orders", {"accountId": self._account})
+            self._orders_polled_in = session
+            orders = tuple(o for r in rows if isinstance(r, dict) and (o := order_from_row(r)) is not None)
+            self._orders = (self._clock(), orders)
+            return orders
+
+    async def executions(self) -> tuple[BrokerExecution, ...]:
+        async with self._poll_lock:
+            cached = self._trades
+            if cached is not None and self._clock() - cached[0] < self._poll_interval_s:
+                return cached[1]
+            await self._read_accounts()
+            rows = await self._poll("trades", {"accountId": self._account, "days": "1"})
+            found = tuple(e for r in rows if isinstance(r, dict) and (e := execution_from_row(r)) is not None)
+            self._trades = (self._clock(), found)
+            return found
+
+    async def _poll(self, what: str, params: dict[str, str]) -> list[Any]:
+        """One paced GET of live orders or trades: waits until IBKR's interval has passed since the last."""
+        wait = self._last_poll_at.get(what, -self._poll_interval_s) + self._poll_interval_s - self._clock()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_poll_at[what] = self._clock()
+        body = await self._session.request("GET", f"/iserver/account/{what}", params=params, what=f"the {what}")
+        rows = body.get("orders") if isinstance(body, dict) else body
+        return rows if isinstance(rows, list) else []
+
+    def clock_offset_s(self) -> float | None:
+        clock = self._session.server_clock
+        return None if clock is None else clock[0] - clock[1]
+
+
+def _outcome_of_failure(error: IbkrError) -> PlaceOutcome:
+    """A failed order request: a 5xx or a lost connection may still have reached IBKR, anything else did not."""
+    if isinstance(error, IbkrServerError | IbkrUnreachable):
+        return Ambiguous(f"{error} IBKR may still have taken the order: check live orders before sending it again.")
+    if isinstance(error, IbkrRateLimited):
+        return Refused(f"{error} The order was not placed.")
+    return Refused(str(error))
