@@ -91,7 +91,7 @@ async def connected(
         conid = instrument if isinstance(instrument, int) else connection.conid
         if instrument is None and source is not None:
             conid = source.first_instrument  # what the window would open on first
-        if conid is not None and source is not None and connection.route() is not None:
+        if conid is not None and source is not None:
             feed = connection.feed = source.open_feed()
             connection.conid = conid
             tasks.append(asyncio.create_task(feed.run()))

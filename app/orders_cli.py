@@ -144,6 +144,7 @@ def _request(
 async def _answer_questions(desk: TradingDesk, result: OrderResult) -> OrderResult:
     """Put each question of the broker to the trader now; no terminal means the order is not sent."""
     from brokers.core.orders import OrderStatus
+    from brokers.trading.desk import OrderResult
 
     while result.record is not None and result.record.status is OrderStatus.QUESTION and result.record.question:
         question = result.record.question
@@ -156,6 +157,8 @@ async def _answer_questions(desk: TradingDesk, result: OrderResult) -> OrderResu
         else:
             print("No terminal to answer on: the order is not sent.")
         result = await desk.answer(result.record.key, confirm)
+        if not confirm and result.ok:
+            return OrderResult(result.record, refused="The broker's question was answered no: the order was not sent.")
     return result
 
 

@@ -19,6 +19,7 @@ from brokers.core.actions import NextAction
 from brokers.core.connector import ConnectorSession
 from brokers.core.health import ConnectionState, CredentialHealth
 from brokers.core.market import DataAge
+from brokers.core.timefmt import duration
 from brokers.trading.limits import Limits
 
 #: a credential ending this soon without a renewal in place fails the checklist
@@ -117,8 +118,8 @@ def _credentials(facts: ReadinessInputs) -> CheckItem:
     if ends is not None and ends - facts.now < EXPIRY_MARGIN_S and health.next_action is not NextAction.NONE:
         minutes = max(0, int((ends - facts.now) // 60))
         return CheckItem("credentials", title, False, f"The credentials end in {minutes} min and will not renew.", fix)
-    until = f" until {health.expires_at.astimezone(UTC):%H:%M} UTC" if health.expires_at else ""
-    return CheckItem("credentials", title, True, f"{health.state.label}{until}.")
+    left = f" for another {duration(ends - facts.now)}" if ends is not None else ""
+    return CheckItem("credentials", title, True, f"{health.state.label}{left}.")
 
 
 def _account(facts: ReadinessInputs) -> CheckItem:
