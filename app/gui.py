@@ -119,8 +119,20 @@ class _Session:
             parent=window,
             remembered=int(remembered) if str(remembered or "").isdigit() else None,
         )
+        from app.trading_controller import TradingController
+
+        trading = TradingController(
+            self.context.paths.data_dir,
+            window,
+            self.context.registry,
+            controller.sessions,
+            market,
+            operations,
+            controller.profiles,
+        )
         controller.start()
         market.start()
+        trading.start()
         settle_after_startup()
         log.info("Main window open (sandbox=%s)", bool(sandbox))
 
@@ -131,6 +143,7 @@ class _Session:
         if market.conid is not None:
             settings.setValue("market/conid", market.conid)
         settings.sync()
+        trading.stop()
         await market.stop()
         await controller.stop()
         await operations.shutdown()

@@ -85,6 +85,11 @@ class SessionBridge(QObject):
         if running is not None and not self._closed:
             self._run(running)
 
+    def session(self, name: str) -> ConnectorSession | None:
+        """`name`'s running session, if it has one."""
+        running = self._running.get(name)
+        return running.session if running is not None else None
+
     def live_health(self) -> dict[str, LiveHealth]:
         return {name: running.session.health for name, running in self._running.items()}
 

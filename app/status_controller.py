@@ -28,7 +28,7 @@ from brokers.core.accounts import AccountsReport
 from brokers.core.actions import ActionOffer, ActionRoute, NextAction
 from brokers.core.errors import BrokerError
 from brokers.core.health import SEVERITY, CredentialHealth
-from brokers.core.profiles import ProfileSet
+from brokers.core.profiles import Profile, ProfileSet
 from brokers.core.timefmt import countdown
 from brokers.health.report import StatusReport, VaultFindings, build_report, inspect_vault
 from brokers.vault import Vault
@@ -137,6 +137,10 @@ class StatusController(QObject):
             return
         self._running = True
         self._operations.run_blocking(self._inspect, self._inspected, self._failed)
+
+    def profiles(self) -> tuple[Profile, ...]:
+        """The profiles of the last inspection (none before the first)."""
+        return self._last.profiles.profiles if self._last is not None else ()
 
     def check_now(self) -> None:
         """Check now: inspect the vault and ask every running session to prove its credential with the broker."""

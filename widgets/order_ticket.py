@@ -76,7 +76,6 @@ class OrderTicket(QWidget):
         self.badge.setObjectName("ticketMode")
         self.instrument = _plain(self, "ticketInstrument")
         self.instrument.setStyleSheet("font-size: 12pt; font-weight: bold;")
-        self.quote = _plain(self, "ticketQuote", muted=True)
 
         self.buy_button = QPushButton(SIDES["BUY"], self)
         self.buy_button.setObjectName("ticketBuy")
@@ -135,7 +134,6 @@ class OrderTicket(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.badge)
         layout.addWidget(self.instrument)
-        layout.addWidget(self.quote)
         layout.addLayout(sides)
         layout.addLayout(form)
         layout.addWidget(self.outside_rth)
@@ -184,9 +182,6 @@ class OrderTicket(QWidget):
         mode = context.mode if context is not None else SHADOW
         self.badge.show_mode(mode, ticket_mode_text(context))
         self.instrument.setText(context.symbol if context else "No instrument")
-        quotes = [] if context is None else [context.last_text, context.bid_text, context.ask_text]
-        self.quote.setText("   ".join(text for text in quotes if text))
-        self.quote.setVisible(bool(self.quote.text()))
         limits = [] if context is None else [context.per_order_left_text, context.daily_left_text]
         self.limits.setText("\n".join(f"Left: {text}" for text in limits if text))
         self.limits.setVisible(bool(self.limits.text()))

@@ -100,9 +100,6 @@ class TicketContext:
     account_masked: str = ""
     per_order_left_text: str = ""  # e.g. "$25,000.00 per order"
     daily_left_text: str = ""  # e.g. "$180,000.00 of $200,000.00 left today"
-    last_text: str = ""
-    bid_text: str = ""
-    ask_text: str = ""
     can_place: bool = False
     why_not: str = ""  # why Place is disabled, in the core's words
 

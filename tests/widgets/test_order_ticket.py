@@ -18,9 +18,6 @@ CONTEXT = TicketContext(
     account_masked="••••1234",
     per_order_left_text="$25,000.00 per order",
     daily_left_text="$180,000.00 of $200,000.00 today",
-    last_text="last 190.00",
-    bid_text="bid 189.99",
-    ask_text="ask 190.01",
     can_place=True,
 )
 

@@ -1,0 +1,321 @@
+"""The window's trading: the mode switch, the typed-confirm dialog, the order ticket and the blotter, bound
+to the one trading desk the CLI uses too.
+
+At start every profile goes back to SHADOW (audited) and the audit log is verified; a broken log is reported
+at once. Once a second the controller runs each profile's readiness checklist from its running session and
+the viewer's market feed, drops a LIVE profile whose checklist fails, and shows what the shared mode state
+says (the CLI may have changed it). Resting SHADOW orders are matched against the book four times a second;
+LIVE orders are polled at the broker's pace (one order-list call per 5 s) while any is open.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer
+
+from app.market_controller import MarketController
+from app.operations import Operations
+from app.session_bridge import SessionBridge
+from app.trading_rows import (
+    ProfileTrading,
+    TicketInputError,
+    blotter_row,
+    mode_view,
+    order_request,
+    question_view,
+    ticket_context,
+)
+from brokers.core.accounts import mask_account
+from brokers.core.market import InstrumentQuotes
+from brokers.core.orders import Mode, OrderRoute, OrderStatus
+from brokers.core.profiles import Profile
+from brokers.core.registry import Registry
+from brokers.trading.audit import AuditLog
+from brokers.trading.desk import OrderResult, TradingDesk
+from brokers.trading.gate import ArmingRefused, ModeGate, WrongPhrase
+from brokers.trading.limits import LimitError
+from brokers.trading.mode_state import ModeStore
+from brokers.trading.order_book import OrderRecord
+from brokers.trading.readiness import Checklist, checklist, session_inputs
+from brokers.trading.simulator import ShadowSimulator
+from widgets.main_window import MainWindow
+from widgets.trading_views import TicketValues
+
+log = logging.getLogger(__name__)
+
+SUPERVISE_INTERVAL_MS = 1000
+SHADOW_MATCH_INTERVAL_MS = 250
+BROKER_POLL_INTERVAL_S = 5.0  # IBKR allows one /iserver/account/orders call per 5 s
+
+
+class TradingController(QObject):
+    def __init__(
+        self,
+        data_dir: Path,
+        window: MainWindow,
+        registry: Registry,
+        sessions: SessionBridge,
+        market: MarketController,
+        operations: Operations,
+        profiles: Callable[[], Sequence[Profile]],
+    ) -> None:
+        super().__init__(window)
+        self._window = window
+        self._registry = registry
+        self._sessions = sessions
+        self._market = market
+        self._operations = operations
+        self._profiles = profiles
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.gate = ModeGate(ModeStore(data_dir), AuditLog(data_dir), "window")
+        self.desk = TradingDesk(
+            data_dir,
+            "window",
+            self.gate,
+            route_for=self.route_for,
+            readiness_for=lambda request: self.checklist_for(request.profile, request.conid),
+            quotes_for=lambda request: self.quotes_for(request.conid),
+            simulator=ShadowSimulator(),
+        )
+        self._notes: dict[str, str] = {}
+        self._polled_at = 0.0
+        self._polling = False
+        self._matched_version: tuple[int, int] | None = None
+        self._asked: set[str] = set()  # questions already put to the trader
+        self._supervisor = QTimer(self)
+        self._supervisor.setInterval(SUPERVISE_INTERVAL_MS)
+        self._supervisor.timeout.connect(self.supervise)
+        self._matcher = QTimer(self)
+        self._matcher.setInterval(SHADOW_MATCH_INTERVAL_MS)
+        self._matcher.timeout.connect(self._match_shadow_orders)
+
+        switch = window.mode_switch
+        switch.armRequested.connect(self.arm)
+        switch.shadowRequested.connect(self.to_shadow)
+        switch.limitsRequested.connect(self.set_limits)
+        switch.profileSelected.connect(lambda _name: self.supervise())
+        window.confirm_dialog.confirmed.connect(self.confirm)
+        window.confirm_dialog.cancelled.connect(self._arming_cancelled)
+        window.order_ticket.placeRequested.connect(self.place)
+        window.question_dialog.answered.connect(self.answer)
+        window.blotter.cancelRequested.connect(self.cancel)
+
+    def start(self) -> None:
+        self.gate.reset_all("the window started: every profile starts in SHADOW")
+        verdict = self.gate.audit.verify()
+        if not verdict.ok:
+            summary = f"The trading audit log is broken ({len(verdict.problems)} problem(s)); it was not rewritten."
+            details = (
+                "\n".join(verdict.problems) + f"\n\n{self.gate.audit.path}\nCheck it with `brokerdeck audit verify`."
+            )
+            self._window.error_dialog.add_error(summary, details, str(self.gate.audit.path))
+            log.error("%s %s", summary, "; ".join(verdict.problems))
+        self._supervisor.start()
+        self._matcher.start()
+        self.supervise()
+
+    def stop(self) -> None:
+        self._supervisor.stop()
+        self._matcher.stop()
+
+    # -- what the desk asks of the window --------------------------------------------------------------------
+
+    def route_for(self, name: str) -> OrderRoute | None:
+        session = self._sessions.session(name)
+        return session.order_route() if session is not None else None
+
+    def quotes_for(self, conid: int | None) -> InstrumentQuotes | None:
+        feed = self._market.feed
+        if feed is None or conid is None or conid != self._market.conid:
+            return None  # only the instrument in the viewer is streamed
+        return feed.quotes(conid)
+
+    def checklist_for(self, name: str, conid: int | None) -> Checklist:
+        profile = next((p for p in self._profiles() if p.name == name), None)
+        feed = self._market.feed
+        streamed = feed is not None and conid is not None and conid == self._market.conid
+        age = feed.data_age(conid, time.monotonic()) if streamed and feed is not None and conid is not None else "none"
+        quotes = self.quotes_for(conid)
+        detail = quotes.symbol if quotes is not None else ("the instrument in the viewer" if conid else "")
+        facts = session_inputs(
+            name,
+            profile is not None and self._registry.of(profile).trades,
+            self._sessions.session(name),
+            self.desk.limits.get(name),
+            age,
+            detail,
+            time.time(),
+        )
+        return checklist(facts)
+
+    # -- once a second -----------------------------------------------------------------------------------------
+
+    def supervise(self) -> None:
+        """Run every checklist, drop a LIVE profile whose checklist fails, and show the shared mode state."""
+        facts = []
+        for profile in self._profiles():
+            checks = self.checklist_for(profile.name, self._market.conid)
+            if self.gate.supervise(profile.name, checks):
+                self._notes[profile.name] = f"Back to SHADOW: {checks.summary()}"
+                log.warning("%s fell back to SHADOW: %s", profile.name, checks.summary())
+            facts.append(
+                ProfileTrading(
+                    profile.name,
+                    self._registry.of(profile).trades,
+                    self.gate.state(profile.name),
+                    checks,
+                    self.desk.limits.get(profile.name),
+                    self._notes.get(profile.name, ""),
+                )
+            )
+        self._window.show_trading_modes(tuple(mode_view(f) for f in facts))
+        self._show_ticket()
+        self._show_blotter(self.desk.records())
+        self._poll_when_due()
+
+    def _show_ticket(self) -> None:
+        name = self._window.mode_switch.selected_profile()
+        conid = self._market.conid
+        quotes = self.quotes_for(conid)
+        if not name:
+            self._window.order_ticket.show_context(None)
+            return
+        state = self.gate.state(name)
+        why_not = "" if conid is not None else "Open an instrument in the market viewer first."
+        symbol = quotes.symbol if quotes is not None else ""
+        headroom = self.desk.headroom(name, state.mode)
+        route = self.route_for(name) if state.mode is Mode.LIVE else None
+        account = route.account if route is not None else state.account
+        context = ticket_context(name, state.mode, account, symbol, conid, headroom, why_not)
+        self._window.order_ticket.show_context(context)
+
+    def _show_blotter(self, records: Sequence[OrderRecord]) -> None:
+        newest_first = sorted(records, key=lambda r: r.created_at, reverse=True)
+        self._window.blotter.show_rows(tuple(blotter_row(r) for r in newest_first))
+        for record in newest_first:
+            if record.status is OrderStatus.QUESTION and record.key not in self._asked:
+                self._ask(record)
+
+    def _poll_when_due(self) -> None:
+        open_live = any(r.mode is Mode.LIVE and not r.status.final for r in self.desk.records())
+        now = time.monotonic()
+        if not open_live or self._polling or now - self._polled_at < BROKER_POLL_INTERVAL_S:
+            return
+        self._polling = True
+        self._polled_at = now
+
+        def done(records: tuple[OrderRecord, ...]) -> None:
+            self._polling = False
+            self._show_blotter(self.desk.records())
+
+        def failed(error: BaseException) -> None:
+            self._polling = False
+            log.warning("Reading the broker's orders failed: %s", error)
+
+        self._operations.run(self.desk.poll(), done, failed)
+
+    def _match_shadow_orders(self) -> None:
+        conid = self._market.conid
+        quotes = self.quotes_for(conid)
+        if conid is None or quotes is None:
+            return
+        version = (conid, quotes.version)
+        if version == self._matched_version:
+            return
+        self._matched_version = version
+        if self.desk.on_market(conid, quotes):
+            self._show_blotter(self.desk.records())
+
+    # -- the trader's intents ----------------------------------------------------------------------------------
+
+    def arm(self, name: str) -> None:
+        checks = self.checklist_for(name, self._market.conid)
+        route = self.route_for(name)
+        try:
+            arming = self.gate.begin_arming(name, checks, route.account if route is not None else "")
+        except ArmingRefused as exc:
+            self._notes[name] = str(exc)
+            self.supervise()
+            return
+        self._window.confirm_dialog.open_for(name, mask_account(arming.account), arming.phrase)
+
+    def confirm(self, name: str, typed: str) -> None:
+        try:
+            self.gate.confirm(name, typed, self.checklist_for(name, self._market.conid))
+        except (WrongPhrase, ArmingRefused) as exc:
+            self._window.confirm_dialog.show_error(str(exc))
+            return
+        self._notes.pop(name, None)
+        self._window.confirm_dialog.accept()
+        self.supervise()
+
+    def _arming_cancelled(self, name: str) -> None:
+        self._notes[name] = "Arming cancelled: still SHADOW."
+        self.supervise()
+
+    def to_shadow(self, name: str) -> None:
+        self.gate.to_shadow(name, "the trader pressed Back to SHADOW")
+        self._notes[name] = "Back to SHADOW (by you)."
+        self.supervise()
+
+    def set_limits(self, name: str, per_order: str, daily: str) -> None:
+        try:
+            limits = self.desk.limits.set(name, per_order, daily)
+        except LimitError as exc:
+            self._window.mode_switch.show_limits_error(str(exc))
+            return
+        what = {"per_order": str(limits.per_order), "daily": str(limits.daily)}
+        self.gate.audit.append("window", "limits.set", name, what, "set in the Trading panel")
+        self._window.mode_switch.show_limits_error("")
+        self.supervise()
+
+    def place(self, values: TicketValues) -> None:
+        try:
+            request = order_request(values, decision_id=f"window-{uuid.uuid4().hex}")
+        except (TicketInputError, ValueError) as exc:
+            self._window.order_ticket.show_result(str(exc), False)
+            return
+        self._run(self.desk.place(request))
+
+    def answer(self, key: str, confirm: bool) -> None:
+        self._run(self.desk.answer(key, confirm))
+
+    def cancel(self, key: str) -> None:
+        self._run(self.desk.cancel(key))
+
+    def _run(self, work: Coroutine[Any, Any, OrderResult]) -> None:
+        def done(result: OrderResult) -> None:
+            self._window.order_ticket.show_result(_result_text(result), result.ok)
+            self.supervise()
+
+        def failed(error: BaseException) -> None:
+            self._window.order_ticket.show_result(f"Not done: {error}", False)
+            self._operations.report(error)
+            self.supervise()
+
+        self._operations.run(work, done, failed)
+
+    def _ask(self, record: OrderRecord) -> None:
+        route = self.route_for(record.request.profile)
+        view = question_view(record, route.account if route is not None else "")
+        if view is not None:
+            self._asked.add(record.key)
+            self._window.question_dialog.open_for(view)
+
+
+def _result_text(result: OrderResult) -> str:
+    record = result.record
+    if result.refused:
+        return f"Not placed: {result.refused}" if record is None else result.refused
+    if record is None:
+        return "Done."
+    request = record.request
+    what = f"{request.side.value} {request.quantity} {request.symbol}"
+    filled = f", filled {record.filled} at {record.average_price:.2f}" if record.average_price else ""
+    return f"{record.mode.value}: {what} {record.status.value.lower().replace('_', ' ')}{filled}. {record.message}"

@@ -1,0 +1,158 @@
+"""The trading core's state in the words and rows the trading widgets show; no Qt, no I/O.
+
+The mapping is one to one (the widgets use the core's codes); what is added here is formatting: masked
+accounts, local times, amounts with separators, and the ticket's form fields read into an `OrderRequest`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from brokers.core.accounts import mask_account
+from brokers.core.orders import Mode, OrderRequest, OrderType, Side, TimeInForce
+from brokers.trading.exchange_clock import EXCHANGE_TZ
+from brokers.trading.limits import Limits
+from brokers.trading.mode_state import ProfileMode
+from brokers.trading.order_book import OrderRecord
+from brokers.trading.readiness import Checklist
+from widgets.trading_views import (
+    BlotterRow,
+    CheckItemView,
+    ProfileModeView,
+    QuestionView,
+    TicketContext,
+    TicketValues,
+)
+
+
+class TicketInputError(ValueError):
+    """A form field that is not a number; the message says which and what to enter."""
+
+
+@dataclass(frozen=True)
+class ProfileTrading:
+    """What the window knows of one profile's trading at one moment."""
+
+    profile: str
+    can_trade: bool
+    state: ProfileMode
+    checklist: Checklist
+    limits: Limits
+    note: str = ""
+
+
+def mode_view(facts: ProfileTrading) -> ProfileModeView:
+    state = facts.state
+    live = state.mode is Mode.LIVE
+    until = ""
+    if live and state.until is not None:
+        until = f"until {datetime.fromtimestamp(state.until, EXCHANGE_TZ):%H:%M} New York"
+    return ProfileModeView(
+        profile=facts.profile,
+        mode=state.mode.value,
+        account_masked=mask_account(state.account) if state.account else "",
+        until_text=until,
+        can_trade=facts.can_trade,
+        checklist=tuple(
+            CheckItemView(item.title, item.ok, "" if item.ok else item.detail, item.fix)
+            for item in facts.checklist.items
+        ),
+        note=facts.note,
+        per_order_cap_text=_plain(facts.limits.per_order),
+        daily_limit_text=_plain(facts.limits.daily),
+    )
+
+
+def ticket_context(
+    profile: str,
+    mode: Mode,
+    account: str,
+    symbol: str,
+    conid: int | None,
+    headroom: tuple[Decimal, Decimal],
+    why_not: str,
+) -> TicketContext:
+    per_order, daily_left = headroom
+    return TicketContext(
+        profile=profile,
+        symbol=symbol,
+        conid=conid,
+        mode=mode.value,
+        account_masked=mask_account(account) if account else "",
+        per_order_left_text=f"{per_order:,.2f} per order",
+        daily_left_text=f"{daily_left:,.2f} of today's buys left",
+        can_place=not why_not,
+        why_not=why_not,
+    )
+
+
+def order_request(values: TicketValues, decision_id: str) -> OrderRequest:
+    """The ticket's fields as an order; TicketInputError for a field that is not a number (the core judges
+    everything else, in its own words)."""
+    return OrderRequest(
+        profile=values.profile,
+        symbol=values.symbol,
+        conid=values.conid,
+        side=Side(values.side),
+        quantity=_number(values.quantity, "quantity") or Decimal(0),
+        order_type=OrderType(values.order_type),
+        limit_price=_number(values.limit_price, "limit price"),
+        stop_price=_number(values.stop_price, "stop price"),
+        tif=TimeInForce(values.tif),
+        outside_rth=values.outside_rth,
+        decision_id=decision_id,
+    )
+
+
+def blotter_row(record: OrderRecord) -> BlotterRow:
+    request = record.request
+    price = request.limit_price if request.order_type.needs_limit else request.stop_price
+    if request.order_type is OrderType.STOP_LIMIT:
+        price_text = f"{request.limit_price} (stop {request.stop_price})"
+    else:
+        price_text = str(price) if price is not None else "market"
+    return BlotterRow(
+        key=record.key,
+        mode=record.mode.value,
+        time_text=datetime.fromtimestamp(record.created_at).strftime("%H:%M:%S"),
+        symbol=request.symbol,
+        side=request.side.value,
+        quantity=str(request.quantity),
+        type_text=request.order_type.value,
+        price_text=price_text,
+        status=record.status.value,
+        filled_text=str(record.filled),
+        avg_price_text=f"{record.average_price:.4f}".rstrip("0").rstrip(".") if record.average_price else "",
+        message=record.message,
+        cancellable=not record.status.final,
+    )
+
+
+def question_view(record: OrderRecord, account: str) -> QuestionView | None:
+    question = record.question
+    if question is None:
+        return None
+    request = record.request
+    price = f" {request.limit_price or request.stop_price}" if request.order_type is not OrderType.MARKET else ""
+    where = f"{record.mode.value}, {mask_account(account)}" if account else record.mode.value
+    label = f"{request.side.value} {request.quantity} {request.symbol} {request.order_type.value}{price} ({where})"
+    return QuestionView(record.key, label, question.messages, question.message_ids)
+
+
+def _number(text: str, what: str) -> Decimal | None:
+    cleaned = text.strip().replace(",", "")
+    if not cleaned:
+        return None
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise TicketInputError(f"The {what} must be a number, such as 100 or 189.50, not {text!r}.") from None
+    if not value.is_finite():
+        raise TicketInputError(f"The {what} must be a number, such as 100 or 189.50.")
+    return value
+
+
+def _plain(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:f}"
