@@ -1,0 +1,189 @@
+"""The window's trading end to end: a real sandbox, the IBKR session and its market feed, the real trading
+desk, and the widgets driven as a trader drives them (typed limits, the typed phrase, the ticket, the
+broker's question, Back to SHADOW)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from PySide6.QtCore import Qt
+
+from app.context import AppContext
+from app.market_controller import MarketController
+from app.operations import Operations
+from app.status_controller import StatusController
+from app.trading_controller import TradingController
+from brokers.core.paths import Paths
+from tests.conftest import run_on_qt_loop
+from widgets.main_window import MainWindow
+
+pytestmark = pytest.mark.secretservice
+
+PROFILE = "sandbox-ibkr"
+
+
+@dataclass
+class Desk:
+    window: MainWindow
+    trading: TradingController
+    sandbox: Any
+    errors: list[BaseException]
+
+    def received(self) -> list[dict[str, Any]]:
+        url = f"{self.sandbox.services['ibkr']}/sandbox/ibkr/orders/received"
+        return [e for e in httpx.get(url, timeout=10).json()["received"] if e["kind"] != "suppress"]
+
+    def force_questions(self, *ids: str) -> None:
+        url = f"{self.sandbox.services['ibkr']}/sandbox/ibkr/orders/questions"
+        httpx.post(url, json={"message_ids": list(ids)}, timeout=10).raise_for_status()
+
+    def row(self, profile: str) -> Any:
+        self.window.mode_switch.select_profile(profile)
+        return self.window.mode_switch.current_view()
+
+    def blotter(self) -> list[Any]:
+        model = self.window.blotter.model
+        return [model.row_object(i) for i in range(model.rowCount())]
+
+
+@pytest.fixture
+def desk(home: Paths, vault: Any, sandbox: Any, qloop: Any, qtbot: Any) -> Iterator[Desk]:
+    window = MainWindow()
+    window.resize(1400, 900)
+    window.show()
+    errors: list[BaseException] = []
+    operations = Operations(errors.append)
+    context = AppContext(home)
+    status = StatusController(context, vault, window, operations)
+    market = MarketController(
+        window.market_viewer, status.sessions.market_sources, status.sessions.changed, operations, parent=window
+    )
+    trading = TradingController(
+        home.data_dir, window, context.registry, status.sessions, market, operations, status.profiles
+    )
+    status.start()
+    market.start()
+    trading.start()
+    window.show_trading()
+    try:
+        yield Desk(window, trading, sandbox, errors)
+    finally:
+        trading.stop()
+        run_on_qt_loop(qloop, qtbot, market.stop())
+        run_on_qt_loop(qloop, qtbot, status.stop())
+        window.close()
+        window.deleteLater()
+
+
+def ready_but_limits(desk: Desk) -> bool:
+    view = desk.row(PROFILE)
+    failing = {item.title for item in view.checklist if not item.ok}
+    return failing == {"Cap and daily limit set"}
+
+
+def type_into(qtbot: Any, field: Any, text: str) -> None:
+    field.clear()
+    qtbot.keyClicks(field, text)
+
+
+def test_arm_trade_answer_and_fall_back(desk: Desk, qtbot: Any) -> None:
+    window, switch = desk.window, desk.window.mode_switch
+    audit = desk.trading.gate.audit
+    assert [r.event for r in audit.records()][:1] == ["mode.reset"]  # the window starts by resetting to SHADOW
+
+    # Connected, market live: only the limits are missing, and Arm stays disabled until they are set.
+    qtbot.waitUntil(lambda: ready_but_limits(desk), timeout=45_000)
+    assert desk.row(PROFILE).mode == "SHADOW"
+    assert not switch.arm_button.isEnabled()
+    type_into(qtbot, switch.per_order_edit, "100000")
+    type_into(qtbot, switch.daily_edit, "300000")
+    qtbot.mouseClick(switch.limits_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: desk.row(PROFILE).ready, timeout=5_000)
+    assert any(r.event == "limits.set" for r in audit.records())
+
+    # A SHADOW market order fills against the book and never reaches the broker.
+    ticket = window.order_ticket
+    type_into(qtbot, ticket.quantity, "50")
+    ticket.order_type.setCurrentIndex(ticket.order_type.findData("MKT"))
+    qtbot.waitUntil(ticket.place_button.isEnabled, timeout=5_000)
+    qtbot.mouseClick(ticket.place_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any(r.mode == "SHADOW" and r.status == "FILLED" for r in desk.blotter()), timeout=5_000)
+    assert desk.received() == []
+
+    # Arm LIVE: the dialog's OK needs the exact phrase, typed.
+    qtbot.waitUntil(switch.arm_button.isEnabled, timeout=5_000)
+    qtbot.mouseClick(switch.arm_button, Qt.MouseButton.LeftButton)
+    dialog = window.confirm_dialog
+    qtbot.waitUntil(dialog.isVisible, timeout=3_000)
+    phrase = dialog.phrase_label.text()
+    assert phrase.startswith("LIVE DU1234567 ")
+    qtbot.keyClicks(dialog.field, phrase.lower())
+    assert not dialog.ok_button.isEnabled()
+    dialog.field.reset()
+    qtbot.keyClicks(dialog.field, phrase)
+    assert dialog.ok_button.isEnabled()
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: desk.row(PROFILE).mode == "LIVE", timeout=5_000)
+    assert "LIVE: sandbox-ibkr" in window.windowTitle()
+    assert not dialog.isVisible()
+
+    # A LIVE limit order far below the market is sent once, with the desk's key.
+    type_into(qtbot, ticket.quantity, "10")
+    ticket.order_type.setCurrentIndex(ticket.order_type.findData("LMT"))
+    type_into(qtbot, ticket.limit_price, "150")
+    desk.force_questions()  # no question for this one
+    qtbot.waitUntil(lambda: ticket.place_button.text() == "Send LIVE order", timeout=5_000)
+    qtbot.mouseClick(ticket.place_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any(r.mode == "LIVE" and r.status == "WORKING" for r in desk.blotter()), timeout=10_000)
+    live = next(r for r in desk.blotter() if r.mode == "LIVE")
+    places = [e for e in desk.received() if e["kind"] == "place"]
+    assert len(places) == 1
+    assert json.dumps(places[0]["body"]).count(live.key) == 1  # cOID is the desk's key
+
+    # A dangerous question stops the order; the trader's "Do not send" keeps it from the market.
+    desk.force_questions("o354")
+    qtbot.mouseClick(ticket.place_button, Qt.MouseButton.LeftButton)
+    question = window.question_dialog
+    qtbot.waitUntil(question.isVisible, timeout=10_000)
+    assert "o354" in question.message_ids.text()
+    qtbot.mouseClick(question.decline_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: sum(r.status == "CANCELLED" for r in desk.blotter()) == 1, timeout=10_000)
+    replies = [e for e in desk.received() if e["kind"] == "reply"]
+    assert replies and all(e["body"] == {"confirmed": False} for e in replies)
+
+    # Clearing a limit makes the checklist fail: the supervisor drops LIVE at once, and says why.
+    type_into(qtbot, switch.per_order_edit, "")
+    qtbot.mouseClick(switch.limits_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: desk.row(PROFILE).mode == "SHADOW", timeout=5_000)
+    assert "Back to SHADOW" in desk.row(PROFILE).note
+    assert "LIVE" not in window.windowTitle()
+    fallbacks = [r for r in audit.records() if r.event == "mode.fallback"]
+    assert fallbacks and fallbacks[-1].profile == PROFILE
+    assert audit.verify().ok
+    assert desk.errors == []
+
+
+def test_back_to_shadow_is_one_click(desk: Desk, qtbot: Any) -> None:
+    switch = desk.window.mode_switch
+    qtbot.waitUntil(lambda: ready_but_limits(desk), timeout=45_000)
+    type_into(qtbot, switch.per_order_edit, "100000")
+    type_into(qtbot, switch.daily_edit, "300000")
+    qtbot.mouseClick(switch.limits_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(switch.arm_button.isEnabled, timeout=5_000)
+    qtbot.mouseClick(switch.arm_button, Qt.MouseButton.LeftButton)
+    dialog = desk.window.confirm_dialog
+    qtbot.waitUntil(dialog.isVisible, timeout=3_000)
+    qtbot.keyClicks(dialog.field, dialog.phrase_label.text())
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: desk.row(PROFILE).mode == "LIVE", timeout=5_000)
+
+    qtbot.mouseClick(switch.shadow_button, Qt.MouseButton.LeftButton)
+    assert desk.row(PROFILE).mode == "SHADOW"  # at once: no dialog, no wait
+    assert not desk.window.confirm_dialog.isVisible()
+    assert desk.trading.gate.audit.records()[-1].event == "mode.shadow"
+    assert desk.errors == []
