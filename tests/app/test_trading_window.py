@@ -154,7 +154,8 @@ def test_arm_trade_answer_and_fall_back(desk: Desk, qtbot: Any) -> None:
     qtbot.mouseClick(question.decline_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: sum(r.status == "CANCELLED" for r in desk.blotter()) == 1, timeout=10_000)
     replies = [e for e in desk.received() if e["kind"] == "reply"]
-    assert replies and all(e["body"] == {"confirmed": False} for e in replies)
+    assert replies
+    assert all(e["body"] == {"confirmed": False} for e in replies)
 
     # Clearing a limit makes the checklist fail: the supervisor drops LIVE at once, and says why.
     type_into(qtbot, switch.per_order_edit, "")
@@ -163,7 +164,8 @@ def test_arm_trade_answer_and_fall_back(desk: Desk, qtbot: Any) -> None:
     assert "Back to SHADOW" in desk.row(PROFILE).note
     assert "LIVE" not in window.windowTitle()
     fallbacks = [r for r in audit.records() if r.event == "mode.fallback"]
-    assert fallbacks and fallbacks[-1].profile == PROFILE
+    assert fallbacks
+    assert fallbacks[-1].profile == PROFILE
     assert audit.verify().ok
     assert desk.errors == []
 
