@@ -28,6 +28,7 @@ from app.trading_rows import (
     blotter_row,
     mode_view,
     order_request,
+    price_text_of,
     question_view,
     ticket_context,
 )
@@ -316,6 +317,8 @@ def _result_text(result: OrderResult) -> str:
     if record is None:
         return "Done."
     request = record.request
-    what = f"{request.side.value} {request.quantity} {request.symbol}"
-    filled = f", filled {record.filled} at {record.average_price:.2f}" if record.average_price else ""
-    return f"{record.mode.value}: {what} {record.status.value.lower().replace('_', ' ')}{filled}. {record.message}"
+    what = f"{record.mode.value}: {request.side.value} {request.quantity} {request.symbol}"
+    if record.status is OrderStatus.QUESTION:
+        return f"{what} waits for your answer to the broker's question."
+    filled = f", filled {record.filled} at {price_text_of(record.average_price)}" if record.average_price else ""
+    return f"{what} {record.status.value.lower().replace('_', ' ')}{filled}. {record.message}"

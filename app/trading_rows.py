@@ -81,8 +81,8 @@ def ticket_context(
         conid=conid,
         mode=mode.value,
         account_masked=mask_account(account) if account else "",
-        per_order_left_text=f"{per_order:,.2f} per order",
-        daily_left_text=f"{daily_left:,.2f} of today's buys left",
+        per_order_left_text=f"{money_text(per_order)} per order",
+        daily_left_text=f"{money_text(daily_left)} of buys today",
         can_place=not why_not,
         why_not=why_not,
     )
@@ -124,7 +124,7 @@ def blotter_row(record: OrderRecord) -> BlotterRow:
         price_text=price_text,
         status=record.status.value,
         filled_text=str(record.filled),
-        avg_price_text=f"{record.average_price:.4f}".rstrip("0").rstrip(".") if record.average_price else "",
+        avg_price_text=price_text_of(record.average_price),
         message=record.message,
         cancellable=not record.status.final,
     )
@@ -152,6 +152,20 @@ def _number(text: str, what: str) -> Decimal | None:
     if not value.is_finite():
         raise TicketInputError(f"The {what} must be a number, such as 100 or 189.50.")
     return value
+
+
+def money_text(value: Decimal) -> str:
+    """'250,000' for whole amounts, '1,234.50' otherwise."""
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+
+
+def price_text_of(value: Decimal | None) -> str:
+    """A price with two to four decimals ('190.00', '190.0125'); "" when there is none."""
+    if value is None:
+        return ""
+    text = f"{value:.4f}".rstrip("0")
+    whole, _, decimals = text.partition(".")
+    return f"{whole}.{decimals.ljust(2, '0')}"
 
 
 def _plain(value: Decimal | None) -> str:
