@@ -169,8 +169,8 @@ def _market(facts: ReadinessInputs) -> CheckItem:
         title,
         False,
         f"{_MARKET_WRONG[facts.market]}{where}.",
-        "Open the instrument in the market viewer and wait for live quotes (a live market-data subscription "
-        "at the broker is needed).",
+        "Open the instrument in the market viewer (on the command line: --symbol) and wait for live quotes; "
+        "a live market-data subscription at the broker is needed.",
     )
 
 
