@@ -120,7 +120,7 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
     trading_cli.add_limits_arguments(limits)
     orders = commands.add_parser(
         "orders",
-        help="`orders list`, `orders place PROFILE ...`, `orders cancel KEY`: the one order path",
+        help="`orders list`, `orders place PROFILE ...`, `orders modify KEY ...`, `orders cancel KEY`",
         description="Orders through the trading mode: SHADOW simulates against the live book, LIVE sends to the "
         "broker after the readiness checklist. Exit codes: 0 done, 1 failed, 2 wrong command, 3 refused.",
     )

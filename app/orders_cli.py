@@ -1,4 +1,4 @@
-"""`brokerdeck orders list | place | cancel`: the one order path from a terminal or a script.
+"""`brokerdeck orders list | place | modify | cancel`: the one order path from a terminal or a script.
 
 Orders go through the same trading desk as the window's ticket: validation, mode, cap, ledger, idempotency.
 `place` connects the profile as the window would, streams the instrument (the SHADOW simulator fills
@@ -58,6 +58,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     place.add_argument("--json", action="store_true", help="print the order's record as JSON")
     cancel = actions.add_parser("cancel", help="cancel an order by its key (as `orders list` shows it)")
     cancel.add_argument("key")
+    modify = actions.add_parser(
+        "modify",
+        help="change a working order's quantity or prices (the complete ticket is sent again)",
+        description="Change a working order: the fields given replace the order's own, and the complete ticket "
+        "goes through the same checks as a new order (cap, ledger, mode).",
+    )
+    modify.add_argument("key")
+    modify.add_argument("--quantity", help="the new total quantity (more than what has filled)")
+    modify.add_argument("--limit", help="the new limit price")
+    modify.add_argument("--stop", help="the new stop price")
+    modify.add_argument("--tif", choices=["DAY", "GTC", "IOC", "OPG"], type=str.upper)
 
 
 def run(context: AppContext, args: argparse.Namespace) -> int:
@@ -65,6 +76,8 @@ def run(context: AppContext, args: argparse.Namespace) -> int:
         return _list(context, as_json=args.json)
     if args.orders_action == "place":
         return asyncio.run(_place(context, args))
+    if args.orders_action == "modify":
+        return asyncio.run(_modify(context, args))
     return asyncio.run(_cancel(context, args.key))
 
 
@@ -160,6 +173,37 @@ async def _answer_questions(desk: TradingDesk, result: OrderResult) -> OrderResu
         if not confirm and result.ok:
             return OrderResult(result.record, refused="The broker's question was answered no: the order was not sent.")
     return result
+
+
+async def _modify(context: AppContext, args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from app.headless import connected
+    from brokers.core.orders import TimeInForce
+
+    record = next((r for r in _desk(context, None).records() if r.key == args.key), None)
+    if record is None:
+        print(f"brokerdeck orders modify: no order has the key {args.key!r} (see `brokerdeck orders list`)")
+        return WRONG
+    old = record.request
+    try:
+        new = replace(
+            old,
+            quantity=Decimal(args.quantity) if args.quantity else old.quantity,
+            limit_price=Decimal(args.limit) if args.limit else old.limit_price,
+            stop_price=Decimal(args.stop) if args.stop else old.stop_price,
+            tif=TimeInForce(args.tif) if args.tif else old.tif,
+        )
+    except InvalidOperation:
+        print("brokerdeck orders modify: --quantity, --limit and --stop take numbers, e.g. --limit 189.5")
+        return WRONG
+    found = find_profile(context, old.profile)
+    if found is None:
+        return WRONG
+    async with connected(found.connector, found.profile, context.vault(), found.sandbox, old.conid) as connection:
+        desk = _desk(context, connection)
+        result = await _answer_questions(desk, await desk.modify(args.key, new))
+    return _report(result, as_json=False)
 
 
 async def _cancel(context: AppContext, key: str) -> int:
