@@ -116,8 +116,26 @@ class ErrorFrame(Frame):
         self.code = code
 
 
+class OrderRows(Frame):
+    """A `sor` frame: live order rows, each a dict carrying `orderId`; after the first, sparse (changed fields only)."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+
+
+class ExecutionRows(Frame):
+    """A `str` frame: execution rows, each a dict; the stream checks each row's id, size and price."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+
+
 class Ignored(Frame):
-    """Well-formed, but a topic this client does not consume (ntf, blt, spl, sor, …)."""
+    """Well-formed, but a topic this client does not consume (ntf, blt, spl, …)."""
 
     __slots__ = ("topic",)
 
@@ -173,6 +191,10 @@ def parse_frame(text: str | bytes) -> Frame:
             return TicReply(topic, msg.get("alive") is True, accessed if type(accessed) is int else None)
         if topic == "act":
             return _account(msg)
+        if topic == "sor" or topic.startswith("sor+"):
+            return _order_rows(msg)
+        if topic == "str" or topic.startswith("str+"):
+            return _execution_rows(msg)
     except (TypeError, ValueError, AttributeError) as exc:  # defensive: a shape no branch anticipated
         return Malformed(f"{topic[:40]}: {type(exc).__name__}")
     return Ignored(topic[:80])
@@ -250,6 +272,26 @@ def _account(msg: dict[str, Any]) -> Frame:
         return Malformed("act accounts is not a list of strings")
     selected = args.get("selectedAccount")
     return Account(tuple(accounts), selected if type(selected) is str else "", args.get("isPaper") is True)
+
+
+def _order_rows(msg: dict[str, Any]) -> Frame:
+    rows = msg.get("args")
+    if type(rows) is not list or not all(type(row) is dict for row in rows):
+        return Malformed("sor args is not a list of rows")
+    if not all(type(row.get("orderId")) is int or _digits(row.get("orderId")) for row in rows):
+        return Malformed("sor row without an orderId")
+    return OrderRows(rows)
+
+
+def _execution_rows(msg: dict[str, Any]) -> Frame:
+    rows = msg.get("args")
+    if type(rows) is not list or not all(type(row) is dict for row in rows):
+        return Malformed("str args is not a list of rows")
+    return ExecutionRows(rows)
+
+
+def _digits(value: object) -> bool:
+    return type(value) is str and value.isascii() and value.isdigit()
 
 
 def _error(msg: dict[str, Any], topic: str) -> Frame:

@@ -5,7 +5,9 @@ session before any order request, one order at a time per account until it is ac
 answered at once and by message id, and live orders polled at most once per 5 s. A 5xx or a lost
 connection while an order or a reply is under way is ambiguous (IBKR may still make the order live), so
 it is reported as `Ambiguous` and never resent; `find(key)` reads fresh live orders to reconcile.
-Order updates are polled (`orders()`); `listen` keeps the base class's default and streams nothing.
+Order updates are polled (`orders()`), which stays the confirmation; `listen` adds IBKR's `sor`/`str`
+stream as a hint on a socket of the route's own (`order_stream`, which says why), merged per order with
+the latest poll (`order_merge`), so the listener gets complete orders even from sparse deltas.
 """
 
 from __future__ import annotations
@@ -25,10 +27,13 @@ from brokers.core.orders import (
     BrokerQuestion,
     OrderRequest,
     OrderRoute,
+    OrderUpdateListener,
     PlaceOutcome,
     Refused,
 )
 from brokers.ibkr.errors import IbkrError, IbkrRateLimited, IbkrServerError, IbkrUnreachable
+from brokers.ibkr.order_merge import OrderMerge
+from brokers.ibkr.order_stream import DEFAULT_TIMING, OrderStream, OrderStreamState, OrderStreamTiming
 from brokers.ibkr.order_tickets import (
     TicketUnsendable,
     execution_from_row,
@@ -59,8 +64,10 @@ class IbkrOrderRoute(OrderRoute):
         *,
         poll_interval_s: float = POLL_INTERVAL_S,
         clock: Callable[[], float] = time.monotonic,
+        stream_timing: OrderStreamTiming = DEFAULT_TIMING,
     ) -> None:
         self._session, self._account = session, account
+        self._stream_timing = stream_timing
         self._poll_interval_s, self._clock = poll_interval_s, clock
         self._lock = asyncio.Lock()  # one order (with its questions) at a time for the account
         self._poll_lock = asyncio.Lock()
@@ -71,6 +78,8 @@ class IbkrOrderRoute(OrderRoute):
         self._orders: tuple[float, tuple[BrokerOrder, ...]] | None = None
         self._trades: tuple[float, tuple[BrokerExecution, ...]] | None = None
         self._last_poll_at: dict[str, float] = {}
+        self._merge = OrderMerge()
+        self._stream: tuple[OrderStream, asyncio.Task[None]] | None = None
 
     @property
     def account(self) -> str:
@@ -203,6 +212,7 @@ class IbkrOrderRoute(OrderRoute):
             if not rows and self._orders_polled_in != session:  # IBKR's first answer in a session is often empty
                 rows = await self._poll("orders", {"accountId": self._account})
             self._orders_polled_in = session
+            self._merge.seed(rows)
             orders = tuple(o for r in rows if isinstance(r, dict) and (o := order_from_row(r)) is not None)
             self._orders = (self._clock(), orders)
             return orders
@@ -227,6 +237,35 @@ class IbkrOrderRoute(OrderRoute):
         body = await self._session.request("GET", f"/iserver/account/{what}", params=params, what=f"the {what}")
         rows = body.get("orders") if isinstance(body, dict) else body
         return rows if isinstance(rows, list) else []
+
+    # ---- streaming -----------------------------------------------------------------------------
+
+    def listen(self, listener: OrderUpdateListener | None) -> None:
+        """Stream order updates and executions to `listener` on the running event loop; None stops.
+
+        A new listener replaces the last one (and its socket). Orders arrive complete (sparse deltas merged
+        with the latest poll), executions once each; a failing stream never fails an order or a poll.
+        """
+        if self._stream is not None:
+            self._stream[1].cancel()
+            self._stream = None
+        if listener is None:
+            return
+        stream = OrderStream(
+            self._session, self._merge, listener, prepare=self._before_subscribing, timing=self._stream_timing
+        )
+        task = asyncio.get_running_loop().create_task(stream.run(), name=f"IBKR order updates {self._account}")
+        self._stream = (stream, task)
+
+    @property
+    def stream_state(self) -> OrderStreamState | None:
+        """The order updates socket's state while listening, else None."""
+        return None if self._stream is None else self._stream[0].state
+
+    async def _before_subscribing(self) -> None:
+        """What IBKR asks before `sor`: the accounts, then today's orders (they also seed the merge)."""
+        await self._read_accounts()
+        await self._live_orders(fresh=True)
 
     def clock_offset_s(self) -> float | None:
         clock = self._session.server_clock

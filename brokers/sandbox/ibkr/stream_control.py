@@ -1,7 +1,10 @@
 """The shared side of the emulated IBKR WebSocket: one hub per sandbox, and its HTTP controls.
 
 The hub owns what every connection shares: settings, the tickers fed by the sandbox market, the
-session check, and the faults tests arm over `POST /sandbox/ibkr/stream/faults`. Its settings
+session check, and the faults tests arm over `POST /sandbox/ibkr/stream/faults`: `drop`, `stall_s`,
+`garbage`, `sts_unauthenticated`, `frames` (these exact text frames to every socket) and
+`refuse_order_topics` (the next N `sor`/`str` subscriptions answered `{"error":"unable to subscribe"}`,
+as IBKR often answers them). Its settings
 (`stream_settings.py`) change over `POST /sandbox/ibkr/stream`.
 """
 
@@ -60,6 +63,7 @@ class StreamHub:
         self.tickers = {i.conid: Ticker(i, market.quote(i.conid), table, trades) for i in market.instruments}
         self.connections: set[Connection] = set()
         self.stalled_until = 0.0
+        self.order_refusals = 0
         self._next_step = 0.0
 
     def routes(self, api: str) -> list[BaseRoute]:
@@ -86,7 +90,10 @@ class StreamHub:
     def order_topic(self, connection: Connection, topic: str, rest: str) -> None:
         """`sor`/`uor` and `str`/`utr`: live order updates and executions for the socket's accounts."""
         key, accounts = id(connection), frozenset(connection.consumer.accounts)
-        if topic == "sor":
+        if topic in ("sor", "str") and self.order_refusals > 0:
+            self.order_refusals -= 1
+            connection.outbox.append('{"error":"unable to subscribe"}')
+        elif topic == "sor":
             self.desk.subscribe_orders(key, connection.outbox, accounts)
         elif topic == "uor":
             self.desk.order_sinks.pop(key, None)
@@ -169,6 +176,11 @@ class StreamHub:
             connection.outbox.extend(GARBAGE_FRAMES[i % len(GARBAGE_FRAMES)] for i in range(count))
         return len(self.connections)
 
+    def inject(self, frames: list[str]) -> int:
+        for connection in self.connections:
+            connection.outbox.extend(frames)
+        return len(self.connections)
+
     def unauthenticate(self) -> int:
         """End every consumer's session; each socket notices at its next wake-up and sends sts."""
         for consumer in self.registry.all():
@@ -197,7 +209,7 @@ class StreamHub:
 
 def _apply_fault(hub: StreamHub, body: Any) -> dict[str, Any]:
     """Apply exactly one fault; ValueError says what is wrong with the request."""
-    names = "'drop', 'stall_s', 'garbage' or 'sts_unauthenticated'"
+    names = "'drop', 'stall_s', 'garbage', 'sts_unauthenticated', 'frames' or 'refuse_order_topics'"
     if not isinstance(body, dict) or len(body) != 1:
         raise ValueError(f"give exactly one of {names}")
     ((name, value),) = body.items()
@@ -213,6 +225,19 @@ def _apply_fault(hub: StreamHub, body: Any) -> dict[str, Any]:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_GARBAGE:
             raise ValueError(f"'garbage' must be a whole number from 1 to {MAX_GARBAGE}")
         count = hub.garbage(value)
+    elif name == "frames":
+        if (
+            not isinstance(value, list)
+            or not 1 <= len(value) <= MAX_GARBAGE
+            or not all(isinstance(f, str) for f in value)
+        ):
+            raise ValueError(f"'frames' must be a list of 1 to {MAX_GARBAGE} text frames")
+        count = hub.inject(value)
+    elif name == "refuse_order_topics":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_GARBAGE:
+            raise ValueError(f"'refuse_order_topics' must be a whole number from 1 to {MAX_GARBAGE}")
+        hub.order_refusals = value
+        count = len(hub.connections)
     else:
         raise ValueError(f"unknown fault {name!r}; use {names}")
     return {"fault": name, "value": value, "connections": count}

@@ -12,11 +12,13 @@ from brokers.ibkr.frames import (
     Account,
     Depth,
     ErrorFrame,
+    ExecutionRows,
     Frame,
     Heartbeat,
     Ignored,
     Malformed,
     MarketData,
+    OrderRows,
     Status,
     SystemHello,
     TicReply,
@@ -124,6 +126,26 @@ def test_depth_frame():
     ]
     frame = parse_frame(json.dumps({"topic": "sbd+DU1234567+265598+NASDAQ", "data": rows}))
     assert frame == Depth("DU1234567", 265598, rows)
+
+
+def test_order_and_execution_frames():
+    delta = {"orderId": 1487000001, "status": "Filled", "filledQuantity": "3.0"}
+    assert parse_frame(json.dumps({"topic": "sor", "args": [delta]})) == OrderRows([delta])
+    assert parse_frame('{"topic":"sor+123","args":[{"orderId":"7"}]}') == OrderRows([{"orderId": "7"}])
+    trade = {"execution_id": "0000e0d5.6576fd38.01.01", "size": 1.0, "price": "190.05"}
+    assert parse_frame(json.dumps({"topic": "str", "args": [trade]})) == ExecutionRows([trade])
+    assert parse_frame('{"error":"unable to subscribe"}') == ErrorFrame("", "unable to subscribe", "")
+    assert parse_frame('{"topic":"sor","error":"unable to subscribe"}') == ErrorFrame("sor", "unable to subscribe", "")
+    for bad in (
+        '{"topic":"sor","args":"x"}',
+        '{"topic":"sor","args":[{"status":"Filled"}]}',
+        '{"topic":"sor","args":[{"orderId":1.5}]}',
+        '{"topic":"sor","args":[{"orderId":"12a"}]}',
+        '{"topic":"sor","args":[7]}',
+        '{"topic":"str","args":{"execution_id":"x"}}',
+        '{"topic":"str","args":[null]}',
+    ):
+        assert isinstance(parse_frame(bad), Malformed), bad
 
 
 def test_topic_conid():

@@ -171,3 +171,23 @@ def test_sor_streams_sparse_deltas_and_str_streams_executions() -> None:
     assert delta == {"orderId": full["orderId"], "status": "PendingCancel", "order_ccp_status": "PendingCancel"}
     assert trade["side"] == "B"
     assert trade["size"] == 1.0
+
+
+def test_refused_order_topics_answer_unable_to_subscribe_then_subscribe_again() -> None:
+    async def scenario() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        async with order_desk() as desk:
+            session = await tickle_session(desk.client, desk.consumer)
+            async with stream(desk.root, desk.consumer, session) as ws:
+                faults = f"{desk.root}/sandbox/ibkr/stream/faults"
+                (await desk.client.post(faults, json={"refuse_order_topics": 2})).raise_for_status()
+                await ws.send("sor+{}")
+                await ws.send("str+{}")
+                refusals = [await next_frame(ws, lambda f: "error" in f) for _ in range(2)]
+                await ws.send("sor+{}")  # the fault is spent: this one subscribes
+                bid, _ = await touch(desk)
+                await desk.accepted(limit_ticket(round(bid - 0.05, 2), quantity=2))
+                return refusals, await next_frame(ws, topic_is("sor"))
+
+    refusals, update = run_async(scenario)
+    assert refusals == [{"error": "unable to subscribe"}] * 2
+    assert update["args"][0]["status"] == "Submitted"

@@ -210,14 +210,16 @@ def test_settings_are_validated_all_or_nothing_and_echoed() -> None:
 def test_faults_are_validated_and_apply_with_no_socket_open() -> None:
     bad = [{}, {"drop": False}, {"stall_s": 0}, {"stall_s": 301}, {"garbage": 0}, {"garbage": True}]
     bad += [{"garbage": 1.5}, {"drop": True, "garbage": 1}, {"explode": True}, []]
+    bad += [{"frames": []}, {"frames": "x"}, {"frames": [1]}, {"refuse_order_topics": 0}, {"refuse_order_topics": True}]
 
     async def scenario() -> tuple[list[int], list[Frame]]:
         async with ibkr_sandbox() as (client, root):
             url = f"{root}/sandbox/ibkr/stream/faults"
             statuses = [(await client.post(url, json=b)).status_code for b in bad]
             good = [{"drop": True}, {"stall_s": 0.01}, {"garbage": 3}, {"sts_unauthenticated": True}]
+            good += [{"frames": ["{}"]}, {"refuse_order_topics": 2}]
             return statuses, [(await client.post(url, json=g)).json() for g in good]
 
     statuses, applied = run_async(scenario)
     assert statuses == [400] * len(bad)
-    assert [a["connections"] for a in applied] == [0, 0, 0, 0]
+    assert [a["connections"] for a in applied] == [0, 0, 0, 0, 0, 0]
