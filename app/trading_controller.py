@@ -5,7 +5,8 @@ At start every profile goes back to SHADOW (audited) and the audit log is verifi
 at once. Once a second the controller runs each profile's readiness checklist from its running session and
 the viewer's market feed, drops a LIVE profile whose checklist fails, and shows what the shared mode state
 says (the CLI may have changed it). Resting SHADOW orders are matched against the book four times a second;
-LIVE orders are polled at the broker's pace (one order-list call per 5 s) while any is open.
+LIVE orders follow the broker's order stream and are polled at its pace (one order-list call per 5 s)
+while any is open.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from app.trading_rows import (
 )
 from brokers.core.accounts import mask_account
 from brokers.core.market import InstrumentQuotes
-from brokers.core.orders import Mode, OrderRoute, OrderStatus
+from brokers.core.orders import BrokerExecution, BrokerOrder, Mode, OrderRoute, OrderStatus
 from brokers.core.profiles import Profile
 from brokers.core.registry import Registry
 from brokers.trading.audit import AuditLog
@@ -89,6 +90,7 @@ class TradingController(QObject):
         self._polling = False
         self._matched_version: tuple[int, int] | None = None
         self._asked: set[str] = set()  # questions already put to the trader
+        self._listening: dict[str, OrderRoute] = {}  # routes streaming order updates to the desk
         self._supervisor = QTimer(self)
         self._supervisor.setInterval(SUPERVISE_INTERVAL_MS)
         self._supervisor.timeout.connect(self.supervise)
@@ -124,6 +126,9 @@ class TradingController(QObject):
     def stop(self) -> None:
         self._supervisor.stop()
         self._matcher.stop()
+        for route in self._listening.values():
+            route.listen(None)
+        self._listening.clear()
 
     # -- what the desk asks of the window --------------------------------------------------------------------
 
@@ -176,9 +181,35 @@ class TradingController(QObject):
                 )
             )
         self._window.show_trading_modes(tuple(mode_view(f) for f in facts))
+        records = self.desk.records()
+        self._follow_order_updates(records)
         self._show_ticket()
-        self._show_blotter(self.desk.records())
+        self._show_blotter(records)
         self._poll_when_due()
+
+    def _follow_order_updates(self, records: Sequence[OrderRecord]) -> None:
+        """Stream the broker's order updates for profiles that are LIVE or still have LIVE orders open (a hint;
+        the 5 s poll confirms); stop once neither holds."""
+        wanted: dict[str, OrderRoute] = {}
+        for profile in self._profiles():
+            open_live = any(
+                r.mode is Mode.LIVE and not r.status.final and r.request.profile == profile.name for r in records
+            )
+            route = self.route_for(profile.name)
+            if route is not None and (open_live or self.gate.mode(profile.name) is Mode.LIVE):
+                wanted[profile.name] = route
+        for name, route in list(self._listening.items()):
+            if wanted.get(name) is not route:
+                route.listen(None)
+                del self._listening[name]
+        for name, route in wanted.items():
+            if name not in self._listening:
+                route.listen(self._broker_updated)
+                self._listening[name] = route
+
+    def _broker_updated(self, orders: tuple[BrokerOrder, ...], executions: tuple[BrokerExecution, ...]) -> None:
+        if self.desk.apply_broker_updates(orders, executions):
+            self._show_blotter(self.desk.records())
 
     def _show_ticket(self) -> None:
         name = self._window.mode_switch.selected_profile()

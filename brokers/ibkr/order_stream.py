@@ -33,6 +33,7 @@ from brokers.ibkr import frames as fr
 from brokers.ibkr.errors import IbkrError
 from brokers.ibkr.order_merge import OrderMerge
 from brokers.ibkr.session import IbkrSession
+from brokers.ibkr.stream import websocket_url
 
 log = logging.getLogger(__name__)
 
@@ -251,9 +252,3 @@ class OrderStream:
             if secret:
                 text = text.replace(secret, "***")
         return text[:300]
-
-
-def websocket_url(session: IbkrSession) -> str:
-    """IBKR's WebSocket URL for `session`. It carries the access token: never log it."""
-    base = session.base_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
-    return f"{base}/ws?oauth_token={quote(session.access_token, safe='')}"

@@ -190,7 +190,7 @@ class MarketStream:
         """One connection, until it closes, goes silent, or loses auth."""
         cookie = self._session.api_session
         async with websockets.connect(
-            self._url(),
+            websocket_url(self._session),
             additional_headers={"Cookie": f"api={cookie}"},
             user_agent_header="brokerdeck",
             max_size=MAX_FRAME_BYTES,
@@ -338,10 +338,6 @@ class MarketStream:
         conid, exchange = depth
         return f"sbd+{self._account}+{conid}" + (f"+{exchange}" if exchange else "")
 
-    def _url(self) -> str:
-        base = self._session.base_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
-        return f"{base}/ws?oauth_token={quote(self._access_token(), safe='')}"
-
     def _access_token(self) -> str:
         return self._session.access_token
 
@@ -362,3 +358,9 @@ def _check_conid(conid: int) -> None:
 
 def _smd(conid: int, fields: tuple[str, ...]) -> str:
     return f"smd+{conid}+" + json.dumps({"fields": list(fields)}, separators=(",", ":"))
+
+
+def websocket_url(session: IbkrSession) -> str:
+    """IBKR's WebSocket URL for `session`. It carries the access token: never log it."""
+    base = session.base_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+    return f"{base}/ws?oauth_token={quote(session.access_token, safe='')}"

@@ -19,6 +19,7 @@ from app.operations import Operations
 from app.status_controller import StatusController
 from app.trading_controller import TradingController
 from brokers.core.paths import Paths
+from brokers.ibkr.orders import IbkrOrderRoute
 from tests.conftest import run_on_qt_loop
 from widgets.main_window import MainWindow
 
@@ -145,6 +146,15 @@ def test_arm_trade_answer_and_fall_back(desk: Desk, qtbot: Any) -> None:
     assert len(places) == 1
     assert json.dumps(places[0]["body"]).count(live.key) == 1  # cOID is the desk's key
 
+    # The window follows the broker's order stream while LIVE; a cancel from the blotter comes back CANCELLED.
+    route = desk.trading.route_for(PROFILE)
+    assert isinstance(route, IbkrOrderRoute)
+    qtbot.waitUntil(lambda: route.stream_state is not None and route.stream_state.subscribed, timeout=45_000)
+    window.blotter.select_key(live.key)
+    qtbot.mouseClick(window.blotter.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any(r.key == live.key and r.status == "CANCELLED" for r in desk.blotter()), timeout=20_000)
+    assert [e["kind"] for e in desk.received()].count("cancel") == 1
+
     # A dangerous question stops the order; the trader's "Do not send" keeps it from the market.
     desk.force_questions("o354")
     qtbot.mouseClick(ticket.place_button, Qt.MouseButton.LeftButton)
@@ -152,7 +162,7 @@ def test_arm_trade_answer_and_fall_back(desk: Desk, qtbot: Any) -> None:
     qtbot.waitUntil(question.isVisible, timeout=10_000)
     assert "o354" in question.message_ids.text()
     qtbot.mouseClick(question.decline_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: sum(r.status == "CANCELLED" for r in desk.blotter()) == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: sum(r.status == "CANCELLED" for r in desk.blotter()) == 2, timeout=10_000)
     replies = [e for e in desk.received() if e["kind"] == "reply"]
     assert replies
     assert all(e["body"] == {"confirmed": False} for e in replies)
