@@ -36,13 +36,13 @@ def test_shadow_orders_never_reach_the_gateway_and_fill_against_the_feeds_book(t
         assert walk.ok, walk.refused
         assert walk.record.mode is Mode.SHADOW
         assert walk.record.status is OrderStatus.FILLED
-        assert _fills(walk.record) == [asks[0], (Decimal(1), asks[1][0])]  # the touch, then one from the next level
+        assert _fills(walk.record) == [(asks[0][1], asks[0][0]), (Decimal(1), asks[1][0])]  # the touch, then one from the next level
 
         asks = [(Decimal(repr(price)), Decimal(size)) for price, size in rig.book().asks]
         limited = await desk.place(
             order(OrderType.LIMIT, int(asks[0][1]) + 10, "shadow-at-touch", limit_price=asks[0][0])
         )
-        assert _fills(limited.record) == [asks[0]]  # the limit stops the walk at its own level
+        assert _fills(limited.record) == [(asks[0][1], asks[0][0])]  # the limit stops the walk at its own level
         assert limited.record.status is OrderStatus.PARTIALLY_FILLED
 
         bid, ask = rig.touch()
@@ -61,7 +61,7 @@ def test_shadow_orders_never_reach_the_gateway_and_fill_against_the_feeds_book(t
         assert await rig.peer.received() == []
         assert AuditLog(rig.data_dir).verify().ok
 
-    _run(tmp_path, scenario)
+    _run(tmp_path, scenario, per_order="250000", daily="1000000")  # a level holds up to 900 shares
 
 
 def test_live_is_not_armed_while_the_checklist_fails(tmp_path: Path) -> None:
