@@ -125,7 +125,8 @@ class DeskRig:
     def touch(self) -> tuple[Decimal, Decimal]:
         """The feed's bid and ask now."""
         book = self.book()
-        assert book.bid is not None and book.ask is not None
+        assert book.bid is not None
+        assert book.ask is not None
         return Decimal(repr(book.bid)), Decimal(repr(book.ask))
 
     def resting_buy(self) -> Decimal:

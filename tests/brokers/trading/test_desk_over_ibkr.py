@@ -36,7 +36,10 @@ def test_shadow_orders_never_reach_the_gateway_and_fill_against_the_feeds_book(t
         assert walk.ok, walk.refused
         assert walk.record.mode is Mode.SHADOW
         assert walk.record.status is OrderStatus.FILLED
-        assert _fills(walk.record) == [(asks[0][1], asks[0][0]), (Decimal(1), asks[1][0])]  # the touch, then one from the next level
+        assert _fills(walk.record) == [
+            (asks[0][1], asks[0][0]),
+            (Decimal(1), asks[1][0]),
+        ]  # the touch, then one from the next level
 
         asks = [(Decimal(repr(price)), Decimal(size)) for price, size in rig.book().asks]
         limited = await desk.place(
@@ -203,4 +206,3 @@ def _run(tmp_path: Path, scenario, per_order: str | None = "50000", daily: str |
             await scenario(rig)
 
     run_async(main)
-
