@@ -229,12 +229,17 @@ class IbkrOrderRoute(OrderRoute):
             return found
 
     async def _poll(self, what: str, params: dict[str, str]) -> list[Any]:
-        """One paced GET of live orders or trades: waits until IBKR's interval has passed since the last."""
+        """One paced GET of live orders or trades: waits until IBKR's interval has passed since the last.
+
+        The interval counts from when the last answer came back: IBKR counts from when the request arrived,
+        which is later than when it was sent, so counting from the send can come in early and earn a 429."""
         wait = self._last_poll_at.get(what, -self._poll_interval_s) + self._poll_interval_s - self._clock()
         if wait > 0:
             await asyncio.sleep(wait)
-        self._last_poll_at[what] = self._clock()
-        body = await self._session.request("GET", f"/iserver/account/{what}", params=params, what=f"the {what}")
+        try:
+            body = await self._session.request("GET", f"/iserver/account/{what}", params=params, what=f"the {what}")
+        finally:
+            self._last_poll_at[what] = self._clock()
         rows = body.get("orders") if isinstance(body, dict) else body
         return rows if isinstance(rows, list) else []
 

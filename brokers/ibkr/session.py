@@ -319,6 +319,7 @@ class IbkrSession:
                 with contextlib.suppress(IbkrError, httpx.HTTPError):
                     await self.request("POST", "/logout", what="logging out")
         finally:
+            self._lst = None  # logged out: a second close has nothing to log out (and no open client to do it with)
             if self._own_http:
                 await self._http.aclose()
 

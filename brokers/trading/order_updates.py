@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from decimal import Decimal
 
 from brokers.core.market import InstrumentQuotes
 from brokers.core.orders import BrokerExecution, BrokerOrder, Mode, OrderRoute, OrderStatus
@@ -57,7 +58,7 @@ class OrderUpdates:
 
     async def poll(self) -> tuple[OrderRecord, ...]:
         records = self._journal.book.records()
-        profiles = sorted({r.request.profile for r in records if r.mode is Mode.LIVE and not r.status.final})
+        profiles = sorted({r.request.profile for r in records if _awaiting_reports(r)})
         changed: list[OrderRecord] = []
         for profile in profiles:
             route = self._route_for(profile)
@@ -88,3 +89,13 @@ class OrderUpdates:
                 self._journal.log_fills(updated, fills)
                 changed.append(updated)
         return tuple(changed)
+
+
+def _awaiting_reports(record: OrderRecord) -> bool:
+    """A LIVE order the broker still has news of: open, or FILLED by its answer before its executions came."""
+    if record.mode is not Mode.LIVE:
+        return False
+    if not record.status.final:
+        return True
+    reported = sum((fill.quantity for fill in record.fills), Decimal(0))
+    return record.status is OrderStatus.FILLED and reported < record.request.quantity
