@@ -52,7 +52,9 @@ class Desk:
     def ok(self, *args: str) -> str:
         """The output of a command that must succeed."""
         result = self.run(*args)
-        assert result.returncode == 0, f"brokerdeck {' '.join(args)}: {result.returncode}\n{result.stdout}{result.stderr}"
+        assert result.returncode == 0, (
+            f"brokerdeck {' '.join(args)} -> {result.returncode}\n{result.stdout}{result.stderr}"
+        )
         return result.stdout
 
     def mode_report(self) -> dict[str, Any]:
