@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from brokers.core.paths import Paths
+from brokers.vault import Vault
 from tests.app.desk_cli import Desk
 from tests.sandbox_runner import SandboxRunner
 
@@ -20,7 +22,7 @@ def module_sandbox() -> Iterator[SandboxRunner]:
 
 
 @pytest.fixture
-def desk(home, vault, module_sandbox: SandboxRunner) -> Desk:
+def desk(home: Paths, vault: Vault, module_sandbox: SandboxRunner) -> Desk:
     """This test's BROKERDECK_HOME (its vault on the real keyring) pointed at the module's sandbox, whose order
     desk starts empty."""
     home.sandbox_endpoints_file.parent.mkdir(parents=True, exist_ok=True)

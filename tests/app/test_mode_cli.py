@@ -21,7 +21,7 @@ def sandbox_profiles(desk: Desk) -> list[str]:
     return [profile["name"] for profile in endpoints.profiles]
 
 
-def test_mode_lists_every_profile_in_shadow_with_the_checklist_where_it_can_trade(desk):
+def test_mode_lists_every_profile_in_shadow_with_the_checklist_where_it_can_trade(desk: Desk) -> None:
     names = sandbox_profiles(desk)
     assert PROFILE in names
     assert len(names) > 1
@@ -49,7 +49,7 @@ def test_mode_lists_every_profile_in_shadow_with_the_checklist_where_it_can_trad
     assert report["audit"] == {"ok": True, "records": 0, "problems": []}
 
 
-def test_live_needs_the_limits_first_then_exactly_the_latest_phrase(desk):
+def test_live_needs_the_limits_first_then_exactly_the_latest_phrase(desk: Desk) -> None:
     no_limits = desk.run("mode", "live", PROFILE)
     assert no_limits.returncode == REFUSED
     lines = no_limits.stdout.splitlines()
@@ -109,7 +109,9 @@ def test_live_needs_the_limits_first_then_exactly_the_latest_phrase(desk):
         (("--daily", "1000001"), "The daily limit can be at most 1,000,000; enter 1,000,000 or less."),
     ],
 )
-def test_a_limit_that_cannot_be_used_is_refused_with_what_to_enter_and_changes_nothing(desk, flags, says):
+def test_a_limit_that_cannot_be_used_is_refused_with_what_to_enter_and_changes_nothing(
+    desk: Desk, flags: tuple[str, str], says: str
+) -> None:
     desk.ok("limits", PROFILE, "--per-order", "100000", "--daily", "200000")
     stored = desk.home.data_dir.joinpath("limits.json").read_bytes()
 
@@ -143,8 +145,8 @@ def _cut_the_last_line(lines: list[bytes]) -> list[bytes]:
     ids=["edited", "reordered", "truncated"],
 )
 def test_a_tampered_audit_log_fails_mode_and_audit_verify_naming_where(
-    desk, tamper: Callable[[list[bytes]], list[bytes]], problem: str
-):
+    desk: Desk, tamper: Callable[[list[bytes]], list[bytes]], problem: str
+) -> None:
     desk.ok("limits", PROFILE, "--per-order", "1000", "--daily", "5000")
     desk.ok("limits", PROFILE, "--per-order", "2000")
     desk.ok("mode", "shadow", PROFILE)

@@ -7,6 +7,7 @@ per decision in LIVE, no confirming reply that only the trader may give.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.secretservice
 FAR_BELOW = "100"  # a buy limit this far under the sandbox's AAPL (about 190) rests without filling
 
 
-def placed(desk: Desk, *flags: str) -> dict:
+def placed(desk: Desk, *flags: str) -> dict[str, Any]:
     """The record of an order `orders place --json` placed (exit 0)."""
     result = place(desk, *flags, "--json")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -26,7 +27,7 @@ def placed(desk: Desk, *flags: str) -> dict:
     return dict(report["order"])
 
 
-def test_a_shadow_order_is_simulated_against_the_book_and_never_reaches_the_broker(desk):
+def test_a_shadow_order_is_simulated_against_the_book_and_never_reaches_the_broker(desk: Desk) -> None:
     market = placed(desk, "--type", "market")
     assert (market["mode"], market["status"], market["filled"]) == ("SHADOW", "FILLED", "10")
     assert float(market["average_price"]) > float(FAR_BELOW)
@@ -50,7 +51,7 @@ def test_a_shadow_order_is_simulated_against_the_book_and_never_reaches_the_brok
     assert desk.received() == []
 
 
-def test_a_live_order_retried_with_the_same_decision_id_is_placed_once(desk):
+def test_a_live_order_retried_with_the_same_decision_id_is_placed_once(desk: Desk) -> None:
     desk.arm_live()
     desk.control("questions", message_ids=[])  # o163 (far from the market) would stop it for the trader
     flags = ("--limit", FAR_BELOW, "--decision-id", "rebalance-aapl-1")
@@ -72,7 +73,7 @@ def test_a_live_order_retried_with_the_same_decision_id_is_placed_once(desk):
     assert cancel["order_id"] == first["broker_order_id"]
 
 
-def test_a_dangerous_question_without_a_terminal_stops_the_order(desk):
+def test_a_dangerous_question_without_a_terminal_stops_the_order(desk: Desk) -> None:
     desk.arm_live()
     desk.control("questions", message_ids=["o354"])
 
@@ -92,7 +93,7 @@ def test_a_dangerous_question_without_a_terminal_stops_the_order(desk):
     assert not record["broker_order_id"]
 
 
-def test_a_503_on_the_reply_is_reconciled_with_the_broker_and_not_sent_again(desk):
+def test_a_503_on_the_reply_is_reconciled_with_the_broker_and_not_sent_again(desk: Desk) -> None:
     desk.arm_live()
     desk.control("questions", message_ids=["o10153"])  # whitelisted: Brokerdeck confirms it itself
     desk.control("reply_unavailable", goes_live=True)  # ... and that reply gets a 503 although the order went live
@@ -108,7 +109,7 @@ def test_a_503_on_the_reply_is_reconciled_with_the_broker_and_not_sent_again(des
     assert events.index("order.ambiguous") < events.index("order.reconciled")
 
 
-def test_an_order_that_cannot_be_placed_says_what_to_enter_and_sends_nothing(desk):
+def test_an_order_that_cannot_be_placed_says_what_to_enter_and_sends_nothing(desk: Desk) -> None:
     desk.arm_live()
     cases = [
         (place(desk, "--limit", FAR_BELOW, quantity="1.5"), REFUSED, "Enter a whole number of shares"),
