@@ -114,7 +114,10 @@ async def _look_up(source: MarketSource, symbol: str, connection: HeadlessConnec
     exact = [hit for hit in found if hit.symbol.upper() == symbol.strip().upper()]
     if not exact:
         near = ", ".join(hit.symbol for hit in found[:5])
-        return f"no instrument has the symbol {symbol!r}" + (f" (found: {near})" if near else "")
+        found_text = f" (found: {near})" if near else ""
+        return (
+            f"no instrument has the symbol {symbol!r}{found_text}: check the symbol, or give its contract id (--conid)"
+        )
     connection.conid, connection.symbol = exact[0].conid, exact[0].symbol
     return ""
 
