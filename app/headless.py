@@ -42,6 +42,7 @@ class HeadlessConnection:
     conid: int | None = None
     symbol: str = ""
     problem: str = ""  # why the named instrument is not streamed, when it is not
+    lookup_failed: bool = False  # the broker could not be asked (rather than: it knows no such symbol)
 
     def health(self) -> CredentialHealth | None:
         return self.session.health(time.time()) if self.session is not None else None
@@ -110,6 +111,7 @@ async def _look_up(source: MarketSource, symbol: str, connection: HeadlessConnec
     try:
         found = await source.search(symbol)
     except BrokerError as exc:
+        connection.lookup_failed = True
         return f"could not look {symbol!r} up: {exc}"
     exact = [hit for hit in found if hit.symbol.upper() == symbol.strip().upper()]
     if not exact:

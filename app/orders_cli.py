@@ -121,7 +121,7 @@ async def _place(context: AppContext, args: argparse.Namespace) -> int:
     async with connected(found.connector, found.profile, context.vault(), found.sandbox, instrument) as connection:
         if connection.problem:
             print(f"brokerdeck orders place: {connection.problem}")
-            return WRONG
+            return FAILED if connection.lookup_failed else WRONG
         request = _request(args, connection, quantity, limit, stop)
         desk = _desk(context, connection)
         result = await desk.place(request)
@@ -164,12 +164,13 @@ async def _answer_questions(desk: TradingDesk, result: OrderResult) -> OrderResu
         print("The broker asks about this order:")
         for message_id, message in zip(question.message_ids, question.messages, strict=False):
             print(f"  [{message_id}] {message}")
-        confirm = False
+        confirm, why = False, "not sent: there was no terminal to answer the broker's question on"
         if sys.stdin.isatty():
             confirm = input("Send the order anyway? [y/N] ").strip().lower() in ("y", "yes")
+            why = "declined by the trader"
         else:
             print("No terminal to answer on: the order is not sent.")
-        result = await desk.answer(result.record.key, confirm)
+        result = await desk.answer(result.record.key, confirm, why)
         if not confirm and result.ok:
             return OrderResult(result.record, refused="The broker's question was answered no: the order was not sent.")
     return result

@@ -157,7 +157,7 @@ class IbkrOrderRoute(OrderRoute):
 
     async def _reply(self, reply_id: str, confirm: bool) -> Any:
         return await self._session.request(
-            "POST", f"/iserver/reply/{reply_id}", json={"confirmed": confirm}, what="the answer to IBKR's question"
+            "POST", f"/iserver/reply/{reply_id}", json={"confirmed": confirm}, what="the reply to IBKR's question"
         )
 
     async def cancel(self, broker_order_id: str) -> str:
@@ -279,8 +279,11 @@ class IbkrOrderRoute(OrderRoute):
 
 def _outcome_of_failure(error: IbkrError) -> PlaceOutcome:
     """A failed order request: a 5xx or a lost connection may still have reached IBKR, anything else did not."""
-    if isinstance(error, IbkrServerError | IbkrUnreachable):
-        return Ambiguous(f"{error} IBKR may still have taken the order: check live orders before sending it again.")
+    after = "IBKR may still have taken the order: it is looked up at IBKR and never sent again blindly."
+    if isinstance(error, IbkrServerError):
+        return Ambiguous(f"IBKR answered {error.status} ({error.detail or 'server error'}). {after}")
+    if isinstance(error, IbkrUnreachable):
+        return Ambiguous(f"The connection to IBKR broke ({error}). {after}")
     if isinstance(error, IbkrRateLimited):
         return Refused(f"{error} The order was not placed.")
     return Refused(str(error))

@@ -299,8 +299,8 @@ class TradingDesk:
 
     # -- answering, cancelling, modifying --------------------------------------------------------------------
 
-    async def answer(self, key: str, confirm: bool) -> OrderResult:
-        """The trader's answer to the broker's question about order `key`."""
+    async def answer(self, key: str, confirm: bool, why: str = "declined by the trader") -> OrderResult:
+        """The trader's answer to the broker's question about order `key`; `why` says why a no was given."""
         record = self._book.get(key)
         if record is None or record.status is not OrderStatus.QUESTION or record.question is None:
             return OrderResult(record, refused="This order has no question waiting for an answer.")
@@ -321,7 +321,7 @@ class TradingDesk:
         except Exception as exc:
             return self._route_failed(record, "answering the broker's question", exc)
         if not confirm and isinstance(outcome, Refused):
-            return self._cancelled(record, "declined by the trader")
+            return self._cancelled(record, why)
         return await self._outcome(record, outcome, "order.placed")
 
     async def cancel(self, key: str) -> OrderResult:
