@@ -235,9 +235,13 @@ class TradingController(QObject):
                 self._ask(record)
 
     def _poll_when_due(self) -> None:
-        open_live = any(r.mode is Mode.LIVE and not r.status.final for r in self.desk.records())
+        """Every 5 s while LIVE orders are open; never while the broker waits for an answer (IBKR drops a
+        question's order when other requests arrive before the reply)."""
+        records = self.desk.records()
+        open_live = any(r.mode is Mode.LIVE and not r.status.final for r in records)
+        asking = any(r.status is OrderStatus.QUESTION for r in records)
         now = time.monotonic()
-        if not open_live or self._polling or now - self._polled_at < BROKER_POLL_INTERVAL_S:
+        if not open_live or asking or self._polling or now - self._polled_at < BROKER_POLL_INTERVAL_S:
             return
         self._polling = True
         self._polled_at = now

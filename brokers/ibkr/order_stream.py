@@ -23,7 +23,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from urllib.parse import quote
 
-import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
@@ -33,13 +32,11 @@ from brokers.ibkr import frames as fr
 from brokers.ibkr.errors import IbkrError
 from brokers.ibkr.order_merge import OrderMerge
 from brokers.ibkr.session import IbkrSession
-from brokers.ibkr.stream import websocket_url
+from brokers.ibkr.stream import authenticate, open_socket
 
 log = logging.getLogger(__name__)
 
 SUBSCRIPTIONS = ("sor+{}", 'str+{"realtimeUpdatesOnly":false,"days":1}')  # str re-sends today's: merged once
-MAX_FRAME_BYTES = 2**22
-CLOSE_TIMEOUT_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -115,25 +112,12 @@ class OrderStream:
             self._state.reconnects += 1
 
     async def _authenticate(self) -> None:
-        if self._reauth:
-            log.info("Re-opening the IBKR brokerage session for the order updates")
-            await self._session.open_brokerage_session()
-        await self._session.tickle()
-        if self._session.api_session is None:
-            raise IbkrError("IBKR's tickle returned no session for the order updates. Retrying.")
+        await authenticate(self._session, reopen=self._reauth, purpose="the order updates")
         self._reauth = False
 
     async def _serve(self) -> None:
         cookie = self._session.api_session
-        async with websockets.connect(
-            websocket_url(self._session),
-            additional_headers={"Cookie": f"api={cookie}"},
-            user_agent_header="brokerdeck",
-            max_size=MAX_FRAME_BYTES,
-            compression=None,
-            ping_interval=None,
-            close_timeout=CLOSE_TIMEOUT_S,
-        ) as ws:
+        async with open_socket(self._session, cookie) as ws:
             self._state.connected, self._state.subscribed = True, False
             self._resubscribe_at = None
             outbox: asyncio.Queue[str] = asyncio.Queue()

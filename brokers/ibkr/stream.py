@@ -177,27 +177,13 @@ class MarketStream:
             self._reconnects += 1
 
     async def _authenticate(self) -> None:
-        """A fresh `api` cookie; after an auth drop, a new brokerage session first (ssodh/init)."""
-        if self._reauth:
-            log.info("Re-opening the IBKR brokerage session for the market data stream")
-            await self._session.open_brokerage_session()
-        await self._session.tickle()
-        if self._session.api_session is None:
-            raise IbkrError("IBKR's tickle returned no session for the market data stream. Retrying.")
+        await authenticate(self._session, reopen=self._reauth, purpose="the market data stream")
         self._reauth = False
 
     async def _serve(self) -> None:
         """One connection, until it closes, goes silent, or loses auth."""
         cookie = self._session.api_session
-        async with websockets.connect(
-            websocket_url(self._session),
-            additional_headers={"Cookie": f"api={cookie}"},
-            user_agent_header="brokerdeck",
-            max_size=MAX_FRAME_BYTES,
-            compression=None,
-            ping_interval=None,
-            close_timeout=CLOSE_TIMEOUT_S,
-        ) as ws:
+        async with open_socket(self._session, cookie) as ws:
             outbox: asyncio.Queue[str] = asyncio.Queue()
             for conid, fields in self._subs.items():  # no await until _outbox is set: each exactly once
                 outbox.put_nowait(_smd(conid, fields))
@@ -364,3 +350,26 @@ def websocket_url(session: IbkrSession) -> str:
     """IBKR's WebSocket URL for `session`. It carries the access token: never log it."""
     base = session.base_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
     return f"{base}/ws?oauth_token={quote(session.access_token, safe='')}"
+
+
+async def authenticate(session: IbkrSession, *, reopen: bool, purpose: str) -> None:
+    """A fresh `api` cookie for a WebSocket; after an auth drop (`reopen`), a new brokerage session first."""
+    if reopen:
+        log.info("Re-opening the IBKR brokerage session for %s", purpose)
+        await session.open_brokerage_session()
+    await session.tickle()
+    if session.api_session is None:
+        raise IbkrError(f"IBKR's tickle returned no session for {purpose}. Retrying.")
+
+
+def open_socket(session: IbkrSession, cookie: str | None) -> websockets.connect:
+    """IBKR's WebSocket for `session`, authenticated by its `api` cookie; our own pings and no compression."""
+    return websockets.connect(
+        websocket_url(session),
+        additional_headers={"Cookie": f"api={cookie}"},
+        user_agent_header="brokerdeck",
+        max_size=MAX_FRAME_BYTES,
+        compression=None,
+        ping_interval=None,
+        close_timeout=CLOSE_TIMEOUT_S,
+    )
