@@ -327,6 +327,8 @@ class TradingController(QObject):
 
     def _run(self, work: Coroutine[Any, Any, OrderResult]) -> None:
         def done(result: OrderResult) -> None:
+            if result.refused:
+                log.info("Order not done: %s", result.refused)
             self._window.order_ticket.show_result(_result_text(result), result.ok)
             self.supervise()
 

@@ -219,5 +219,6 @@ class OrderRoute(ABC):
         return
 
     def clock_offset_s(self) -> float | None:
-        """The broker's clock minus ours, from its latest answer; None before the first."""
+        """The broker's clock minus ours, from its latest answer (the least the answer allows, so network delay
+        is not counted as drift); None before the first."""
         return None

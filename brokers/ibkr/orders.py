@@ -273,8 +273,19 @@ class IbkrOrderRoute(OrderRoute):
         await self._live_orders(fresh=True)
 
     def clock_offset_s(self) -> float | None:
+        """IBKR's clock minus ours, as little as the last answer allows: IBKR stamped its `Date` second somewhere
+        between our request going out and its answer coming back, so a slow answer is not mistaken for drift."""
         clock = self._session.server_clock
-        return None if clock is None else clock[0] - clock[1]
+        return None if clock is None else least_offset(*clock)
+
+
+def least_offset(second: float, sent: float, received: float) -> float:
+    """The clock offset closest to zero that fits an answer stamped in `second` (its `Date`, whole seconds) to
+    a request we sent at `sent` and got back at `received` (our clock)."""
+    lowest, highest = second - received, second + 1.0 - sent
+    if lowest <= 0.0 <= highest:
+        return 0.0
+    return lowest if lowest > 0.0 else highest
 
 
 def _outcome_of_failure(error: IbkrError) -> PlaceOutcome:

@@ -124,7 +124,8 @@ class IbkrSession:
         self._compete = True
         self._connect_due = True  # no brokerage session yet, or IBKR ended it: open one before anything else
         self._check_due = False
-        self.server_clock: tuple[float, float] | None = None  # (IBKR's Date header, our clock) of the last answer
+        # The last answer's `Date` (the second it names) and our clock when the request went out and came back.
+        self.server_clock: tuple[float, float, float] | None = None
         self.snapshot = SessionSnapshot()
 
     # -- what the rest of the app uses ---------------------------------------------------------
@@ -234,6 +235,7 @@ class IbkrSession:
         if lst is None or self._lst_expired():
             lst = await self.mint_live_session_token()
         url = f"{self.base_url}{path}"
+        sent = self._clock()
         response = await self._signed(lst, method, url, json, params, what)
         if response.status_code == 401:
             log.info("IBKR answered 401 to %s: minting a new live session token and retrying once", what)
@@ -242,6 +244,7 @@ class IbkrSession:
                 lst = await self.mint_live_session_token()
             finally:
                 self._publish(renewing=False)
+            sent = self._clock()
             response = await self._signed(lst, method, url, json, params, what)
             if response.status_code == 401:
                 raise IbkrAuthError(
@@ -250,7 +253,7 @@ class IbkrSession:
                 )
         self._publish(checked_at=self._clock())
         if (date := _http_date(response.headers.get("date"))) is not None:
-            self.server_clock = (date, self._clock())
+            self.server_clock = (date, sent, self._clock())
         return response.json() if response.content else {}
 
     async def run(self) -> None:
@@ -405,8 +408,8 @@ class IbkrSession:
 
 
 def _http_date(value: str | None) -> float | None:
-    """An HTTP `Date` header as epoch seconds (the middle of the second it names), or None."""
+    """An HTTP `Date` header as epoch seconds (the start of the second it names), or None."""
     try:
-        return parsedate_to_datetime(value).timestamp() + 0.5 if value else None
+        return parsedate_to_datetime(value).timestamp() if value else None
     except (TypeError, ValueError):
         return None

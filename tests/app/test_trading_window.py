@@ -159,7 +159,8 @@ def test_arm_trade_answer_and_fall_back(desk: Desk, qtbot: Any) -> None:
     desk.force_questions("o354")
     qtbot.mouseClick(ticket.place_button, Qt.MouseButton.LeftButton)
     question = window.question_dialog
-    qtbot.waitUntil(question.isVisible, timeout=10_000)
+    qtbot.waitUntil(lambda: question.isVisible() or "o354" in ticket.result.text(), timeout=10_000)
+    assert question.isVisible(), ticket.result.text()
     assert "o354" in question.message_ids.text()
     qtbot.mouseClick(question.decline_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: sum(r.status == "CANCELLED" for r in desk.blotter()) == 2, timeout=10_000)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from brokers.core.orders import Accepted, Asked, BrokerExecution, BrokerOrder, OrderStatus, OrderType
-from brokers.ibkr.orders import IbkrOrderRefused
+from brokers.ibkr.orders import IbkrOrderRefused, least_offset
 from tests.brokers.ibkr.order_peer import order_desk, request
 from tests.conftest import run_async
 
@@ -115,3 +115,18 @@ def test_the_clock_offset_comes_from_the_answers_date_header() -> None:
     assert before is not None  # connect() already had answers
     assert after is not None
     assert abs(after) < 2
+
+
+@pytest.mark.parametrize(
+    ("second", "sent", "received", "offset"),
+    [
+        (1000.0, 1000.2, 1000.4, 0.0),  # stamped within the round trip: no evidence of drift
+        (1000.0, 999.0, 1002.5, 0.0),  # a slow answer (3.5 s) is not drift
+        (1005.0, 1000.0, 1000.5, 4.5),  # IBKR is at least 4.5 s ahead
+        (995.0, 1000.0, 1000.5, -4.0),  # IBKR is at least 4 s behind
+    ],
+)
+def test_the_clock_offset_counts_only_what_the_round_trip_cannot_explain(
+    second: float, sent: float, received: float, offset: float
+) -> None:
+    assert least_offset(second, sent, received) == pytest.approx(offset)
