@@ -204,13 +204,11 @@ class TradingDesk:
         if isinstance(outcome, Accepted):
             record = self._journal.update(
                 key,
-                lambda r: replace(
-                    r,
-                    status=outcome.status,
-                    broker_order_id=outcome.broker_order_id,
-                    question=None,
-                    message="accepted by the broker",
-                    updated_at=self._now(),
+                lambda r: _without_regress(
+                    replace(r, broker_order_id=outcome.broker_order_id, question=None),
+                    outcome.status,
+                    "accepted by the broker",
+                    self._now(),
                 ),
             )
             self._journal.log(event, record, "LIVE: accepted by the broker")
@@ -344,9 +342,7 @@ class TradingDesk:
             said = await route.cancel(record.broker_order_id)
         except Exception as exc:
             return self._route_failed(record, "cancelling the order", exc)
-        record = self._journal.update(
-            key, lambda r: replace(r, status=OrderStatus.PENDING_CANCEL, message=said, updated_at=self._now())
-        )
+        record = self._journal.update(key, lambda r: _without_regress(r, OrderStatus.PENDING_CANCEL, said, self._now()))
         self._journal.log("order.cancel_requested", record, said)
         return OrderResult(record)
 
@@ -428,3 +424,11 @@ class TradingDesk:
         limits = self.limits.get(profile)
         used = self._ledger.used(profile, mode, trading_day(self._now()))
         return limits.effective_per_order, max(Decimal(0), limits.effective_daily - used)
+
+
+def _without_regress(record: OrderRecord, status: OrderStatus, message: str, now: float) -> OrderRecord:
+    """`record` with `status`, unless the broker's own report already finished it (its order stream can be
+    faster than the answer to our request): a filled or cancelled order never goes back to working."""
+    if record.status.final:
+        return record
+    return replace(record, status=status, message=message, updated_at=now)
