@@ -1,12 +1,18 @@
 """Sandbox-only controls of the emulated IBKR order desk (no OAuth, never under /v1/api).
 
-- `GET  /sandbox/ibkr/orders`: every order (as live orders report it), every execution, the settings.
+- `GET  /sandbox/ibkr/orders`: every order (as live orders report it), every execution, the settings, and
+  `links`: each order's parent, OCA group and whether it is held (live orders carry no parent field).
 - `GET  /sandbox/ibkr/orders/received`: every place, reply, modify, cancel and suppression request the
   gateway received, with its body and answer, oldest first: proof that a SHADOW order never got here.
 - `POST /sandbox/ibkr/orders/questions {"message_ids": ["o163", "o354"]}`: the next order (or modify) is
   asked exactly these questions, chained in this order (`[]`: none); each POST arms one order.
 - `POST /sandbox/ibkr/orders/reply_unavailable {"goes_live": true}`: the next reply answers 503; with
   `goes_live` (and a confirming reply) the order still goes live, the ambiguous case clients reconcile.
+- `POST /sandbox/ibkr/orders/child_failure {"reason": "..."}`: the next place request with children (a
+  bracket, or children of a placed parent) places its parent alone and answers, one element per order
+  in the order sent, `{"order_id", "order_status", "encrypt_message"}` for the parent and
+  `{"error": <reason>}` for each child, which is not placed: the OTO partial-failure path. Each POST
+  arms one request.
 - `POST /sandbox/ibkr/orders/settings {"poll_interval_s": 0.5}`: the least time between two live-orders
   (or trades) calls of one session before a 429 (IBKR: 5 s).
 - `POST /sandbox/ibkr/orders/step {"steps": 3}`: move the market on that many ticks, matching after each.
@@ -53,6 +59,8 @@ def order_control_routes(endpoints: OrderEndpoints) -> list[Route]:
             "settings": {"poll_interval_s": endpoints.poll_interval_s},
             "forced_questions": [list(ids) for ids in endpoints.replies.forced],
             "unavailable_replies": list(endpoints.replies.unavailable),
+            "child_failures": list(endpoints.child_failures),
+            "links": desk.links(),
         }
 
     async def overview(request: Request) -> JSONResponse:
@@ -79,6 +87,16 @@ def order_control_routes(endpoints: OrderEndpoints) -> list[Route]:
         except ValueError as exc:
             return _bad_request(str(exc))
         endpoints.replies.unavailable.append(goes_live)
+        return JSONResponse(state())
+
+    async def child_failure(request: Request) -> JSONResponse:
+        try:
+            reason = (await _object(request)).get("reason")
+            if not isinstance(reason, str) or not reason:
+                raise ValueError("'reason' must be the error text the children are refused with")
+        except ValueError as exc:
+            return _bad_request(str(exc))
+        endpoints.child_failures.append(reason)
         return JSONResponse(state())
 
     async def settings(request: Request) -> JSONResponse:
@@ -114,6 +132,7 @@ def order_control_routes(endpoints: OrderEndpoints) -> list[Route]:
         Route("/sandbox/ibkr/orders/received", received, methods=["GET"]),
         Route("/sandbox/ibkr/orders/questions", questions, methods=["POST"]),
         Route("/sandbox/ibkr/orders/reply_unavailable", unavailable, methods=["POST"]),
+        Route("/sandbox/ibkr/orders/child_failure", child_failure, methods=["POST"]),
         Route("/sandbox/ibkr/orders/settings", settings, methods=["POST"]),
         Route("/sandbox/ibkr/orders/step", step, methods=["POST"]),
         Route("/sandbox/ibkr/orders/reset", reset, methods=["POST"]),

@@ -5,6 +5,12 @@ when the market crosses it or prints through it; a stop triggers on the last tra
 market (STP) or limit (STOP_LIMIT) order. Each order is matched once per market state, so the same
 liquidity never fills twice. Every change is pushed to the `sor` and `str` subscribers as IBKR streams
 them: `sor` rows sparse (the changed fields and `orderId`), `str` one execution per frame.
+
+Related orders (`order_families.py`): a bracket child is held (`PreSubmitted`, never matched) until its
+parent is completely filled, then works; cancelling a parent cancels its open children. The members of
+an OCA group, and the children of one bracket parent once they work, are one-cancels-all: any fill of
+one, even a partial one, cancels every other open member (the sandbox's choice: the API has no OCA
+type field, and cancelling on the first fill never lets two members fill).
 """
 
 from __future__ import annotations
@@ -44,6 +50,9 @@ class DeskOrder:
     matched_seq: int = -1
     cancel_due: bool = False
     last_execution_ms: int | None = None
+    parent_id: int | None = None  # a bracket child's parent
+    oca_group: str | None = None  # members cancel each other on a fill
+    held: bool = False  # a child waiting for its parent to fill
 
     @property
     def remaining(self) -> Decimal:
@@ -84,33 +93,77 @@ class OrderDesk:
         at = self.coids.get((account, coid))
         return bool(coid) and at is not None and time.time() - at < COID_LIFETIME_S
 
-    def submit(self, account: str, ticket: Ticket) -> DeskOrder:
-        """A new working order, matched against the market at once."""
-        if ticket.coid:
-            self.coids[(account, ticket.coid)] = time.time()
-        order = DeskOrder(next(self._ids), account, ticket, self.market.instrument(ticket.conid).symbol)
-        self.orders[order.order_id] = order
-        order.status = "PreSubmitted" if ticket.stop is not None else "Submitted"
-        self._match(order)
-        self._publish(order)
-        return order
+    def find(self, account: str, ref: str) -> DeskOrder | None:
+        """The order of `account` that `ref` names: its order id, or its cOID."""
+        order = self.orders.get(int(ref)) if ref.isdecimal() else None
+        if order is None:
+            order = next((o for o in self.orders.values() if o.ticket.coid == ref), None)
+        return order if order is not None and order.account == account else None
+
+    def submit_family(
+        self,
+        account: str,
+        tickets: list[Ticket],
+        oca: bool = False,
+        outside_parent: DeskOrder | None = None,
+        refuse_children: bool = False,
+    ) -> list[DeskOrder | None]:
+        """New orders of one request, linked as a bracket or an OCA group, then matched in order.
+
+        With `refuse_children` the children are not placed (None in their place): the parent stands alone.
+        """
+        placed: list[DeskOrder | None] = []
+        parent = outside_parent
+        for ticket in tickets:
+            if ticket.parent_ref is not None and refuse_children:
+                placed.append(None)
+                continue
+            if ticket.coid:
+                self.coids[(account, ticket.coid)] = time.time()
+            order = DeskOrder(next(self._ids), account, ticket, self.market.instrument(ticket.conid).symbol)
+            self.orders[order.order_id] = order
+            order.status = "PreSubmitted" if ticket.stop is not None else "Submitted"
+            if ticket.parent_ref is None:
+                parent = order
+            elif not oca and parent is not None:
+                order.parent_id, order.oca_group = parent.order_id, f"children-of-{parent.order_id}"
+                order.held = parent.status != "Filled"
+                order.status = "PreSubmitted" if order.held else order.status
+            placed.append(order)
+        members = [o for o in placed if o is not None]
+        if oca:
+            for order in members:
+                order.oca_group = f"oca-{members[0].order_id}"
+        for order in members:
+            if order.open and not order.held and order.status != "PendingCancel":
+                self._match(order)
+                self._settle(order)
+            self._publish(order)
+        return placed
 
     def replace(self, order: DeskOrder, ticket: Ticket) -> None:
         """The modify: the complete new ticket replaces the old one, and the order is matched again."""
         order.ticket = ticket
         order.triggered = False
         order.matched_seq = -1
-        order.status = "PreSubmitted" if ticket.stop is not None else "Submitted"
+        order.status = "PreSubmitted" if ticket.stop is not None or order.held else "Submitted"
         if order.remaining <= 0:
             order.status = "Filled"
-        else:
+        elif not order.held:
             self._match(order)
+        self._settle(order)
         self._publish(order)
 
     def cancel(self, order: DeskOrder) -> None:
-        """Cancelling takes a moment, as at IBKR: PendingCancel now, Cancelled at the next match."""
+        """Cancelling takes a moment, as at IBKR: PendingCancel now, Cancelled at the next match.
+
+        A parent's open children are cancelled with it.
+        """
         order.status, order.cancel_due = "PendingCancel", True
         self._publish(order)
+        for child in self.orders.values():
+            if child.parent_id == order.order_id and child.open and not child.cancel_due:
+                self.cancel(child)
 
     def match(self) -> None:
         """Match every open order against the market as it stands now."""
@@ -118,8 +171,9 @@ class OrderDesk:
             if order.cancel_due and order.open:
                 order.status, order.cancel_due = "Cancelled", False
                 self._publish(order)
-            elif order.open and order.status != "PendingCancel":
+            elif order.open and order.status != "PendingCancel" and not order.held:
                 self._match(order)
+                self._settle(order)
                 self._publish(order)
 
     def step(self, steps: int) -> None:
@@ -157,6 +211,29 @@ class OrderDesk:
             order.status = "Filled"
         elif ticket.tif == "IOC":
             order.status = "Cancelled"
+
+    def _settle(self, order: DeskOrder) -> None:
+        """What a fill means to the order's relatives: its OCA members cancel, its held children work."""
+        if order.filled > 0 and order.oca_group is not None:
+            for other in self.orders.values():
+                if other is not order and other.oca_group == order.oca_group and other.open and not other.cancel_due:
+                    self.cancel(other)
+        if order.status != "Filled":
+            return
+        for child in [c for c in self.orders.values() if c.parent_id == order.order_id and c.held]:
+            child.held = False
+            if child.open and not child.cancel_due:
+                child.status = "PreSubmitted" if child.ticket.stop is not None else "Submitted"
+                self._match(child)
+                self._settle(child)
+            self._publish(child)
+
+    def links(self) -> dict[str, dict[str, Any]]:
+        """Each order's relatives, as the sandbox control reports them (live orders carry no such field)."""
+        return {
+            str(o.order_id): {"parent_id": o.parent_id, "oca_group": o.oca_group, "held": o.held}
+            for o in self.orders.values()
+        }
 
     def _fill(self, order: DeskOrder, size: Decimal, price: Decimal) -> None:
         order.filled += size

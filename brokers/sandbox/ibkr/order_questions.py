@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from brokers.sandbox.ibkr.order_families import Family
 from brokers.sandbox.ibkr.order_tickets import Ticket
 
 FAR_FROM_MARKET = Decimal("0.03")  # IBKR's default percentage constraint behind o163
@@ -67,11 +68,12 @@ def questions_for(ticket: Ticket, reference: Decimal | None, last: Decimal | Non
 
 @dataclass
 class Pending:
-    """An order (a place or a modify) waiting for the trader's answers; `ids` are the questions left."""
+    """A place (of one order or a family) or a modify waiting for the trader's answers; `ids` are the
+    questions left, asked about the request as a whole."""
 
     session_id: str
     account: str
-    ticket: Ticket
+    family: Family
     order_id: int | None  # the order a modify replaces; None for a new order
     ids: list[str]
     reply_id: str = field(default_factory=lambda: str(uuid.uuid4()))

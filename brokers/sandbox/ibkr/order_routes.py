@@ -22,8 +22,9 @@ from starlette.responses import JSONResponse, Response
 
 from brokers.sandbox.ibkr.consumers import Consumer, Session
 from brokers.sandbox.ibkr.order_desk import DeskOrder, OrderDesk
+from brokers.sandbox.ibkr.order_families import Family, family
 from brokers.sandbox.ibkr.order_questions import Pending, ReplyBook, questions_for
-from brokers.sandbox.ibkr.order_tickets import Ticket, TicketError, parse_body, placed_ticket, ticket
+from brokers.sandbox.ibkr.order_tickets import Ticket, TicketError, parse_body, placed_tickets, ticket
 from brokers.sandbox.market import SyntheticMarket
 
 Handler = Callable[[Request, Consumer, Session], Awaitable[Response]]
@@ -60,6 +61,10 @@ def _duplicate(coid: str) -> str:
     return f"Order couldn't be submitted: Local order ID={coid} is already registered."
 
 
+def _accepted(order: DeskOrder) -> dict[str, str]:
+    return {"order_id": str(order.order_id), "order_status": order.status, "encrypt_message": "1"}
+
+
 _UNAVAILABLE = {"error": "Service Unavailable", "statusCode": 503}
 
 
@@ -81,10 +86,12 @@ class OrderEndpoints:
         self.pacing: dict[str, Pacing] = {}
         self.received: list[dict[str, Any]] = []
         self.poll_interval_s = DEFAULT_POLL_INTERVAL_S
+        self.child_failures: list[str] = []  # armed: the next request with children has them refused
 
     def reset(self) -> None:
         self.desk.reset()
         self.replies.reset()
+        self.child_failures.clear()
         self.pacing.clear()
         self.received.clear()
         self.poll_interval_s = DEFAULT_POLL_INTERVAL_S
@@ -137,11 +144,13 @@ class OrderEndpoints:
             return refusal
         self.replies.invalidate(session.session_id)
         try:
-            order = placed_ticket(parse_body(await request.body()))
-            self._check(order, account)
+            orders = placed_tickets(parse_body(await request.body()))
+            for order in orders:
+                self._check(order, account)
+            related = family(orders, lambda ref: self._parent(account, ref) is not None)
         except TicketError as exc:
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
-        pending = Pending(session.session_id, account, order, None, self._questions(session, order))
+        pending = Pending(session.session_id, account, related, None, self._questions(session, related))
         return self._continue(pending)
 
     async def reply(self, request: Request, consumer: Consumer, session: Session) -> Response:
@@ -184,7 +193,8 @@ class OrderEndpoints:
         except TicketError as exc:
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
         new = dataclasses.replace(new, coid=order.ticket.coid)
-        pending = Pending(session.session_id, account, new, order.order_id, self._questions(session, new))
+        alone = Family((new,), oca=False, outside_parent=None)
+        pending = Pending(session.session_id, account, alone, order.order_id, self._questions(session, alone))
         return self._continue(pending)
 
     async def cancel(self, request: Request, consumer: Consumer, session: Session) -> Response:
@@ -212,6 +222,11 @@ class OrderEndpoints:
             raise TicketError(f"OrderID {text} doesn't exist")
         return order
 
+    def _parent(self, account: str, ref: str) -> DeskOrder | None:
+        """The placed order `ref` names that can still take children: open, or filled."""
+        parent = self.desk.find(account, ref)
+        return parent if parent is not None and (parent.status == "Filled" or parent.open) else None
+
     def _check(self, order: Ticket, account: str, replacing: DeskOrder | None = None) -> None:
         """What IBKR refuses about a ticket beyond its fields: account, contract, cOID, a modify's limits."""
         if order.account is not None and order.account != account:
@@ -233,30 +248,49 @@ class OrderEndpoints:
         if order.quantity < replacing.filled:
             raise TicketError(f"quantity cannot go below the {replacing.filled} already filled")
 
-    def _questions(self, session: Session, order: Ticket) -> list[str]:
-        quote = self.market.quote(order.conid)
-        mid = (Decimal(str(quote.bid)) + Decimal(str(quote.ask))) / 2
-        last = self.desk.last_trade.get(order.conid)
-        if last is None:
-            last = quote.ask if order.side == "BUY" else quote.bid
-        touch = Decimal(str(last))
-        natural = questions_for(order, mid, touch, self.streaming(session, order.conid))
+    def _questions(self, session: Session, related: Family) -> list[str]:
+        """The questions about every order of the request, each asked once, in the order sent."""
+        natural: list[str] = []
+        for order in related.tickets:
+            quote = self.market.quote(order.conid)
+            mid = (Decimal(str(quote.bid)) + Decimal(str(quote.ask))) / 2
+            last = self.desk.last_trade.get(order.conid)
+            if last is None:
+                last = quote.ask if order.side == "BUY" else quote.bid
+            touch = Decimal(str(last))
+            natural += questions_for(order, mid, touch, self.streaming(session, order.conid))
         return self.replies.chosen(session.session_id, natural)
 
     def _continue(self, pending: Pending) -> JSONResponse:
-        """The next question, or the order goes live (a modify replaces the working order)."""
+        """The next question, or the orders go live (a modify replaces the working order).
+
+        Accepted: an array with one element per order of the request, in the order sent, each
+        `{"order_id", "order_status", "encrypt_message"}` (the reference leaves the exact per-order shape
+        of a bracket's answer unconfirmed; this is its documented array-of-objects form). When a child
+        failure was armed (`order_control.py`), each child's element is `{"error": <reason>}` instead and
+        only the parent is placed.
+        """
         if pending.ids:
             return JSONResponse(self.replies.ask(pending))
-        if pending.order_id is None:
-            if self.desk.registered(pending.account, pending.ticket.coid):
-                return _refused(_duplicate(pending.ticket.coid))
-            order = self.desk.submit(pending.account, pending.ticket)
-        else:
+        related = pending.family
+        if pending.order_id is not None:
             order = self.desk.orders[pending.order_id]
             if not order.open or order.cancel_due:
                 return _refused(f"Order {order.order_id} is {order.status}: it cannot be modified")
-            self.desk.replace(order, pending.ticket)
-        return JSONResponse([{"order_id": str(order.order_id), "order_status": order.status, "encrypt_message": "1"}])
+            self.desk.replace(order, related.tickets[0])
+            return JSONResponse([_accepted(order)])
+        for coid in (t.coid for t in related.tickets if t.coid):
+            if self.desk.registered(pending.account, coid):
+                return _refused(_duplicate(coid))
+        parent = None
+        if related.outside_parent is not None:
+            parent = self._parent(pending.account, related.outside_parent)
+            if parent is None:
+                return _refused(f"parentId {related.outside_parent} names no order that can still take children")
+        failure = self.child_failures.pop(0) if related.has_children and self.child_failures else None
+        tickets, refuse_children = list(related.tickets), failure is not None
+        placed = self.desk.submit_family(pending.account, tickets, related.oca, parent, refuse_children)
+        return JSONResponse([{"error": failure} if order is None else _accepted(order) for order in placed])
 
     # ---- monitoring ----------------------------------------------------------------------------
 

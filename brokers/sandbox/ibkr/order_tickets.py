@@ -27,7 +27,11 @@ class TicketError(Exception):
 
 @dataclass(frozen=True)
 class Ticket:
-    """One order as the gateway understood it. `price` is the limit, or the stop of a STP order."""
+    """One order as the gateway understood it. `price` is the limit, or the stop of a STP order.
+
+    `parent_ref` is a bracket child's `parentId` (its parent's cOID, or an order id already placed);
+    `single_group` is `isSingleGroup`, set on every order of an OCA group.
+    """
 
     conid: int
     order_type: str
@@ -40,6 +44,8 @@ class Ticket:
     coid: str
     account: str | None
     raw: dict[str, Any]
+    parent_ref: str | None = None
+    single_group: bool = False
 
     @property
     def limit(self) -> Decimal | None:
@@ -60,14 +66,11 @@ def parse_body(raw: bytes) -> Any:
         raise TicketError("invalid request content: the body is not JSON", 500) from None
 
 
-def placed_ticket(body: Any) -> Ticket:
-    """The one ticket of a place request `{"orders": [ticket]}`."""
-    if not isinstance(body, dict) or not isinstance(body.get("orders"), list):
-        raise TicketError('invalid request content: the body must be {"orders": [ticket]}', 500)
-    orders = body["orders"]
-    if len(orders) != 1:
-        raise TicketError("the orders endpoint does not support placing unrelated orders in bulk")
-    return ticket(orders[0])
+def placed_tickets(body: Any) -> list[Ticket]:
+    """The tickets of a place request `{"orders": [ticket, ...]}`, in the order sent."""
+    if not isinstance(body, dict) or not isinstance(body.get("orders"), list) or not body["orders"]:
+        raise TicketError('invalid request content: the body must be {"orders": [ticket, ...]}', 500)
+    return [ticket(data) for data in body["orders"]]
 
 
 def ticket(data: Any) -> Ticket:
@@ -114,7 +117,16 @@ def ticket(data: Any) -> Ticket:
     outside = data.get("outsideRTH", False)
     if not isinstance(outside, bool):
         raise TicketError("outsideRTH must be true or false")
-    return Ticket(conid, order_type, side, data["tif"], quantity, price, aux, outside, coid, account, data)
+    parent_ref = data.get("parentId")
+    if isinstance(parent_ref, int) and not isinstance(parent_ref, bool):
+        parent_ref = str(parent_ref)
+    if parent_ref is not None and (not isinstance(parent_ref, str) or not parent_ref):
+        raise TicketError("parentId must name the parent's cOID or order id")
+    single_group = data.get("isSingleGroup", False)
+    if not isinstance(single_group, bool):
+        raise TicketError("isSingleGroup must be true or false")
+    fields = (conid, order_type, side, data["tif"], quantity, price, aux, outside, coid, account, data)
+    return Ticket(*fields, parent_ref, single_group)
 
 
 def _number(data: dict[str, Any], name: str) -> Decimal | None:
