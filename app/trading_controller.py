@@ -34,14 +34,14 @@ from app.trading_rows import (
     ticket_context,
 )
 from brokers.core.accounts import mask_account
-from brokers.core.market import InstrumentQuotes
+from brokers.core.market import DataAge, InstrumentQuotes
 from brokers.core.orders import BrokerExecution, BrokerOrder, Mode, OrderRoute, OrderStatus
 from brokers.core.profiles import Profile
 from brokers.core.registry import Registry
 from brokers.trading.audit import AuditLog
 from brokers.trading.desk import OrderResult, TradingDesk
 from brokers.trading.gate import ArmingRefused, ModeGate, WrongPhrase
-from brokers.trading.limits import LimitError
+from brokers.trading.limits import LimitError, Limits
 from brokers.trading.mode_state import ModeStore
 from brokers.trading.order_book import OrderRecord
 from brokers.trading.readiness import Checklist, checklist, session_inputs
@@ -142,18 +142,18 @@ class TradingController(QObject):
             return None  # only the instrument in the viewer is streamed
         return feed.quotes(conid)
 
-    def checklist_for(self, name: str, conid: int | None) -> Checklist:
+    def checklist_for(self, name: str, conid: int | None, limits: Limits | None = None) -> Checklist:
         profile = next((p for p in self._profiles() if p.name == name), None)
         feed = self._market.feed
         streamed = feed is not None and conid is not None and conid == self._market.conid
-        age = feed.data_age(conid, time.monotonic()) if streamed and feed is not None and conid is not None else "none"
+        age: DataAge = feed.data_age(conid, time.monotonic()) if feed is not None and conid and streamed else "none"
         quotes = self.quotes_for(conid)
         detail = quotes.symbol if quotes is not None else ("the instrument in the viewer" if conid else "")
         facts = session_inputs(
             name,
             profile is not None and self._registry.of(profile).trades,
             self._sessions.session(name),
-            self.desk.limits.get(name),
+            limits if limits is not None else self.desk.limits.get(name),
             age,
             detail,
             time.time(),
@@ -166,7 +166,8 @@ class TradingController(QObject):
         """Run every checklist, drop a LIVE profile whose checklist fails, and show the shared mode state."""
         facts = []
         for profile in self._profiles():
-            checks = self.checklist_for(profile.name, self._market.conid)
+            limits = self.desk.limits.get(profile.name)
+            checks = self.checklist_for(profile.name, self._market.conid, limits)
             if self.gate.supervise(profile.name, checks):
                 self._notes[profile.name] = f"Back to SHADOW: {checks.summary()}"
                 log.warning("%s fell back to SHADOW: %s", profile.name, checks.summary())
@@ -176,28 +177,27 @@ class TradingController(QObject):
                     self._registry.of(profile).trades,
                     self.gate.state(profile.name),
                     checks,
-                    self.desk.limits.get(profile.name),
+                    limits,
                     self._notes.get(profile.name, ""),
                 )
             )
         self._window.show_trading_modes(tuple(mode_view(f) for f in facts))
         records = self.desk.records()
-        self._follow_order_updates(records)
+        live_modes = {f.profile for f in facts if f.state.mode is Mode.LIVE}
+        self._follow_order_updates(records, live_modes)
         self._show_ticket()
         self._show_blotter(records)
-        self._poll_when_due()
+        self._poll_when_due(records)
 
-    def _follow_order_updates(self, records: Sequence[OrderRecord]) -> None:
+    def _follow_order_updates(self, records: Sequence[OrderRecord], live_modes: set[str]) -> None:
         """Stream the broker's order updates for profiles that are LIVE or still have LIVE orders open (a hint;
         the 5 s poll confirms); stop once neither holds."""
+        open_live = {r.request.profile for r in records if r.mode is Mode.LIVE and not r.status.final}
         wanted: dict[str, OrderRoute] = {}
-        for profile in self._profiles():
-            open_live = any(
-                r.mode is Mode.LIVE and not r.status.final and r.request.profile == profile.name for r in records
-            )
-            route = self.route_for(profile.name)
-            if route is not None and (open_live or self.gate.mode(profile.name) is Mode.LIVE):
-                wanted[profile.name] = route
+        for name in open_live | live_modes:
+            route = self.route_for(name)
+            if route is not None:
+                wanted[name] = route
         for name, route in list(self._listening.items()):
             if wanted.get(name) is not route:
                 route.listen(None)
@@ -234,10 +234,9 @@ class TradingController(QObject):
             if record.status is OrderStatus.QUESTION and record.key not in self._asked:
                 self._ask(record)
 
-    def _poll_when_due(self) -> None:
+    def _poll_when_due(self, records: Sequence[OrderRecord]) -> None:
         """Every 5 s while LIVE orders are open; never while the broker waits for an answer (IBKR drops a
         question's order when other requests arrive before the reply)."""
-        records = self.desk.records()
         open_live = any(r.mode is Mode.LIVE and not r.status.final for r in records)
         asking = any(r.status is OrderStatus.QUESTION for r in records)
         now = time.monotonic()
