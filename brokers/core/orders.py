@@ -13,6 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from brokers.core.structures import StructureKind, StructureOutcome, StructureRequest
 
 
 class Mode(StrEnum):
@@ -54,6 +58,7 @@ class OrderStatus(StrEnum):
 
     PENDING = "PENDING"  # accepted by the core, on its way to the broker
     QUESTION = "QUESTION"  # the broker asked something only the trader may answer
+    HELD = "HELD"  # a structure's leg that works only once its parent has filled
     WORKING = "WORKING"  # resting at the broker (or in the simulator)
     PARTIALLY_FILLED = "PARTIALLY_FILLED"
     FILLED = "FILLED"
@@ -68,7 +73,7 @@ class OrderStatus(StrEnum):
 
     @property
     def open(self) -> bool:
-        return self in (OrderStatus.WORKING, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_CANCEL)
+        return self in (OrderStatus.WORKING, OrderStatus.HELD, OrderStatus.PARTIALLY_FILLED, OrderStatus.PENDING_CANCEL)
 
 
 @dataclass(frozen=True)
@@ -188,8 +193,18 @@ class OrderRoute(ABC):
         """Send one order carrying the idempotency `key`."""
 
     @abstractmethod
-    async def answer(self, question: BrokerQuestion, confirm: bool) -> PlaceOutcome:
-        """The trader's answer to a question `place` or `modify` returned."""
+    async def answer(self, question: BrokerQuestion, confirm: bool) -> PlaceOutcome | StructureOutcome:
+        """The trader's answer to a question `place`, `modify` or `place_structure` returned (a structure's
+        question is answered with the structure's outcome)."""
+
+    @property
+    def structures(self) -> frozenset[StructureKind]:
+        """The structures this broker takes as such (none by default)."""
+        return frozenset()
+
+    async def place_structure(self, structure: StructureRequest, keys: tuple[str, ...]) -> StructureOutcome:
+        """Send a structure's legs together, leg i carrying the idempotency key `keys[i]`."""
+        return Refused(f"this broker does not take {structure.kind.value} orders through Brokerdeck")
 
     @abstractmethod
     async def modify(self, broker_order_id: str, request: OrderRequest, key: str) -> PlaceOutcome:
