@@ -24,6 +24,7 @@ from brokers.core.filelock import FileLockBusy
 from brokers.core.market import InstrumentQuotes
 from brokers.core.orders import (
     Accepted,
+    Ambiguous,
     Asked,
     BrokerExecution,
     BrokerOrder,
@@ -36,6 +37,7 @@ from brokers.core.orders import (
     Side,
     TimeInForce,
 )
+from brokers.core.structures import LegsAccepted, PartlyPlaced, StructureRequest
 from brokers.trading.exchange_clock import trading_day
 from brokers.trading.gate import ModeGate
 from brokers.trading.idempotency import order_key
@@ -46,7 +48,9 @@ from brokers.trading.order_book import OrderBookUnreadable, OrderRecord
 from brokers.trading.order_updates import OrderUpdates
 from brokers.trading.readiness import Checklist
 from brokers.trading.record_updates import with_broker_order, with_fills
+from brokers.trading.shadow_structures import ShadowStructures
 from brokers.trading.simulation import FillSimulator
+from brokers.trading.structure_desk import StructureDesk, StructureResult
 from brokers.trading.ticket import ticket_problem, valuation_price
 
 NOT_SENT_AGAIN = (
@@ -91,6 +95,18 @@ class TradingDesk:
         self._ledger = self._journal.ledger
         self._book = self._journal.book
         self._updates = OrderUpdates(self._journal, gate, route_for, simulator, now)
+        self._shadow = ShadowStructures(self._journal, simulator, quotes_for, now)
+        self._structures = StructureDesk(
+            self._journal,
+            gate,
+            self.limits,
+            quotes_for,
+            simulator,
+            self._shadow,
+            self._ready_route,
+            self._reconcile,
+            now,
+        )
 
     # -- placing -------------------------------------------------------------------------------------------
 
@@ -118,6 +134,10 @@ class TradingDesk:
         if mode is Mode.SHADOW:
             return self._simulate(record, "order.placed")
         return await self._send(record)
+
+    async def place_structure(self, structure: StructureRequest) -> StructureResult:
+        """A bracket, OCO or OTO through the same checks as one order, valued at its net exposure."""
+        return await self._structures.place(structure)
 
     def _check_cap(self, request: OrderRequest, limits: Limits) -> Decimal:
         price = valuation_price(request, self._quotes_for(request))
@@ -319,8 +339,19 @@ class TradingDesk:
         except Exception as exc:
             return self._route_failed(record, "answering the broker's question", exc)
         if not confirm and isinstance(outcome, Refused):
-            return self._cancelled(record, why)
+            for leg in self._legs(record):
+                self._cancelled(leg, why)
+            return OrderResult(self._book.get(key))
+        if record.structure:
+            placed = await self._structures.outcome(self._legs(record), outcome)
+            return OrderResult(self._book.get(key), refused=placed.refused)
+        if isinstance(outcome, LegsAccepted | PartlyPlaced):
+            outcome = Ambiguous("the broker answered for several orders where one was asked")
         return await self._outcome(record, outcome, "order.placed")
+
+    def _legs(self, record: OrderRecord) -> tuple[OrderRecord, ...]:
+        """The order's structure's legs (or the order alone)."""
+        return self._book.structure(record.structure) if record.structure else (record,)
 
     async def cancel(self, key: str) -> OrderResult:
         """Cancel in any mode: SHADOW at once; LIVE asks the broker (PENDING_CANCEL until it confirms)."""
@@ -330,7 +361,9 @@ class TradingDesk:
         if record.status.final:
             return OrderResult(record, refused=f"The order is already {record.status.value.lower()}.")
         if record.mode is Mode.SHADOW:
-            return self._cancelled(record, "cancelled (SHADOW)")
+            result = self._cancelled(record, "cancelled (SHADOW)")
+            self._shadow.follow([record for record in (result.record,) if record is not None])
+            return OrderResult(self._book.get(key))
         if record.status is OrderStatus.QUESTION:
             return await self.answer(key, confirm=False)
         if not record.broker_order_id:
@@ -351,6 +384,10 @@ class TradingDesk:
         record = self._book.get(key)
         if record is None or not record.status.open or record.status is OrderStatus.PENDING_CANCEL:
             return OrderResult(record, refused="Only a working order can be modified.")
+        if record.structure:
+            return OrderResult(
+                record, refused="A leg of a structure cannot be modified here: cancel the structure and place it again."
+            )
         old = record.request
         new_request = replace(new_request, decision_id=old.decision_id, symbol=new_request.symbol.strip().upper())
         if (new_request.profile, new_request.symbol, new_request.side) != (old.profile, old.symbol, old.side):
@@ -411,8 +448,19 @@ class TradingDesk:
         return await self._updates.poll()
 
     def on_market(self, conid: int, quotes: InstrumentQuotes) -> tuple[OrderRecord, ...]:
-        """New market data for `conid`: resting SHADOW orders fill through the simulator."""
-        return self._updates.on_market(conid, quotes)
+        """New market data for `conid`: resting SHADOW orders fill through the simulator, and their structures
+        follow (siblings cancelled, held legs released)."""
+        changed = self._updates.on_market(conid, quotes)
+        return changed + self._shadow.follow(changed) if changed else changed
+
+    async def cancel_structure(self, structure: str) -> tuple[OrderResult, ...]:
+        """Cancel every leg of a structure that is still open (parents first: their held legs go with them)."""
+        results: list[OrderResult] = []
+        for leg in self._book.structure(structure):
+            current = self._book.get(leg.key)
+            if current is not None and not current.status.final and current.status is not OrderStatus.PENDING_CANCEL:
+                results.append(await self.cancel(leg.key))
+        return tuple(results)
 
     # -- for the ticket and the blotter ------------------------------------------------------------------------
 

@@ -36,16 +36,30 @@ class OrderJournal:
     def log_refusal(self, request: OrderRequest, reason: str) -> None:
         self._audit.append(self._who, "order.refused", request.profile, {"ticket": ticket(request)}, reason)
 
+    def log_structure_refusal(self, profile: str, kind: str, legs: tuple[OrderRequest, ...], reason: str) -> None:
+        what = {"structure": kind, "legs": [ticket(leg) for leg in legs]}
+        self._audit.append(self._who, "order.refused", profile, what, reason)
+
     def log_fills(self, record: OrderRecord, fills: tuple[Fill, ...]) -> None:
         listed = [{"quantity": f.quantity, "price": f.price, "id": f.execution_id} for f in fills]
         self.log("order.filled", record, f"{record.mode.value} fill", fills=listed)
 
     def settle(self, record: OrderRecord, notional: Decimal | None = None) -> None:
-        """A buy's ledger entry down to `notional` (default: what it filled, for an order that ended)."""
-        if record.request.side is Side.BUY:
+        """A buy's ledger entry down to `notional` (default: what it filled, for an order that ended); a
+        structure's leg settles its structure's entry once every leg has ended."""
+        if record.structure:
+            self._settle_structure(record)
+        elif record.request.side is Side.BUY:
             used = filled_notional(record) if notional is None else notional
             day = trading_day(record.created_at)
             self.ledger.settle(record.request.profile, record.mode, day, record.key, used)
+
+    def _settle_structure(self, record: OrderRecord) -> None:
+        legs = self.book.structure(record.structure)
+        if legs and all(leg.status.final for leg in legs):
+            used = sum((filled_notional(leg) for leg in legs if leg.request.side is Side.BUY), Decimal(0))
+            day = trading_day(record.created_at)
+            self.ledger.settle(record.request.profile, record.mode, day, record.structure, used)
 
     def merge(self, key: str, change: Callable[[OrderRecord], OrderRecord]) -> OrderRecord:
         """Apply a broker or market report and log what it changed (fills, or else the status)."""
@@ -77,7 +91,8 @@ def ticket(request: OrderRequest) -> dict[str, Any]:
 
 
 def describe(record: OrderRecord) -> dict[str, Any]:
-    return {
+    legs = {"structure": record.structure, "role": str(record.role)} if record.structure else {}
+    return legs | {
         "key": record.key,
         "mode": record.mode.value,
         "ticket": ticket(record.request),

@@ -27,6 +27,7 @@ from brokers.core.orders import (
     Side,
     TimeInForce,
 )
+from brokers.core.structures import LegRole
 from brokers.trading.exchange_clock import trading_day
 
 ORDERS_FILE = "orders.json"
@@ -47,6 +48,9 @@ class OrderRecord:
     message: str = ""  # what happened last, in words (a refusal, the broker's answer)
     question: BrokerQuestion | None = None
     notional: Decimal = field(default=Decimal(0))  # what the cap and the ledger counted
+    structure: str = ""  # the structure's key when this order is one of its legs
+    role: LegRole | None = None  # the leg's role in its structure
+    leg: int = 0  # the leg's place in its structure (0: the first leg, the parent of a bracket or an OTO)
 
     @property
     def remaining(self) -> Decimal:
@@ -65,7 +69,7 @@ class OrderBook:
 
     def records(self) -> tuple[OrderRecord, ...]:
         """Every kept record, oldest first."""
-        return tuple(sorted(self._read().values(), key=lambda record: record.created_at))
+        return tuple(sorted(self._read().values(), key=lambda record: (record.created_at, record.leg)))
 
     def get(self, key: str) -> OrderRecord | None:
         return self._read().get(key)
@@ -80,6 +84,23 @@ class OrderBook:
             records[record.key] = record
             self._write(records, today)
         return None
+
+    def insert_all(self, records: tuple[OrderRecord, ...], today: date) -> tuple[OrderRecord, ...]:
+        """Store a structure's legs together; the legs already stored instead, when the first one exists."""
+        with held(self._lock):
+            stored = self._read()
+            if records and records[0].key in stored:
+                first = stored[records[0].key]
+                legs = [r for r in stored.values() if first.structure and r.structure == first.structure]
+                return tuple(sorted(legs, key=lambda r: r.leg)) or (first,)
+            stored.update({record.key: record for record in records})
+            self._write(stored, today)
+        return ()
+
+    def structure(self, structure: str) -> tuple[OrderRecord, ...]:
+        """A structure's legs in leg order."""
+        legs = [r for r in self._read().values() if r.structure == structure]
+        return tuple(sorted(legs, key=lambda r: r.leg))
 
     def update(self, key: str, change: Callable[[OrderRecord], OrderRecord], today: date) -> OrderRecord:
         """Apply `change` to the stored record under the lock; KeyError when there is none."""
@@ -165,6 +186,9 @@ def _encode(record: OrderRecord) -> dict[str, Any]:
             "messages": list(question.messages),
         },
         "notional": str(record.notional),
+        "structure": record.structure,
+        "role": None if record.role is None else record.role.value,
+        "leg": record.leg,
     }
 
 
@@ -207,4 +231,7 @@ def _decode(data: dict[str, Any]) -> OrderRecord:
             tuple(str(m) for m in question["messages"]),
         ),
         notional=Decimal(str(data.get("notional", "0"))),
+        structure=str(data.get("structure") or ""),
+        role=None if data.get("role") is None else LegRole(data["role"]),
+        leg=int(data.get("leg") or 0),
     )
