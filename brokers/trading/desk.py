@@ -47,6 +47,7 @@ from brokers.trading.limits import Limits, LimitsStore
 from brokers.trading.order_book import OrderBookUnreadable, OrderRecord
 from brokers.trading.order_updates import OrderUpdates
 from brokers.trading.readiness import Checklist
+from brokers.trading.reconcile import ReconcileReport, reconcile_profile
 from brokers.trading.record_updates import with_broker_order, with_fills
 from brokers.trading.shadow_structures import ShadowStructures
 from brokers.trading.simulation import FillSimulator
@@ -90,6 +91,8 @@ class TradingDesk:
         self._quotes_for = quotes_for
         self._simulator = simulator
         self._now = now
+        self._who = who
+        self.last_reconcile: dict[str, ReconcileReport] = {}  # the latest pass per profile, for the window
         self.limits = LimitsStore(data_dir)
         self._journal = OrderJournal(data_dir, gate.audit, who, now)
         self._ledger = self._journal.ledger
@@ -290,7 +293,8 @@ class TradingDesk:
             return record
         record = self._journal.update(record.key, lambda r: with_broker_order(r, found, self._now()))
         self._journal.log("order.reconciled", record, "found at the broker")
-        return record
+        await self.reconcile(record.request.profile)
+        return self._book.get(record.key) or record
 
     def _route_failed(self, record: OrderRecord, doing: str, exc: Exception) -> OrderResult:
         why = f"unexpected error while {doing}: {exc!r}"
@@ -442,6 +446,15 @@ class TradingDesk:
     ) -> tuple[OrderRecord, ...]:
         """Merge the broker's order reports and executions into the LIVE records they belong to."""
         return self._updates.apply_broker_updates(orders, executions)
+
+    async def reconcile(self, profile: str) -> ReconcileReport:
+        """One bounded, read-only pass against the broker's orders and executions (see `reconcile`)."""
+        report = await reconcile_profile(
+            profile, self._route_for(profile), self._book.records, self.apply_broker_updates, self._now
+        )
+        self.last_reconcile[profile] = report
+        self._gate.audit.append(self._who, "orders.reconciled", profile, report.to_audit(), report.summary())
+        return report
 
     async def poll(self) -> tuple[OrderRecord, ...]:
         """Read the broker's orders and executions for every profile with open LIVE orders (the caller paces)."""

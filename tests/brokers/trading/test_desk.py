@@ -295,7 +295,7 @@ def test_an_ambiguous_answer_is_reconciled_and_found(tmp_path):
     route.place = place_and_go_live
     result = rig.place(order())
     assert (result.record.status, result.record.broker_order_id) == (OrderStatus.WORKING, "B9")
-    assert rig.events()[-2:] == ["order.ambiguous", "order.reconciled"]
+    assert rig.events()[-3:] == ["order.ambiguous", "order.reconciled", "orders.reconciled"]
 
 
 def test_an_ambiguous_answer_not_found_stays_unknown_and_is_never_resent(tmp_path):

@@ -120,7 +120,7 @@ def test_a_503_on_a_reply_that_went_live_is_reconciled_and_never_placed_twice(tm
         assert result.record.status is OrderStatus.WORKING  # the broker's word, found by the key
         assert result.record.broker_order_id == str(broker[0]["orderId"])
         events = [r.event for r in AuditLog(rig.data_dir).records()]
-        assert events[-2:] == ["order.ambiguous", "order.reconciled"]
+        assert events[-3:] == ["order.ambiguous", "order.reconciled", "orders.reconciled"]
         again = await desk.place(ticket)
         assert again.record.broker_order_id == result.record.broker_order_id
         assert len(await rig.placed(key)) == 1
