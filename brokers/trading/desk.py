@@ -16,23 +16,20 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
 from brokers.core.filelock import FileLockBusy
 from brokers.core.market import InstrumentQuotes
 from brokers.core.orders import (
-    Accepted,
     Ambiguous,
-    Asked,
     BrokerExecution,
     BrokerOrder,
     Mode,
     OrderRequest,
     OrderRoute,
     OrderStatus,
-    PlaceOutcome,
     Refused,
     Side,
     TimeInForce,
@@ -44,29 +41,17 @@ from brokers.trading.idempotency import order_key
 from brokers.trading.journal import OrderJournal
 from brokers.trading.ledger import LedgerUnreadable
 from brokers.trading.limits import Limits, LimitsStore
+from brokers.trading.live_orders import LiveOrders, without_regress
+from brokers.trading.live_orders import OrderResult as OrderResult
 from brokers.trading.order_book import OrderBookUnreadable, OrderRecord
 from brokers.trading.order_updates import OrderUpdates
 from brokers.trading.readiness import Checklist
 from brokers.trading.reconcile import ReconcileReport, reconcile_profile
-from brokers.trading.record_updates import with_broker_order, with_fills
+from brokers.trading.record_updates import with_fills
 from brokers.trading.shadow_structures import ShadowStructures
 from brokers.trading.simulation import FillSimulator
 from brokers.trading.structure_desk import StructureDesk, StructureResult
 from brokers.trading.ticket import ticket_problem, valuation_price
-
-NOT_SENT_AGAIN = (
-    "It is not sent again: look at the broker's orders, and place it with a new decision id only if it is not there."
-)
-
-
-@dataclass(frozen=True)
-class OrderResult:
-    record: OrderRecord | None  # None when the order was refused before it was recorded
-    refused: str | None = None  # why nothing (more) was done, in the trader's words
-
-    @property
-    def ok(self) -> bool:
-        return self.refused is None
 
 
 class _Refusal(Exception):
@@ -97,6 +82,7 @@ class TradingDesk:
         self._journal = OrderJournal(data_dir, gate.audit, who, now)
         self._ledger = self._journal.ledger
         self._book = self._journal.book
+        self._live = LiveOrders(self._journal, gate, route_for, readiness_for, self.reconcile, now)
         self._updates = OrderUpdates(self._journal, gate, route_for, simulator, now)
         self._shadow = ShadowStructures(self._journal, simulator, quotes_for, now)
         self._structures = StructureDesk(
@@ -106,8 +92,8 @@ class TradingDesk:
             quotes_for,
             simulator,
             self._shadow,
-            self._ready_route,
-            self._reconcile,
+            self._live.ready_route,
+            self._live.reconcile,
             now,
         )
 
@@ -136,7 +122,7 @@ class TradingDesk:
             return await self._again(existing)
         if mode is Mode.SHADOW:
             return self._simulate(record, "order.placed")
-        return await self._send(record)
+        return await self._live.send(record)
 
     async def place_structure(self, structure: StructureRequest) -> StructureResult:
         """A bracket, OCO or OTO through the same checks as one order, valued at its net exposure."""
@@ -170,7 +156,7 @@ class TradingDesk:
         if record.mode is Mode.SHADOW and record.status is OrderStatus.PENDING:
             return self._simulate(record, "order.placed")
         if record.mode is Mode.LIVE and record.status in (OrderStatus.PENDING, OrderStatus.UNKNOWN):
-            record = await self._reconcile(record)
+            record = await self._live.reconcile(record)
         return OrderResult(record)
 
     # -- SHADOW ----------------------------------------------------------------------------------------------
@@ -196,129 +182,6 @@ class TradingDesk:
             self._journal.settle(record)
         return OrderResult(record)
 
-    # -- LIVE ------------------------------------------------------------------------------------------------
-
-    async def _send(self, record: OrderRecord) -> OrderResult:
-        request = record.request
-        route = self._ready_route(request)
-        if isinstance(route, str):
-            return self._reject(record, route)
-        try:
-            outcome = await route.place(request, record.key)
-        except Exception as exc:
-            return self._route_failed(record, "sending the order", exc)
-        return await self._outcome(record, outcome, "order.placed")
-
-    def _ready_route(self, request: OrderRequest) -> OrderRoute | str:
-        """The route to send through when the checklist still passes; otherwise why not (and SHADOW now)."""
-        route = self._route_for(request.profile)
-        if route is None:
-            why = "no connection that can trade is open for this profile"
-            self._gate.fall_back(request.profile, why)
-            return f"Not sent: {why}. The profile is back in SHADOW."
-        checklist = self._readiness_for(request)
-        if not checklist.passed:
-            self._gate.fall_back(request.profile, f"the checklist failed before an order: {checklist.summary()}")
-            return f"Not sent: {checklist.summary()}. The profile is back in SHADOW."
-        return route
-
-    async def _outcome(self, record: OrderRecord, outcome: PlaceOutcome, event: str) -> OrderResult:
-        key = record.key
-        if isinstance(outcome, Accepted):
-            record = self._journal.update(
-                key,
-                lambda r: _without_regress(
-                    replace(r, broker_order_id=outcome.broker_order_id, question=None),
-                    outcome.status,
-                    "accepted by the broker",
-                    self._now(),
-                ),
-            )
-            self._journal.log(event, record, "LIVE: accepted by the broker")
-            return OrderResult(record)
-        if isinstance(outcome, Asked):
-            question = outcome.question
-            record = self._journal.update(
-                key,
-                lambda r: replace(
-                    r,
-                    status=OrderStatus.QUESTION,
-                    question=question,
-                    message=" / ".join(question.messages),
-                    updated_at=self._now(),
-                ),
-            )
-            self._journal.log(
-                "order.question",
-                record,
-                "the broker asks; the trader decides",
-                message_ids=list(question.message_ids),
-                confirmed=list(outcome.answered),
-            )
-            return OrderResult(record)
-        if isinstance(outcome, Refused):
-            return self._reject(record, f"The broker refused the order: {outcome.reason}")
-        record = self._journal.update(
-            key,
-            lambda r: replace(r, status=OrderStatus.UNKNOWN, message=outcome.reason, updated_at=self._now()),
-        )
-        self._journal.log("order.ambiguous", record, outcome.reason)
-        return OrderResult(await self._reconcile(record))
-
-    async def _reconcile(self, record: OrderRecord) -> OrderRecord:
-        """Look the order up at the broker by its key; what the broker says wins, nothing is re-sent."""
-        route = self._route_for(record.request.profile)
-        if route is None:
-            return self._journal.update(
-                record.key,
-                lambda r: replace(r, message=f"Cannot check with the broker now (not connected). {r.message}"),
-            )
-        try:
-            found = await route.find(record.key)
-        except Exception as exc:
-            self._gate.fall_back(record.request.profile, f"unexpected error while reconciling an order: {exc!r}")
-            message = f"Could not check with the broker: {exc!r}"
-            return self._journal.update(record.key, lambda r: replace(r, message=message))
-        if found is None:
-            record = self._journal.update(
-                record.key,
-                lambda r: replace(
-                    r,
-                    status=OrderStatus.UNKNOWN,
-                    message=f"The broker does not list this order. {NOT_SENT_AGAIN}",
-                    updated_at=self._now(),
-                ),
-            )
-            self._journal.log("order.unresolved", record, "not found")
-            return record
-        record = self._journal.update(record.key, lambda r: with_broker_order(r, found, self._now()))
-        self._journal.log("order.reconciled", record, "found at the broker")
-        await self.reconcile(record.request.profile)
-        return self._book.get(record.key) or record
-
-    def _route_failed(self, record: OrderRecord, doing: str, exc: Exception) -> OrderResult:
-        why = f"unexpected error while {doing}: {exc!r}"
-        self._gate.fall_back(record.request.profile, why)
-        record = self._journal.update(
-            record.key,
-            lambda r: replace(
-                r,
-                status=OrderStatus.UNKNOWN if r.status is OrderStatus.PENDING else r.status,
-                message=f"Error while {doing} ({exc!r}); the profile is back in SHADOW. {NOT_SENT_AGAIN}",
-                updated_at=self._now(),
-            ),
-        )
-        self._journal.log("order.error", record, why)
-        return OrderResult(record, refused=record.message)
-
-    def _reject(self, record: OrderRecord, reason: str) -> OrderResult:
-        record = self._journal.update(
-            record.key, lambda r: replace(r, status=OrderStatus.REJECTED, message=reason, updated_at=self._now())
-        )
-        self._journal.settle(record)
-        self._journal.log("order.refused", record, reason)
-        return OrderResult(record, refused=reason)
-
     # -- answering, cancelling, modifying --------------------------------------------------------------------
 
     async def answer(self, key: str, confirm: bool, why: str = "declined by the trader") -> OrderResult:
@@ -330,7 +193,7 @@ class TradingDesk:
         if confirm:
             if self._gate.mode(record.request.profile) is not Mode.LIVE:
                 return OrderResult(record, refused="The profile is in SHADOW now: the order cannot be confirmed.")
-            route: OrderRoute | str | None = self._ready_route(record.request)
+            route: OrderRoute | str | None = self._live.ready_route(record.request)
         else:
             route = self._route_for(record.request.profile)
         if route is None or isinstance(route, str):
@@ -341,7 +204,7 @@ class TradingDesk:
         try:
             outcome = await route.answer(question, confirm)
         except Exception as exc:
-            return self._route_failed(record, "answering the broker's question", exc)
+            return self._live.route_failed(record, "answering the broker's question", exc)
         if not confirm and isinstance(outcome, Refused):
             for leg in self._legs(record):
                 self._cancelled(leg, why)
@@ -351,7 +214,7 @@ class TradingDesk:
             return OrderResult(self._book.get(key), refused=placed.refused)
         if isinstance(outcome, LegsAccepted | PartlyPlaced):
             outcome = Ambiguous("the broker answered for several orders where one was asked")
-        return await self._outcome(record, outcome, "order.placed")
+        return await self._live.outcome(record, outcome, "order.placed")
 
     def _legs(self, record: OrderRecord) -> tuple[OrderRecord, ...]:
         """The order's structure's legs (or the order alone)."""
@@ -378,8 +241,8 @@ class TradingDesk:
         try:
             said = await route.cancel(record.broker_order_id)
         except Exception as exc:
-            return self._route_failed(record, "cancelling the order", exc)
-        record = self._journal.update(key, lambda r: _without_regress(r, OrderStatus.PENDING_CANCEL, said, self._now()))
+            return self._live.route_failed(record, "cancelling the order", exc)
+        record = self._journal.update(key, lambda r: without_regress(r, OrderStatus.PENDING_CANCEL, said, self._now()))
         self._journal.log("order.cancel_requested", record, said)
         return OrderResult(record)
 
@@ -413,13 +276,13 @@ class TradingDesk:
             self._ledger.settle(old.profile, record.mode, trading_day(record.created_at), key, notional)
             record = self._journal.update(key, lambda r: replace(r, request=new_request, notional=notional))
             return self._simulate(record, "order.modified")
-        route = self._ready_route(new_request)
+        route = self._live.ready_route(new_request)
         if isinstance(route, str):
             return OrderResult(record, refused=route)
         try:
             outcome = await route.modify(record.broker_order_id, new_request, key)
         except Exception as exc:
-            return self._route_failed(record, "modifying the order", exc)
+            return self._live.route_failed(record, "modifying the order", exc)
         day = trading_day(record.created_at)
         if isinstance(outcome, Refused):
             self._ledger.settle(old.profile, record.mode, day, key, record.notional)
@@ -428,7 +291,7 @@ class TradingDesk:
             return OrderResult(record, refused=reason)
         self._ledger.settle(old.profile, record.mode, day, key, notional)
         record = self._journal.update(key, lambda r: replace(r, request=new_request, notional=notional))
-        return await self._outcome(record, outcome, "order.modified")
+        return await self._live.outcome(record, outcome, "order.modified")
 
     def _cancelled(self, record: OrderRecord, why: str) -> OrderResult:
         record = self._journal.update(
@@ -485,11 +348,3 @@ class TradingDesk:
         limits = self.limits.get(profile)
         used = self._ledger.used(profile, mode, trading_day(self._now()))
         return limits.effective_per_order, max(Decimal(0), limits.effective_daily - used)
-
-
-def _without_regress(record: OrderRecord, status: OrderStatus, message: str, now: float) -> OrderRecord:
-    """`record` with `status`, unless the broker's own report already finished it (its order stream can be
-    faster than the answer to our request): a filled or cancelled order never goes back to working."""
-    if record.status.final:
-        return record
-    return replace(record, status=status, message=message, updated_at=now)
