@@ -5,6 +5,9 @@ session before any order request, one order at a time per account until it is ac
 answered at once and by message id, and live orders polled at most once per 5 s. A 5xx or a lost
 connection while an order or a reply is under way is ambiguous (IBKR may still make the order live), so
 it is reported as `Ambiguous` and never resent; `find(key)` reads fresh live orders to reconcile.
+Brackets, OCO groups and OTO pairs (`order_structures`) go through the same lock and reply loop; what an
+answer means for the request it ends is a `Dialogue` (`order_dialogue`), kept with an open question so
+the trader's later answer continues that very request.
 Order updates are polled (`orders()`), which stays the confirmation; `listen` adds IBKR's `sor`/`str`
 stream as a hint on a socket of the route's own (`order_stream`, which says why), merged per order with
 the latest poll (`order_merge`), so the listener gets complete orders even from sparse deltas.
@@ -15,11 +18,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from decimal import Decimal
+from dataclasses import dataclass
 from typing import Any
 
 from brokers.core.orders import (
-    Accepted,
     Ambiguous,
     Asked,
     BrokerExecution,
@@ -31,20 +33,16 @@ from brokers.core.orders import (
     PlaceOutcome,
     Refused,
 )
-from brokers.ibkr.errors import IbkrError, IbkrRateLimited, IbkrServerError, IbkrUnreachable
+from brokers.core.structures import StructureKind, StructureOutcome, StructureRequest
+from brokers.ibkr.errors import IbkrError
+from brokers.ibkr.order_dialogue import AnyOutcome, Dialogue, Outcome, SingleOrder, outcome_of_failure
 from brokers.ibkr.order_merge import OrderMerge
 from brokers.ibkr.order_stream import DEFAULT_TIMING, OrderStream, OrderStreamState, OrderStreamTiming
-from brokers.ibkr.order_tickets import (
-    TicketUnsendable,
-    execution_from_row,
-    order_from_row,
-    status_of,
-    ticket,
-)
+from brokers.ibkr.order_structures import STRUCTURES, orders_path, plan
+from brokers.ibkr.order_tickets import TicketUnsendable, execution_from_row, order_from_row, ticket
 from brokers.ibkr.reply_policy import auto_confirmable
 from brokers.ibkr.session import IbkrSession
 
-_ZERO = Decimal(0)
 MAX_ROUNDS = 20
 POLL_INTERVAL_S = 5.0  # IBKR: one /iserver/account/orders (and trades) request per 5 s
 _ACCOUNTS_FIRST = "accounts first"
@@ -52,6 +50,32 @@ _ACCOUNTS_FIRST = "accounts first"
 
 class IbkrOrderRefused(IbkrError):
     """IBKR refused a cancel (the order is unknown or already final)."""
+
+
+@dataclass(frozen=True)
+class _OpenQuestion:
+    """A question the trader has not answered yet, the ids already confirmed, and the request it is about."""
+
+    question: BrokerQuestion
+    answered: tuple[str, ...]
+    dialogue: Dialogue[AnyOutcome]
+
+
+class _HeldDesk:
+    """The route's order requests as dialogues use them: only ever while the route's lock is held."""
+
+    def __init__(self, route: IbkrOrderRoute) -> None:
+        self._route = route
+
+    @property
+    def account(self) -> str:
+        return self._route.account
+
+    async def send(self, method: str, path: str, body: Any, what: str) -> Any:
+        return await self._route._order_request(method, path, body, what)
+
+    async def follow(self, answer: Any, answered: tuple[str, ...], dialogue: Dialogue[Outcome]) -> Outcome | Asked:
+        return await self._route._follow(answer, answered, dialogue)
 
 
 class IbkrOrderRoute(OrderRoute):
@@ -72,8 +96,8 @@ class IbkrOrderRoute(OrderRoute):
         self._lock = asyncio.Lock()  # one order (with its questions) at a time for the account
         self._poll_lock = asyncio.Lock()
         self._accounts_read_for: str | None = None  # the brokerage session /iserver/accounts was read in
-        self._question: BrokerQuestion | None = None  # the question the trader has not answered yet
-        self._answered: tuple[str, ...] = ()
+        self._open: _OpenQuestion | None = None
+        self._desk = _HeldDesk(self)
         self._orders_polled_in: str | None = None  # the session whose first (empty) orders answer we had
         self._orders: tuple[float, tuple[BrokerOrder, ...]] | None = None
         self._trades: tuple[float, tuple[BrokerExecution, ...]] | None = None
@@ -103,57 +127,86 @@ class IbkrOrderRoute(OrderRoute):
         except TicketUnsendable as exc:
             return Refused(str(exc))
         if order_id is None:
-            path, body = f"/iserver/account/{self._account}/orders", {"orders": [body]}
+            path, body = orders_path(self._account), {"orders": [body]}
         else:
             path = f"/iserver/account/{self._account}/order/{order_id}"
-        async with self._lock:
-            if self._question is not None:
-                return Refused("IBKR is waiting for the answer to a question about another order: answer it first.")
-            try:
-                answer = await self._order_request("POST", path, body, f"the order {key}")
-            except IbkrError as error:
-                return _outcome_of_failure(error)
-            return await self._follow(answer, ())
+        return await self._start("POST", path, body, f"the order {key}", SingleOrder())
 
-    async def answer(self, question: BrokerQuestion, confirm: bool) -> PlaceOutcome:
+    @property
+    def structures(self) -> frozenset[StructureKind]:
+        return STRUCTURES
+
+    async def place_structure(self, structure: StructureRequest, keys: tuple[str, ...]) -> StructureOutcome:
+        """A bracket or OCO in one request, an OTO as its trigger then its child (`order_structures`)."""
+        planned = plan(structure, keys, self._desk)
+        if isinstance(planned, Refused):
+            return planned
+        what = f"the {structure.kind.value} {keys[0]}"
+        return await self._start(
+            "POST", orders_path(self._account), {"orders": planned.tickets}, what, planned.dialogue
+        )
+
+    async def _start(
+        self, method: str, path: str, body: Any, what: str, dialogue: Dialogue[Outcome]
+    ) -> Outcome | Asked:
+        """Send one order request and follow IBKR's answer, one request (with its questions) at a time."""
         async with self._lock:
-            if self._question is None or self._question.reply_id != question.reply_id:
+            if self._open is not None:
+                waiting = "IBKR is waiting for the answer to a question about another order: answer it first."
+                return await dialogue.failed(Refused(waiting))
+            try:
+                answer = await self._order_request(method, path, body, what)
+            except IbkrError as error:
+                return await dialogue.failed(outcome_of_failure(error))
+            return await self._follow(answer, (), dialogue)
+
+    async def answer(self, question: BrokerQuestion, confirm: bool) -> PlaceOutcome | StructureOutcome:
+        """The trader's answer continues the request the question was about (a structure's ends in its outcome)."""
+        async with self._lock:
+            open_question = self._open
+            if open_question is None or open_question.question.reply_id != question.reply_id:
                 return Refused("That question is no longer open; nothing was sent.")
-            answered, self._question, self._answered = self._answered, None, ()
+            self._open, dialogue = None, open_question.dialogue
             try:
                 reply = await self._reply(question.reply_id, confirm)
             except IbkrError as error:
-                return _outcome_of_failure(error)
+                return await dialogue.failed(outcome_of_failure(error))
             if not confirm:
-                return Refused("declined: the trader did not confirm IBKR's question, so IBKR discarded the order")
-            return await self._follow(reply, (*answered, *question.message_ids))
+                declined = "declined: the trader did not confirm IBKR's question, so IBKR discarded the order"
+                return await dialogue.failed(Refused(declined))
+            return await self._follow(reply, (*open_question.answered, *question.message_ids), dialogue)
 
-    async def _follow(self, answer: Any, answered: tuple[str, ...]) -> PlaceOutcome:
-        """Walk IBKR's answers: confirm whitelisted questions, stop at any other, until accepted or refused."""
+    async def _follow(self, answer: Any, answered: tuple[str, ...], dialogue: Dialogue[Outcome]) -> Outcome | Asked:
+        """Walk IBKR's answers: confirm whitelisted questions, stop at any other, until accepted or refused;
+        `dialogue` says what the ending means for the request."""
         for _ in range(MAX_ROUNDS):
-            first = answer[0] if isinstance(answer, list) and answer else answer
+            rows = answer if isinstance(answer, list) else [answer]
+            first = rows[0] if rows else None
+            if any(isinstance(row, dict) and "order_id" in row for row in rows):
+                return await dialogue.accepted(rows)
+            unreadable = Ambiguous(f"IBKR answered the order with something unreadable: {str(answer)[:200]}")
             if not isinstance(first, dict):
-                return Ambiguous(f"IBKR answered the order with something unreadable: {str(answer)[:200]}")
-            if "order_id" in first:
-                return Accepted(str(first["order_id"]), status_of(first.get("order_status"), _ZERO))
+                return await dialogue.failed(unreadable)
             if first.get("error"):
-                return Refused(f"IBKR refused the order: {str(first['error']).strip()}")
+                return await dialogue.failed(Refused(f"IBKR refused the order: {str(first['error']).strip()}"))
             if "messageIds" not in first and "message" not in first:
-                return Ambiguous(f"IBKR answered the order with something unreadable: {str(answer)[:200]}")
+                return await dialogue.failed(unreadable)
             question = BrokerQuestion(
                 reply_id=str(first.get("id", "")),
                 message_ids=tuple(str(i) for i in first.get("messageIds") or ()),
                 messages=tuple(str(m).replace("\n", " ").strip() for m in first.get("message") or ()),
             )
             if not auto_confirmable(question.message_ids):
-                self._question, self._answered = question, answered
+                self._open = _OpenQuestion(question, answered, dialogue)
                 return Asked(question, answered)
             try:
                 answer = await self._reply(question.reply_id, True)
             except IbkrError as error:
-                return _outcome_of_failure(error)
+                return await dialogue.failed(outcome_of_failure(error))
             answered = (*answered, *question.message_ids)
-        return Refused(f"IBKR asked more than {MAX_ROUNDS} questions; the last one was not confirmed")
+        return await dialogue.failed(
+            Refused(f"IBKR asked more than {MAX_ROUNDS} questions; the last was not confirmed")
+        )
 
     async def _reply(self, reply_id: str, confirm: bool) -> Any:
         return await self._session.request(
@@ -286,15 +339,3 @@ def least_offset(second: float, sent: float, received: float) -> float:
     if lowest <= 0.0 <= highest:
         return 0.0
     return lowest if lowest > 0.0 else highest
-
-
-def _outcome_of_failure(error: IbkrError) -> PlaceOutcome:
-    """A failed order request: a 5xx or a lost connection may still have reached IBKR, anything else did not."""
-    after = "IBKR may still have taken the order: it is looked up at IBKR and never sent again blindly."
-    if isinstance(error, IbkrServerError):
-        return Ambiguous(f"IBKR answered {error.status} ({error.detail or 'server error'}). {after}")
-    if isinstance(error, IbkrUnreachable):
-        return Ambiguous(f"The connection to IBKR broke ({error}). {after}")
-    if isinstance(error, IbkrRateLimited):
-        return Refused(f"{error} The order was not placed.")
-    return Refused(str(error))
