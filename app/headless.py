@@ -21,7 +21,7 @@ from brokers.core.connector import Connector, ConnectorSession, SessionEnv
 from brokers.core.errors import BrokerError
 from brokers.core.health import ConnectionState, CredentialHealth
 from brokers.core.market import DataAge, InstrumentQuotes, MarketFeed, MarketSource
-from brokers.core.orders import OrderRoute
+from brokers.core.order_route import OrderRoute
 from brokers.core.profiles import Profile, ProfileOrigin
 from brokers.core.secrets import SecretStore
 

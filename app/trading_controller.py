@@ -35,7 +35,8 @@ from app.trading_rows import (
 )
 from brokers.core.accounts import mask_account
 from brokers.core.market import DataAge, InstrumentQuotes
-from brokers.core.orders import BrokerExecution, BrokerOrder, Mode, OrderRoute, OrderStatus
+from brokers.core.order_route import OrderRoute
+from brokers.core.orders import BrokerExecution, BrokerOrder, Mode, OrderStatus
 from brokers.core.profiles import Profile
 from brokers.core.registry import Registry
 from brokers.trading.audit import AuditLog

@@ -22,7 +22,7 @@ from brokers.core.profiles import Profile
 if TYPE_CHECKING:
     from brokers.core.accounts import AccountsReport
     from brokers.core.market import MarketSource
-    from brokers.core.orders import OrderRoute
+    from brokers.core.order_route import OrderRoute
     from brokers.core.secrets import BlobCheck, SecretStore
 
 

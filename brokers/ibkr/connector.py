@@ -20,7 +20,7 @@ from brokers.ibkr.profile import IbkrProfile, setup_hint
 
 if TYPE_CHECKING:
     from brokers.core.market import MarketSource
-    from brokers.core.orders import OrderRoute
+    from brokers.core.order_route import OrderRoute
     from brokers.core.secrets import BlobCheck, SecretStore
     from brokers.ibkr.credentials import IbkrCredentials
     from brokers.ibkr.orders import IbkrOrderRoute

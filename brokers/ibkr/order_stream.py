@@ -26,7 +26,8 @@ from urllib.parse import quote
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
-from brokers.core.orders import BrokerExecution, BrokerOrder, OrderUpdateListener
+from brokers.core.order_route import OrderUpdateListener
+from brokers.core.orders import BrokerExecution, BrokerOrder
 from brokers.core.retry import Backoff
 from brokers.ibkr import frames as fr
 from brokers.ibkr.errors import IbkrError

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from brokers.core.order_route import OrderRoute, OrderUpdateListener
 from brokers.core.orders import (
     Ambiguous,
     Asked,
@@ -28,8 +29,6 @@ from brokers.core.orders import (
     BrokerOrder,
     BrokerQuestion,
     OrderRequest,
-    OrderRoute,
-    OrderUpdateListener,
     PlaceOutcome,
     Refused,
 )

@@ -22,13 +22,13 @@ from pathlib import Path
 
 from brokers.core.filelock import FileLockBusy
 from brokers.core.market import InstrumentQuotes
+from brokers.core.order_route import OrderRoute
 from brokers.core.orders import (
     Ambiguous,
     BrokerExecution,
     BrokerOrder,
     Mode,
     OrderRequest,
-    OrderRoute,
     OrderStatus,
     Refused,
     Side,

@@ -11,15 +11,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
-from brokers.core.orders import (
-    Accepted,
-    Asked,
-    OrderRequest,
-    OrderRoute,
-    OrderStatus,
-    PlaceOutcome,
-    Refused,
-)
+from brokers.core.order_route import OrderRoute
+from brokers.core.orders import Accepted, Asked, OrderRequest, OrderStatus, PlaceOutcome, Refused
 from brokers.trading.gate import ModeGate
 from brokers.trading.journal import OrderJournal
 from brokers.trading.order_book import OrderRecord

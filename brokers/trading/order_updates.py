@@ -13,7 +13,8 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from brokers.core.market import InstrumentQuotes
-from brokers.core.orders import BrokerExecution, BrokerOrder, Mode, OrderRoute, OrderStatus
+from brokers.core.order_route import OrderRoute
+from brokers.core.orders import BrokerExecution, BrokerOrder, Mode, OrderStatus
 from brokers.trading.gate import ModeGate
 from brokers.trading.journal import OrderJournal
 from brokers.trading.order_book import OrderRecord

@@ -17,7 +17,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from brokers.core.orders import BrokerExecution, BrokerOrder, Mode, OrderRoute
+from brokers.core.order_route import OrderRoute
+from brokers.core.orders import BrokerExecution, BrokerOrder, Mode
 from brokers.core.structures import LegRole
 from brokers.trading.order_book import OrderRecord
 from brokers.trading.structures import leg_name
@@ -210,4 +211,4 @@ def _name(record: OrderRecord) -> str:
 def _ticket(order: BrokerOrder) -> str:
     side = order.side.value.lower() if order.side is not None else "?"
     quantity = order.quantity if order.quantity is not None else Decimal(0)
-    return f"{side} {quantity} {order.symbol}".strip()
+    return f"{side} {quantity.normalize():f} {order.symbol}".strip()

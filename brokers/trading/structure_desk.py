@@ -19,7 +19,8 @@ from decimal import Decimal
 
 from brokers.core.filelock import FileLockBusy
 from brokers.core.market import InstrumentQuotes
-from brokers.core.orders import Accepted, Ambiguous, Asked, Mode, OrderRequest, OrderRoute, OrderStatus, Refused
+from brokers.core.order_route import OrderRoute
+from brokers.core.orders import Accepted, Ambiguous, Asked, Mode, OrderRequest, OrderStatus, Refused
 from brokers.core.structures import LegsAccepted, PartlyPlaced, StructureOutcome, StructureRequest
 from brokers.trading.exchange_clock import trading_day
 from brokers.trading.gate import ModeGate

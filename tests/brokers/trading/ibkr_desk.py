@@ -20,7 +20,8 @@ from typing import Any
 
 from brokers.core.connector import ConnectorSession
 from brokers.core.health import CredentialHealth
-from brokers.core.orders import OrderRequest, OrderRoute, OrderType
+from brokers.core.order_route import OrderRoute
+from brokers.core.orders import OrderRequest, OrderType
 from brokers.ibkr.book import InstrumentBook
 from brokers.ibkr.connector import IbkrConnector
 from brokers.ibkr.health import ibkr_health

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from brokers.core.market import InstrumentQuotes
+from brokers.core.order_route import OrderRoute
 from brokers.core.orders import (
     Accepted,
     BrokerExecution,
@@ -19,7 +20,6 @@ from brokers.core.orders import (
     BrokerQuestion,
     Fill,
     OrderRequest,
-    OrderRoute,
     OrderStatus,
     PlaceOutcome,
 )
