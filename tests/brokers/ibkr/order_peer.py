@@ -47,8 +47,11 @@ def request(order_type: OrderType, quantity: int = 10, **fields: Any) -> OrderRe
     )
 
 
+POLL_INTERVAL_S = 0.2  # the pacing tests run the route and the sandbox at (IBKR: 5 s)
+
+
 @asynccontextmanager
-async def order_desk(poll_interval_s: float = 0.2) -> AsyncIterator[Desk]:
+async def order_desk(poll_interval_s: float = POLL_INTERVAL_S) -> AsyncIterator[Desk]:
     """A fresh sandbox, a connected session, and a route pacing its polls at `poll_interval_s` (the sandbox too)."""
     async with running_gateway() as gw:
         session = IbkrSession(gw.base_url, await gw.credentials())

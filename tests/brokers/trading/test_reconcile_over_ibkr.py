@@ -4,12 +4,14 @@ sends nothing to the gateway (no place, reply, modify or cancel)."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from pathlib import Path
 
 from brokers.core.orders import Accepted, Mode, OrderStatus, OrderType
 from brokers.trading.audit import AuditLog
 from brokers.trading.reconcile import FindingKind
+from tests.brokers.ibkr.order_peer import POLL_INTERVAL_S
 from tests.brokers.trading.ibkr_desk import PROFILE, DeskRig, desk_over_sandbox, order
 from tests.conftest import run_async
 
@@ -18,8 +20,9 @@ def test_reconciliation_reports_a_partial_fill_and_an_unknown_order_and_places_n
     async def scenario(rig: DeskRig) -> None:
         desk = rig.desk()
         rig.arm(rig.gate())
-        _, ask = rig.touch()
-        wanted = 1200  # more than a level of the gateway's book holds (at most 900): the limit fills part of it
+        await rig.peer.gw.http.post(f"{rig.peer.gw.url}/sandbox/ibkr/stream", json={"rate": 0})
+        _, ask = await rig.peer.touch()  # the market stands still from here on: the limit fills one level only
+        wanted = 1300  # more than a level of the gateway's book holds (at most 900)
         partial = await desk.place(order(OrderType.LIMIT, wanted, "walk-partly", limit_price=ask))
         assert partial.ok, partial.refused
         while partial.record.status is OrderStatus.QUESTION:  # IBKR asks about an order this size: the trader agrees
@@ -56,6 +59,8 @@ def test_an_order_open_here_but_not_at_the_broker_is_reported_not_resent(tmp_pat
         placed = await desk.place(order(OrderType.LIMIT, 5, "vanishes", limit_price=rig.resting_buy()))
         assert placed.record.status is OrderStatus.WORKING
         await rig.peer.control("reset")  # the gateway forgets every order (a new brokerage session would)
+        await rig.peer.control("settings", poll_interval_s=POLL_INTERVAL_S)  # and its pacing: the tests' again
+        await asyncio.sleep(POLL_INTERVAL_S)  # past the route's pacing window, so the pass reads the gateway anew
 
         report = await desk.reconcile(PROFILE)
 
