@@ -48,7 +48,7 @@ from brokers.trading.order_updates import OrderUpdates
 from brokers.trading.readiness import Checklist
 from brokers.trading.reconcile import ReconcileReport, reconcile_profile
 from brokers.trading.record_updates import with_fills
-from brokers.trading.shadow_structures import ShadowStructures
+from brokers.trading.shadow_structures import PARENTS, ShadowStructures
 from brokers.trading.simulation import FillSimulator
 from brokers.trading.structure_desk import StructureDesk, StructureResult
 from brokers.trading.ticket import ticket_problem, valuation_price
@@ -330,12 +330,19 @@ class TradingDesk:
         return changed + self._shadow.follow(changed) if changed else changed
 
     async def cancel_structure(self, structure: str) -> tuple[OrderResult, ...]:
-        """Cancel every leg of a structure that is still open (parents first: their held legs go with them)."""
+        """Cancel every leg of a structure that is still open. A parent goes first, and its held legs go with it
+        (the broker cancels a LIVE parent's children itself, so they are not cancelled one by one)."""
         results: list[OrderResult] = []
+        parent_cancelled = False
         for leg in self._book.structure(structure):
             current = self._book.get(leg.key)
-            if current is not None and not current.status.final and current.status is not OrderStatus.PENDING_CANCEL:
-                results.append(await self.cancel(leg.key))
+            if current is None or current.status.final or current.status is OrderStatus.PENDING_CANCEL:
+                continue
+            if current.status is OrderStatus.HELD and parent_cancelled:
+                continue
+            result = await self.cancel(leg.key)
+            parent_cancelled = parent_cancelled or (current.leg == 0 and current.role in PARENTS and result.ok)
+            results.append(result)
         return tuple(results)
 
     # -- for the ticket and the blotter ------------------------------------------------------------------------
