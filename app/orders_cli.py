@@ -1,10 +1,13 @@
-"""`brokerdeck orders list | place | modify | cancel`: the one order path from a terminal or a script.
+"""`brokerdeck orders list | place | modify | cancel | reconcile`: the one order path from a terminal or a script.
 
 Orders go through the same trading desk as the window's ticket: validation, mode, cap, ledger, idempotency.
 `place` connects the profile as the window would, streams the instrument (the SHADOW simulator fills
 against that book; a LIVE order needs it live), and runs the checklist again before anything is sent. A
 question the broker asks is put to the trader on a terminal at once (IBKR drops an unanswered order as soon
-as another request arrives); without a terminal the order is not sent. Exit codes as for `brokerdeck mode`.
+as another request arrives); without a terminal the order is not sent. `place --bracket | --oco | --oto`
+places a structure (`structure_args`). `reconcile` compares the broker's orders with Brokerdeck's, read-only.
+Exit codes as for `brokerdeck mode`; `reconcile` exits 0 in agreement, 1 when the broker could not be read,
+4 with findings.
 """
 
 from __future__ import annotations
@@ -17,16 +20,20 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from app import structure_args
 from app.trading_cli import DONE, FAILED, REFUSED, WRONG, checklist_of, find_profile, gate_for
 
 if TYPE_CHECKING:
     from app.context import AppContext
     from app.headless import HeadlessConnection
     from brokers.core.orders import OrderRequest
+    from brokers.core.structures import StructureRequest
     from brokers.trading.desk import OrderResult, TradingDesk
     from brokers.trading.order_book import OrderRecord
     from brokers.trading.readiness import Checklist
+    from brokers.trading.structure_desk import StructureResult
 
+FINDINGS = 4  # `orders reconcile`: the broker and Brokerdeck disagree somewhere
 _SIDES = {"buy": "BUY", "sell": "SELL"}
 _TYPES = {"market": "MKT", "mkt": "MKT", "limit": "LMT", "lmt": "LMT", "stop": "STP", "stp": "STP"}
 _TYPES |= {"stop-limit": "STOP_LIMIT", "stop_limit": "STOP_LIMIT"}
@@ -56,7 +63,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     place.add_argument("--outside-rth", action="store_true", help="may also fill outside regular trading hours")
     place.add_argument("--decision-id", default="", help="names the decision: the same id again is the same order")
     place.add_argument("--json", action="store_true", help="print the order's record as JSON")
-    cancel = actions.add_parser("cancel", help="cancel an order by its key (as `orders list` shows it)")
+    structure_args.add_arguments(place)
+    cancel = actions.add_parser(
+        "cancel", help="cancel an order, or every open leg of a structure, by its key (as `orders list` shows it)"
+    )
     cancel.add_argument("key")
     modify = actions.add_parser(
         "modify",
@@ -69,6 +79,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     modify.add_argument("--limit", help="the new limit price")
     modify.add_argument("--stop", help="the new stop price")
     modify.add_argument("--tif", choices=["DAY", "GTC", "IOC", "OPG"], type=str.upper)
+    reconcile = actions.add_parser(
+        "reconcile",
+        help="compare the broker's orders and fills with Brokerdeck's (read-only: never places anything)",
+        description="Read the broker's orders and today's executions once, merge them, and report partial fills, "
+        "mismatches, orders the broker does not list and orders Brokerdeck did not place. Nothing is sent.",
+    )
+    reconcile.add_argument("profile")
+    reconcile.add_argument("--json", action="store_true", help="machine-readable output for scripts")
 
 
 def run(context: AppContext, args: argparse.Namespace) -> int:
@@ -78,6 +96,8 @@ def run(context: AppContext, args: argparse.Namespace) -> int:
         return asyncio.run(_place(context, args))
     if args.orders_action == "modify":
         return asyncio.run(_modify(context, args))
+    if args.orders_action == "reconcile":
+        return asyncio.run(_reconcile(context, args.profile, as_json=args.json))
     return asyncio.run(_cancel(context, args.key))
 
 
@@ -124,9 +144,78 @@ async def _place(context: AppContext, args: argparse.Namespace) -> int:
             return FAILED if connection.lookup_failed else WRONG
         request = _request(args, connection, quantity, limit, stop)
         desk = _desk(context, connection)
+        if structure_args.wants_structure(args):
+            try:
+                structure = structure_args.structure_of(args, request)
+            except structure_args.LegSpecError as exc:
+                print(f"brokerdeck orders place: {exc}")
+                return WRONG
+            return _report_structure(await _place_structure(desk, structure), as_json=args.json)
         result = await desk.place(request)
         result = await _answer_questions(desk, result)
     return _report(result, as_json=args.json)
+
+
+async def _place_structure(desk: TradingDesk, structure: StructureRequest) -> StructureResult:
+    """Place the structure; a question (on its first leg) is put to the trader as for a single order."""
+    from brokers.trading.desk import OrderResult
+    from brokers.trading.structure_desk import StructureResult
+
+    placed = await desk.place_structure(structure)
+    if not placed.legs:
+        return placed
+    answered = await _answer_questions(desk, OrderResult(placed.legs[0], placed.refused))
+    legs = tuple(r for r in desk.records() if r.structure == placed.legs[0].structure)
+    return StructureResult(legs, answered.refused if answered.record is not placed.legs[0] else placed.refused)
+
+
+def _report_structure(result: StructureResult, *, as_json: bool) -> int:
+    from brokers.core.orders import OrderStatus
+    from brokers.trading.structures import structure_state
+
+    if as_json:
+        legs = [_record_json(leg) for leg in result.legs]
+        state = structure_state(result.legs)
+        print(json.dumps({"refused": result.refused, "state": state, "legs": legs}, indent=2))
+    else:
+        if result.legs:
+            print(f"{_structure_title(result.legs)}: {structure_state(result.legs)}")
+            print("\n".join("  " + _record_line(leg) for leg in result.legs))
+        if result.refused:
+            print(f"Refused: {result.refused}")
+    if result.refused is None:
+        return DONE
+    return FAILED if any(leg.status is OrderStatus.UNKNOWN for leg in result.legs) else REFUSED
+
+
+def _structure_title(legs: tuple[OrderRecord, ...]) -> str:
+    from brokers.trading.structures import leg_name
+
+    kind = {"ENTRY": "Bracket", "TRIGGER": "OTO", "LEG": "OCO"}.get(str(legs[0].role), "Structure")
+    names = ", ".join(leg_name(leg.role, leg.leg) for leg in legs)
+    return f"{kind} {legs[0].structure} ({names})"
+
+
+async def _reconcile(context: AppContext, profile_name: str, *, as_json: bool) -> int:
+    from app.headless import connected
+
+    found = find_profile(context, profile_name)
+    if found is None:
+        return WRONG
+    async with connected(found.connector, found.profile, context.vault(), found.sandbox) as connection:
+        if connection.problem:
+            print(f"brokerdeck orders reconcile: {connection.problem}")
+            return FAILED
+        report = await _desk(context, connection).reconcile(found.profile.name)
+    if as_json:
+        print(json.dumps({"profile": report.profile, "summary": report.summary()} | report.to_audit(), indent=2))
+    else:
+        print(report.summary())
+        for finding in report.findings:
+            print(f"  [{finding.kind.value}] {finding.detail}")
+    if report.error:
+        return FAILED
+    return DONE if report.clean else FINDINGS
 
 
 def _request(
@@ -211,18 +300,34 @@ async def _cancel(context: AppContext, key: str) -> int:
     from app.headless import connected
     from brokers.core.orders import Mode
 
-    record = next((r for r in _desk(context, None).records() if r.key == key), None)
-    if record is None:
-        print(f"brokerdeck orders cancel: no order has the key {key!r} (see `brokerdeck orders list`)")
+    records = _desk(context, None).records()
+    record = next((r for r in records if r.key == key), None)
+    legs = tuple(r for r in records if r.structure == key)
+    if record is None and not legs:
+        print(f"brokerdeck orders cancel: no order or structure has the key {key!r} (see `brokerdeck orders list`)")
         return WRONG
-    if record.mode is Mode.SHADOW:
-        return _report(await _desk(context, None).cancel(key), as_json=False)
-    found = find_profile(context, record.request.profile)
+    first = record or legs[0]
+    if first.mode is Mode.SHADOW:
+        return await _cancel_with(_desk(context, None), key, structure=record is None)
+    found = find_profile(context, first.request.profile)
     if found is None:
         return WRONG
     async with connected(found.connector, found.profile, context.vault(), found.sandbox) as connection:
-        result = await _desk(context, connection).cancel(key)
-    return _report(result, as_json=False)
+        return await _cancel_with(_desk(context, connection), key, structure=record is None)
+
+
+async def _cancel_with(desk: TradingDesk, key: str, *, structure: bool) -> int:
+    if not structure:
+        return _report(await desk.cancel(key), as_json=False)
+    results = await desk.cancel_structure(key)
+    for result in results:
+        if result.record is not None:
+            print(_record_line(result.record))
+        if result.refused:
+            print(f"Refused: {result.refused}")
+    if not results:
+        print("Nothing to cancel: every leg of the structure has ended.")
+    return DONE if all(result.ok for result in results) else REFUSED
 
 
 def _report(result: OrderResult, *, as_json: bool) -> int:
@@ -253,13 +358,16 @@ def _list(context: AppContext, *, as_json: bool) -> int:
 
 
 def _record_line(record: OrderRecord) -> str:
+    from brokers.trading.structures import leg_name
+
     request = record.request
     at = datetime.fromtimestamp(record.created_at).strftime("%H:%M:%S")
     price = request.limit_price or request.stop_price
     priced = f" @ {price}" if price is not None else ""
     filled = f" filled {record.filled}" + (f" avg {record.average_price}" if record.average_price else "")
+    leg = f" [{leg_name(record.role, record.leg)} of {record.structure}]" if record.structure else ""
     line = (
-        f"{at} {record.mode.value:<6} {record.key}  {request.profile} {request.side.value} {request.quantity} "
+        f"{at} {record.mode.value:<6} {record.key}{leg}  {request.profile} {request.side.value} {request.quantity} "
         f"{request.symbol} {request.order_type.value}{priced} {request.tif.value}  {record.status.value}{filled}"
     )
     return line + (f"\n    {record.message}" if record.message else "")
@@ -285,4 +393,6 @@ def _record_json(record: OrderRecord) -> dict[str, Any]:
         "broker_order_id": record.broker_order_id,
         "message": record.message,
         "created_at": record.created_at,
+        "structure": record.structure or None,
+        "role": None if record.role is None else record.role.value,
     }
