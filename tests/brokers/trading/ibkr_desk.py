@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -167,6 +167,22 @@ async def desk_over_sandbox(data_dir: Path, per_order: str | None, daily: str | 
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+
+def run_over_sandbox(
+    data_dir: Path,
+    scenario: Callable[[DeskRig], Awaitable[None]],
+    per_order: str | None = "250000",
+    daily: str | None = "1000000",
+) -> None:
+    """Run `scenario` on a fresh desk rig (the limits set as given) and wait for it."""
+    from tests.conftest import run_async
+
+    async def main() -> None:
+        async with desk_over_sandbox(data_dir, per_order, daily) as rig:
+            await scenario(rig)
+
+    run_async(main)
 
 
 def _live_with_depth(feed: MarketStream) -> bool:

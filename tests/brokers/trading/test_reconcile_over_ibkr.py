@@ -12,8 +12,7 @@ from brokers.core.orders import Accepted, Mode, OrderStatus, OrderType
 from brokers.trading.audit import AuditLog
 from brokers.trading.reconcile import FindingKind
 from tests.brokers.ibkr.order_peer import POLL_INTERVAL_S
-from tests.brokers.trading.ibkr_desk import PROFILE, DeskRig, desk_over_sandbox, order
-from tests.conftest import run_async
+from tests.brokers.trading.ibkr_desk import PROFILE, DeskRig, order, run_over_sandbox
 
 
 def test_reconciliation_reports_a_partial_fill_and_an_unknown_order_and_places_nothing(tmp_path: Path) -> None:
@@ -49,7 +48,7 @@ def test_reconciliation_reports_a_partial_fill_and_an_unknown_order_and_places_n
         assert len(audit) == 1
         assert len(audit[0].what["findings"]) == 2
 
-    _run(tmp_path, scenario)
+    run_over_sandbox(tmp_path, scenario)
 
 
 def test_an_order_open_here_but_not_at_the_broker_is_reported_not_resent(tmp_path: Path) -> None:
@@ -70,12 +69,4 @@ def test_an_order_open_here_but_not_at_the_broker_is_reported_not_resent(tmp_pat
         record = next(r for r in desk.records() if r.key == placed.record.key)
         assert record.mode is Mode.LIVE
 
-    _run(tmp_path, scenario)
-
-
-def _run(tmp_path: Path, scenario) -> None:
-    async def main() -> None:
-        async with desk_over_sandbox(tmp_path, "250000", "1000000") as rig:
-            await scenario(rig)
-
-    run_async(main)
+    run_over_sandbox(tmp_path, scenario)

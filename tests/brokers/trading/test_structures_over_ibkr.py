@@ -13,8 +13,7 @@ from brokers.core.orders import Mode, OrderStatus, OrderType, Side
 from brokers.core.structures import StructureKind, StructureRequest
 from brokers.trading.audit import AuditLog
 from tests.brokers.ibkr.order_peer import POLL_INTERVAL_S
-from tests.brokers.trading.ibkr_desk import DeskRig, desk_over_sandbox, order
-from tests.conftest import run_async
+from tests.brokers.trading.ibkr_desk import DeskRig, order, run_over_sandbox
 from tests.waiting import until_async
 
 
@@ -71,7 +70,7 @@ def test_a_live_bracket_is_one_request_placed_once_also_when_retried_after_a_res
         assert len(await rig.received("cancel")) == 1
         assert AuditLog(rig.data_dir).verify().ok
 
-    _run(tmp_path, scenario)
+    run_over_sandbox(tmp_path, scenario)
 
 
 def test_a_live_oco_legs_fill_cancels_the_others_and_the_desk_learns_it_from_the_broker(tmp_path: Path) -> None:
@@ -94,7 +93,7 @@ def test_a_live_oco_legs_fill_cancels_the_others_and_the_desk_learns_it_from_the
         assert final == [OrderStatus.CANCELLED, OrderStatus.FILLED]
         assert await rig.received("cancel") == []  # the broker cancelled the other leg, not Brokerdeck
 
-    _run(tmp_path, scenario)
+    run_over_sandbox(tmp_path, scenario)
 
 
 def test_an_otos_failed_child_cancels_the_trigger_and_reports_both_ids(tmp_path: Path) -> None:
@@ -125,7 +124,7 @@ def test_an_otos_failed_child_cancels_the_trigger_and_reports_both_ids(tmp_path:
         events = [r.event for r in AuditLog(rig.data_dir).records()]
         assert "structure.partial_failure" in events
 
-    _run(tmp_path, scenario)
+    run_over_sandbox(tmp_path, scenario)
 
 
 def test_a_shadow_bracket_fills_against_the_feeds_book_and_never_reaches_the_gateway(tmp_path: Path) -> None:
@@ -138,12 +137,4 @@ def test_a_shadow_bracket_fills_against_the_feeds_book_and_never_reaches_the_gat
         assert [leg.status for leg in placed.legs] == [OrderStatus.FILLED, OrderStatus.WORKING, OrderStatus.WORKING]
         assert await rig.received() == []
 
-    _run(tmp_path, scenario)
-
-
-def _run(tmp_path: Path, scenario) -> None:
-    async def main() -> None:
-        async with desk_over_sandbox(tmp_path, "250000", "1000000") as rig:
-            await scenario(rig)
-
-    run_async(main)
+    run_over_sandbox(tmp_path, scenario)
