@@ -3,8 +3,8 @@ own `httpx.AsyncClient` whose `BearerAuth` carries the engine's tokens.
 
 "Granted" means an authenticated `initialize` and `tools/list` both succeeded: that is what `open` proves. A
 404 (the server forgot the session: a restart, an idle expiry) rebuilds transport and session and sends a
-read again; a write is never sent again. A server that gives no session id (stateless) or answers GET with
-405 (no server stream) works the same. Every failure comes out as a `brokers.robinhood.errors` type.
+read again; a write (`call_write`) is never sent again. A server that gives no session id (stateless) or
+answers GET with 405 (no server stream) works the same. Every failure comes out as a `brokers.robinhood.errors` type.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import json
 import logging
 import os
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 30.0
 READ_TIMEOUT_S = 300.0  # a tool call or an SSE response may take long; the SDK's own default
+WRITE_TIMEOUT_S = 60.0  # a write whose answer never comes (a stream cut after its headers) ends here
 DEFAULT_TIMEZONE = "America/New_York"  # what Robinhood assumes when no x-timezone-id comes
 
 
@@ -103,7 +105,7 @@ class McpConnection:
         if not self.read_only(tool):
             raise WriteRefused(
                 f"{tool} is not a read-only tool of this server; orders go through Brokerdeck's trading mode, "
-                "which a later version adds, never through this path"
+                "never through this path"
             )
         rebuilt = False
         while True:
@@ -119,6 +121,22 @@ class McpConnection:
                 rebuilt = True
                 continue
             return tool_result(tool, result)
+
+    async def call_write(self, tool: str, arguments: dict[str, Any]) -> Any:
+        """Call `tool` once and return its result; never sent again here, whatever happens.
+
+        A 429 raises `RateLimited` (with the server's Retry-After), a forgotten session, an HTTP error, a
+        lost connection or no answer in time raise `McpUnavailable`: the call may or may not have reached
+        the tool. The caller decides whether to send it again (an order only with the same ref_id)."""
+        session = await self._ready()
+        call = partial(session.call_tool, tool, arguments, read_timeout_seconds=timedelta(seconds=WRITE_TIMEOUT_S))
+        try:
+            result = await self._guarded(call)
+        except SdkMcpError as exc:
+            if _session_gone(exc):
+                await self._close()
+            raise McpUnavailable(f"Robinhood's MCP server did not answer {tool}: {exc.error.message}") from exc
+        return tool_result(tool, result)
 
     # -- internals -----------------------------------------------------------------------------
 
