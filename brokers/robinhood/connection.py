@@ -14,8 +14,10 @@ import contextlib
 import json
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from email.utils import parsedate_to_datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,7 @@ CONNECT_TIMEOUT_S = 30.0
 READ_TIMEOUT_S = 300.0  # a tool call or an SSE response may take long; the SDK's own default
 WRITE_TIMEOUT_S = 60.0  # a write whose answer never comes (a stream cut after its headers) ends here
 DEFAULT_TIMEZONE = "America/New_York"  # what Robinhood assumes when no x-timezone-id comes
+_SENT_AT = "brokerdeck_sent_at"  # the request extension our send time rides in
 
 
 def local_timezone() -> str:
@@ -69,7 +72,9 @@ class McpConnection:
             timeout=httpx.Timeout(CONNECT_TIMEOUT_S, read=READ_TIMEOUT_S),
             headers={"x-timezone-id": timezone or local_timezone(), "User-Agent": "Brokerdeck"},
             follow_redirects=False,
+            event_hooks={"request": [_stamp_sent], "response": [self._note_date]},
         )
+        self.server_clock: tuple[float, float, float] | None = None  # the last answer's Date, our send and receipt
         self._stack: contextlib.AsyncExitStack | None = None
         self._session: ClientSession | None = None
         self._session_id: Callable[[], str | None] = lambda: None
@@ -198,6 +203,16 @@ class McpConnection:
                 raise _explained(failure, self.url) from failure
             raise
 
+    async def _note_date(self, response: httpx.Response) -> None:
+        """Keep the server's clock from an answer's `Date` (whole seconds) with when we sent and received it."""
+        sent = response.request.extensions.get(_SENT_AT)
+        try:
+            second = parsedate_to_datetime(response.headers.get("date", "")).timestamp()
+        except (TypeError, ValueError):
+            return
+        if isinstance(sent, float):
+            self.server_clock = (second, sent, time.time())
+
     def _may_repeat(self, request: httpx.Request) -> bool:
         """A 429 may be retried for everything but a call of a tool that is not read-only."""
         try:
@@ -208,6 +223,10 @@ class McpConnection:
             return True
         params = message.get("params")
         return isinstance(params, dict) and self.read_only(str(params.get("name")))
+
+
+async def _stamp_sent(request: httpx.Request) -> None:
+    request.extensions[_SENT_AT] = time.time()
 
 
 def tool_result(tool: str, result: CallToolResult) -> Any:

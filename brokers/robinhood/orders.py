@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -96,6 +96,7 @@ class RobinhoodOrderRoute(OrderRoute):
         self._questions: dict[str, _Placing] = {}  # by reply id: reviewed, waiting for the trader
         self._placed: dict[str, str] = {}  # key -> Robinhood's order id, for what Robinhood answered us
         self._sent: dict[str, tuple[dict[str, Any], float]] = {}  # key -> terms and when first sent
+        self._server_clock: tuple[float, float, float] | None = None
 
     @property
     def account(self) -> str:
@@ -313,8 +314,26 @@ class RobinhoodOrderRoute(OrderRoute):
                 arguments = arguments | {"cursor": cursor}
         return rows
 
-    def _connection(self) -> McpConnection:
-        return McpConnection(self._url, self._tokens, timezone=self._timezone)
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[McpConnection]:
+        """A new MCP connection for one operation; the server's clock is kept from its last answer."""
+        mcp = McpConnection(self._url, self._tokens, timezone=self._timezone)
+        try:
+            async with mcp:
+                yield mcp
+        finally:
+            self._server_clock = mcp.server_clock or self._server_clock
+
+    def clock_offset_s(self) -> float | None:
+        """Robinhood's clock minus ours, as little as its last answer's `Date` allows (a whole second, stamped
+        somewhere between our send and our receipt); None before the first answer."""
+        if self._server_clock is None:
+            return None
+        second, sent, received = self._server_clock
+        lowest, highest = second - received, second + 1.0 - sent
+        if lowest <= 0.0 <= highest:
+            return 0.0
+        return lowest if lowest > 0.0 else highest
 
 
 class _NotSent(Exception):

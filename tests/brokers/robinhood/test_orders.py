@@ -31,7 +31,13 @@ pytestmark = pytest.mark.secretservice
 
 
 def test_an_order_without_alerts_is_reviewed_then_placed_with_its_ref_id(rh, route_run):
-    outcome = route_run(lambda route: route.place(request(), "k-plain"))
+    async def scenario(route: RobinhoodOrderRoute) -> tuple[Any, Any, Any]:
+        before = route.clock_offset_s()
+        return before, await route.place(request(), "k-plain"), route.clock_offset_s()
+
+    clock_before, outcome, clock_after = route_run(scenario)
+    assert clock_before is None  # the readiness check waits for Robinhood's first answer
+    assert clock_after == 0.0  # the sandbox's Date shares this computer's clock
     assert isinstance(outcome, Accepted)
     assert outcome.status is OrderStatus.WORKING
     (order,) = rh.orders()
