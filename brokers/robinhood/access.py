@@ -43,9 +43,10 @@ class AccessFacts:
     waitlisted: str = ""  # 403: signed in, but Robinhood has not opened agentic trading to this user
     refused: str = ""  # 401 even after a renewal: access revoked
     error: str = ""  # the check could not be made (network, 5xx, 429, a tool refused)
+    account_number: str = ""  # the agentic account in full: orders go to it; kept in this process, never published
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "account_number"}
 
     @classmethod
     def from_json(cls, facts: object) -> AccessFacts:
@@ -65,7 +66,9 @@ async def check_access(
     try:
         async with McpConnection(url, tokens) as mcp:
             granted = clock()
-            report = await read_accounts(mcp, clock())
+            accounts = await list_accounts(mcp)
+            number, _ = agentic_account(accounts)
+            report = await read_accounts(mcp, clock(), accounts)
     except LoginRequired:
         return AccessFacts(), None  # the engine recorded it: the sign-in health says "sign in again"
     except SignInRevoked as exc:
@@ -75,22 +78,35 @@ async def check_access(
     except BrokerError as exc:
         return AccessFacts(granted_at=granted, error=str(exc)), None
     masked = report.details.get("agentic account", "")
-    return AccessFacts(granted_at=granted, agentic_account=masked, agentic_problem=report.problem), report
+    facts = AccessFacts(
+        granted_at=granted, agentic_account=masked, agentic_problem=report.problem, account_number=number
+    )
+    return facts, report
 
 
-async def read_accounts(mcp: McpConnection, now: float) -> AccountsReport:
-    """The snapshot of the agentic account (or why there is none)."""
-    accounts = [a for a in _list(envelope(await mcp.read("get_accounts")), "accounts") if isinstance(a, dict)]
-    others = f"{len(accounts) - 1} not tradable by this agent" if accounts else "none"
+async def list_accounts(mcp: McpConnection) -> list[dict[str, Any]]:
+    """`get_accounts`: every brokerage account of the trader, agentic or not."""
+    return [a for a in _list(envelope(await mcp.read("get_accounts")), "accounts") if isinstance(a, dict)]
+
+
+def agentic_account(accounts: list[dict[str, Any]]) -> tuple[str, str]:
+    """The number of the one account this agent may trade, or "" and why there is none to use."""
     agentic = [a for a in accounts if a.get("agentic_allowed") is True]
     if not agentic:
-        return AccountsReport(taken_at=now, problem=NO_AGENTIC_ACCOUNT, details={"accounts": str(len(accounts))})
+        return "", NO_AGENTIC_ACCOUNT
     if len(agentic) > 1:
         masked = ", ".join(mask_account(str(a.get("account_number", ""))) for a in agentic)
-        problem = SEVERAL_AGENTIC_ACCOUNTS.format(count=len(agentic), accounts=masked)
+        return "", SEVERAL_AGENTIC_ACCOUNTS.format(count=len(agentic), accounts=masked)
+    return str(agentic[0].get("account_number", "")), ""
+
+
+async def read_accounts(mcp: McpConnection, now: float, accounts: list[dict[str, Any]]) -> AccountsReport:
+    """The snapshot of the agentic account among `accounts` (or why there is none)."""
+    others = f"{len(accounts) - 1} not tradable by this agent" if accounts else "none"
+    number, problem = agentic_account(accounts)
+    if problem:
         return AccountsReport(taken_at=now, problem=problem, details={"accounts": str(len(accounts))})
-    account = agentic[0]
-    number = str(account.get("account_number", ""))
+    account = next(a for a in accounts if a.get("account_number") == number)
     portfolio = envelope(await mcp.read("get_portfolio", {"account_number": number}))
     positions = await _positions(mcp, number)
     power = portfolio.get("buying_power")

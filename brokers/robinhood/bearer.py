@@ -61,7 +61,8 @@ class BearerAuth(httpx.Auth):
                     continue
                 raise RateLimited(
                     "Robinhood is limiting requests (HTTP 429); wait a few seconds and try again"
-                    + ("" if self._may_repeat(request) else " (an order is never sent again on its own)")
+                    + ("" if self._may_repeat(request) else " (an order is never sent again on its own)"),
+                    retry_after(response),
                 )
             return
 

@@ -3,8 +3,8 @@ own `httpx.AsyncClient` whose `BearerAuth` carries the engine's tokens.
 
 "Granted" means an authenticated `initialize` and `tools/list` both succeeded: that is what `open` proves. A
 404 (the server forgot the session: a restart, an idle expiry) rebuilds transport and session and sends a
-read again; a write is never sent again. A server that gives no session id (stateless) or answers GET with
-405 (no server stream) works the same. Every failure comes out as a `brokers.robinhood.errors` type.
+read again; a write (`call_write`) is never sent again. A server that gives no session id (stateless) or
+answers GET with 405 (no server stream) works the same. Every failure comes out as a `brokers.robinhood.errors` type.
 """
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ import contextlib
 import json
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -35,7 +38,9 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 30.0
 READ_TIMEOUT_S = 300.0  # a tool call or an SSE response may take long; the SDK's own default
+WRITE_TIMEOUT_S = 60.0  # a write whose answer never comes (a stream cut after its headers) ends here
 DEFAULT_TIMEZONE = "America/New_York"  # what Robinhood assumes when no x-timezone-id comes
+_SENT_AT = "brokerdeck_sent_at"  # the request extension our send time rides in
 
 
 def local_timezone() -> str:
@@ -67,7 +72,9 @@ class McpConnection:
             timeout=httpx.Timeout(CONNECT_TIMEOUT_S, read=READ_TIMEOUT_S),
             headers={"x-timezone-id": timezone or local_timezone(), "User-Agent": "Brokerdeck"},
             follow_redirects=False,
+            event_hooks={"request": [_stamp_sent], "response": [self._note_date]},
         )
+        self.server_clock: tuple[float, float, float] | None = None  # the last answer's Date, our send and receipt
         self._stack: contextlib.AsyncExitStack | None = None
         self._session: ClientSession | None = None
         self._session_id: Callable[[], str | None] = lambda: None
@@ -103,7 +110,7 @@ class McpConnection:
         if not self.read_only(tool):
             raise WriteRefused(
                 f"{tool} is not a read-only tool of this server; orders go through Brokerdeck's trading mode, "
-                "which a later version adds, never through this path"
+                "never through this path"
             )
         rebuilt = False
         while True:
@@ -119,6 +126,22 @@ class McpConnection:
                 rebuilt = True
                 continue
             return tool_result(tool, result)
+
+    async def call_write(self, tool: str, arguments: dict[str, Any]) -> Any:
+        """Call `tool` once and return its result; never sent again here, whatever happens.
+
+        A 429 raises `RateLimited` (with the server's Retry-After), a forgotten session, an HTTP error, a
+        lost connection or no answer in time raise `McpUnavailable`: the call may or may not have reached
+        the tool. The caller decides whether to send it again (an order only with the same ref_id)."""
+        session = await self._ready()
+        call = partial(session.call_tool, tool, arguments, read_timeout_seconds=timedelta(seconds=WRITE_TIMEOUT_S))
+        try:
+            result = await self._guarded(call)
+        except SdkMcpError as exc:
+            if _session_gone(exc):
+                await self._close()
+            raise McpUnavailable(f"Robinhood's MCP server did not answer {tool}: {exc.error.message}") from exc
+        return tool_result(tool, result)
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -180,6 +203,16 @@ class McpConnection:
                 raise _explained(failure, self.url) from failure
             raise
 
+    async def _note_date(self, response: httpx.Response) -> None:
+        """Keep the server's clock from an answer's `Date` (whole seconds) with when we sent and received it."""
+        sent = response.request.extensions.get(_SENT_AT)
+        try:
+            second = parsedate_to_datetime(response.headers.get("date", "")).timestamp()
+        except (TypeError, ValueError):
+            return
+        if isinstance(sent, float):
+            self.server_clock = (second, sent, time.time())
+
     def _may_repeat(self, request: httpx.Request) -> bool:
         """A 429 may be retried for everything but a call of a tool that is not read-only."""
         try:
@@ -190,6 +223,10 @@ class McpConnection:
             return True
         params = message.get("params")
         return isinstance(params, dict) and self.read_only(str(params.get("name")))
+
+
+async def _stamp_sent(request: httpx.Request) -> None:
+    request.extensions[_SENT_AT] = time.time()
 
 
 def tool_result(tool: str, result: CallToolResult) -> Any:

@@ -2,8 +2,8 @@
 
 Signing in, renewing and signing out are the generic OAuth 2 connector's, run on the profile as the engine
 sees it (issuer = resource = the MCP URL, scope `internal`). What is Robinhood's own: the probe is an
-authenticated MCP handshake (granted, waitlisted, revoked), the session keeps the one agentic account, and
-it shows a read-only snapshot of that account.
+authenticated MCP handshake (granted, waitlisted, revoked), the session keeps the one agentic account, shows
+a read-only snapshot of that account, and routes the trading core's orders to it.
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from brokers.core.accounts import AccountsReport
+    from brokers.core.orders import OrderRoute
     from brokers.core.secrets import BlobCheck, SecretStore
     from brokers.core.tools import ToolSession
     from brokers.robinhood.access import AccessFacts
+    from brokers.robinhood.orders import RobinhoodOrderRoute
 
 _ENGINE = OAuth2Connector()
 ACCESS_KEY = "robinhood"  # where the published facts keep the MCP check's
@@ -35,6 +37,7 @@ class RobinhoodConnector(Connector[RobinhoodProfile]):
     profile_class = RobinhoodProfile
     title = "Robinhood agentic trading (MCP server, OAuth 2.1)"
     signs_in = True
+    trades = True
 
     def setup_hint(self, profile: RobinhoodProfile) -> str:
         return _ENGINE.setup_hint(profile.oauth())
@@ -95,6 +98,7 @@ class RobinhoodLiveSession(OAuthLiveSession):
         self._robinhood = profile
         self._access: AccessFacts = AccessFacts()
         self._report: AccountsReport | None = None
+        self._route: RobinhoodOrderRoute | None = None
 
     def health(self, now: float) -> CredentialHealth | None:
         from brokers.robinhood.health import robinhood_health
@@ -121,6 +125,19 @@ class RobinhoodLiveSession(OAuthLiveSession):
 
     def accounts(self) -> AccountsReport | None:
         return self._report
+
+    def order_route(self) -> OrderRoute | None:
+        """The agentic account's order desk once a check found exactly one agentic account (None before, or
+        when the sign-in is not usable); one route while that account stays, so its open questions and what it
+        placed survive between callers."""
+        from brokers.robinhood.orders import RobinhoodOrderRoute
+
+        number = self._access.account_number
+        if not self._loaded or not self._session.facts.connected or not number or self._access.agentic_problem:
+            return None
+        if self._route is None or self._route.account != number:
+            self._route = RobinhoodOrderRoute(self._robinhood.url, self._session, number)
+        return self._route
 
     async def _check(self) -> None:
         from brokers.robinhood.access import check_access

@@ -25,7 +25,12 @@ class Waitlisted(McpError):
 
 
 class RateLimited(McpError):
-    """Robinhood answered 429 and the call is not one that may be sent again blindly (or kept failing)."""
+    """Robinhood answered 429 and the call is not one that may be sent again blindly (or kept failing);
+    `retry_after_s` is how long the server asked to wait."""
+
+    def __init__(self, message: str, retry_after_s: float = 0.0) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class McpUnavailable(McpError):

@@ -37,7 +37,14 @@ def test_tools_lists_each_tool_as_read_only_or_write(signed_in):
         "get_accounts": "read-only",
         "get_equity_positions": "read-only",
         "get_portfolio": "read-only",
+        "review_equity_order": "read-only",
+        "get_equity_orders": "read-only",
+        "review_advanced_order": "read-only",
+        "get_advanced_orders": "read-only",
         "place_equity_order": "write",
+        "cancel_equity_order": "write",
+        "place_advanced_order": "write",
+        "cancel_advanced_order": "write",
     }
     assert "Exactly one account is tradable" in result.stdout
 

@@ -12,6 +12,7 @@ from tests.app.desk_cli import ACCOUNT, CHECKLIST, PROFILE, REFUSED, Desk
 
 pytestmark = pytest.mark.secretservice
 
+ROBINHOOD = "sandbox-robinhood"  # trades too (agentic orders), so it shows its own checklist
 LIMITS_FIX = f"→ Set both in the Trading panel, or run `brokerdeck limits {PROFILE} --per-order N --daily N`."
 
 
@@ -33,7 +34,9 @@ def test_mode_lists_every_profile_in_shadow_with_the_checklist_where_it_can_trad
     assert [line[:6] for line in checklist] == [*["  [ok]"] * 4, "  [NO]", "      ", "  [ok]", "  [ok]"]
     assert checklist[4] == "  [NO] Cap and daily limit set: No per-order cap and no daily limit set."
     assert checklist[5] == f"       {LIMITS_FIX}"
-    for name in set(names) - {PROFILE}:
+    robinhood = lines[lines.index(f"{ROBINHOOD}: SHADOW") + 1]
+    assert robinhood == "  [ok] Broker can trade: Orders can be sent through this connection."
+    for name in set(names) - {PROFILE, ROBINHOOD}:
         below = lines[lines.index(f"{name}: SHADOW") + 1]
         assert below == "  cannot trade: Brokerdeck sends no orders to this broker (SHADOW only)"
     assert lines[-1] == "Audit log: intact (0 record(s))."
@@ -45,7 +48,7 @@ def test_mode_lists_every_profile_in_shadow_with_the_checklist_where_it_can_trad
     assert {item["item"]: item["ok"] for item in ibkr["checklist"]} == {key: key != "limits" for key in CHECKLIST}
     (limits,) = [item for item in ibkr["checklist"] if item["item"] == "limits"]
     assert limits["fix"] == LIMITS_FIX.removeprefix("→ ")
-    assert all("checklist" not in p for p in report["profiles"] if p["profile"] != PROFILE)
+    assert all("checklist" not in p for p in report["profiles"] if p["profile"] not in (PROFILE, ROBINHOOD))
     assert report["audit"] == {"ok": True, "records": 0, "problems": []}
 
 

@@ -8,14 +8,19 @@ whose reuse revokes the grant. The authority, consent page and token rules are t
 authorization server's, parameterized.
 
 Controls: `/sandbox/oauth2/*` (expire-access, revoke-all, state, settings) as for the generic server;
-`POST /sandbox/robinhood/settings` (waitlisted, throttle, retry_after, agentic = 0|1|2),
-`POST /sandbox/robinhood/restart` (forget every MCP session; `{"stateless": bool}` switches the mode) and
-`GET /sandbox/robinhood/state` (the MCP request journal).
+`POST /sandbox/robinhood/settings` (waitlisted, refuse_tokens, throttle, throttle_calls, throttle_tool,
+retry_after, lose_after_place, agentic = 0|1|2, and the order desk's auto_advance_s, advanced_allowed),
+`POST /sandbox/robinhood/restart` (forget every MCP session; `{"stateless": bool}` switches the mode),
+`GET /sandbox/robinhood/state` (the MCP request journal and the tool calls with their ref_id),
+`GET /sandbox/robinhood/orders` (every order and OCO group), `POST /sandbox/robinhood/orders/advance`
+(`{"order_id"?, "steps"?}`: move order states on, no waiting) and `POST /sandbox/robinhood/reset` (no orders,
+default settings, an empty journal).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -31,6 +36,8 @@ from brokers.sandbox.oauth2.settings import Settings
 from brokers.sandbox.robinhood.book import Book
 from brokers.sandbox.robinhood.gate import SCOPE, McpGate, json_body
 from brokers.sandbox.robinhood.host import SessionHost
+from brokers.sandbox.robinhood.order_desk import OrderDesk
+from brokers.sandbox.robinhood.order_tools import add_order_tools
 from brokers.sandbox.robinhood.tools import build_tools, low_level
 from brokers.sandbox.services import SandboxContext
 
@@ -72,7 +79,10 @@ class RobinhoodEmulator:
         journal = Journal()
         oauth = AuthorizationRoutes(authority, journal, DECISION_PATH)
         book = Book()
-        host = SessionHost(low_level(build_tools(book)))
+        desk = OrderDesk(book)
+        tools = build_tools(book)
+        add_order_tools(tools, desk)
+        host = SessionHost(low_level(tools))
         gate = McpGate(authority, host, base + RESOURCE_METADATA_PATH)
 
         async def resource_metadata(_: Request) -> JSONResponse:
@@ -91,13 +101,17 @@ class RobinhoodEmulator:
         async def settings(request: Request) -> JSONResponse:
             try:
                 body = json_body(await request.body())
-                agentic = body.pop("agentic", None) if isinstance(body, dict) else None
-                gate.update(body)
+                if not isinstance(body, dict):
+                    raise ValueError("the body must be a JSON object")
+                agentic = body.pop("agentic", None)
+                ours = {k: body.pop(k) for k in ("auto_advance_s", "advanced_allowed") if k in body}
+                gate.update(body)  # first: it refuses unknown names before anything changes
+                desk.update(ours)
                 if agentic is not None:
                     book.set_agentic_count(agentic)
             except ValueError as exc:
                 return JSONResponse({"error": "bad_setting", "message": str(exc)}, status_code=400)
-            return JSONResponse(gate.describe() | {"agentic": len(book.agentic)})
+            return await state(request)
 
         async def restart(request: Request) -> JSONResponse:
             try:
@@ -111,7 +125,30 @@ class RobinhoodEmulator:
             return JSONResponse(gate.describe())
 
         async def state(_: Request) -> JSONResponse:
-            return JSONResponse(gate.describe() | {"agentic": len(book.agentic)})
+            desk_settings = dataclasses.asdict(desk.settings)
+            return JSONResponse(gate.describe() | desk_settings | {"agentic": len(book.agentic)})
+
+        async def orders(_: Request) -> JSONResponse:
+            return JSONResponse(desk.describe())
+
+        async def advance(request: Request) -> JSONResponse:
+            try:
+                body = json_body(await request.body())
+                order_id, steps = body.get("order_id"), body.get("steps", 1)
+                if order_id is not None and not isinstance(order_id, str):
+                    raise ValueError("'order_id' must be an order id")
+                if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 10:
+                    raise ValueError("'steps' must be a whole number from 1 to 10")
+                moves = desk.advance(order_id, steps)
+            except (ValueError, AttributeError) as exc:
+                return JSONResponse({"error": "bad_request", "message": str(exc)}, status_code=400)
+            return JSONResponse(desk.describe() | {"moves": moves})
+
+        async def reset(request: Request) -> JSONResponse:
+            desk.reset()
+            gate.reset()
+            book.set_agentic_count(1)
+            return await state(request)
 
         @contextlib.asynccontextmanager
         async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -135,6 +172,9 @@ class RobinhoodEmulator:
                 Route("/sandbox/robinhood/settings", settings, methods=["POST"]),
                 Route("/sandbox/robinhood/restart", restart, methods=["POST"]),
                 Route("/sandbox/robinhood/state", state, methods=["GET"]),
+                Route("/sandbox/robinhood/orders", orders, methods=["GET"]),
+                Route("/sandbox/robinhood/orders/advance", advance, methods=["POST"]),
+                Route("/sandbox/robinhood/reset", reset, methods=["POST"]),
                 *control_routes(authority, journal),
             ],
             lifespan=lifespan,

@@ -5,9 +5,7 @@ read tools say `readOnlyHint`, and a refused call is a tool error whose text end
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from mcp.server.fastmcp import FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
@@ -97,42 +95,13 @@ class PositionsEnvelope(BaseModel):
     guide: str
 
 
-class Order(BaseModel):
-    id: str
-    symbol: str
-    side: str
-    type: str
-    state: str
-    quantity: str | None
-    price: str | None
-    time_in_force: str
-    market_hours: str
-    trigger: str
-    placed_agent: str
-    created_at: str
-
-
-class OrderData(BaseModel):
-    order: Order
-
-
-class OrderEnvelope(BaseModel):
-    data: OrderData
-    guide: str
-
-
 def build_tools(book: Book) -> FastMCP:
-    """The tool set over `book`; one per sandbox (orders placed are remembered by `ref_id`)."""
+    """The account tools over `book` (the order tools are `order_tools`')."""
     server = FastMCP("sandbox-robinhood-trading", log_level="WARNING")
-    orders: dict[str, Order] = {}
 
-    def account_for(account_number: str, *, trading: bool = False) -> None:
+    def account_for(account_number: str) -> None:
         if not book.known(account_number):
             raise ToolError(f"Account {account_number} not found. Call get_accounts and use an account_number from it.")
-        if trading and account_number not in book.agentic:
-            raise ToolError(
-                "This account is not enabled for agentic trading. Use the account where agentic_allowed is true."
-            )
 
     @server.tool(
         description="List the user's brokerage accounts. Exactly one account is tradable by you (agentic_allowed); "
@@ -162,42 +131,6 @@ def build_tools(book: Book) -> FastMCP:
         account_for(account_number)
         positions = [EquityPosition(**p) for p in book.positions(account_number)]
         return PositionsEnvelope(data=PositionsData(positions=positions, next=""), guide="Negative quantity = short.")
-
-    @server.tool(
-        description="Place a real equity order with real money. Review first and get the user's confirmation. "
-        "Pass a fresh UUID as ref_id for each logical order and the SAME ref_id on retries.",
-        annotations=WRITE,
-    )
-    def place_equity_order(
-        account_number: str,
-        symbol: str,
-        side: Literal["buy", "sell"],
-        type: Literal["market", "limit", "stop_market", "stop_limit"],
-        quantity: str | None = None,
-        limit_price: str | None = None,
-        time_in_force: Literal["gfd", "gtc"] = "gfd",
-        ref_id: str | None = None,
-    ) -> OrderEnvelope:
-        account_for(account_number, trading=True)
-        if type in ("limit", "stop_limit") and limit_price is None:
-            raise ToolError("A limit order needs limit_price. The order was NOT placed.")
-        key = ref_id or str(uuid.uuid4())
-        if key not in orders:
-            orders[key] = Order(
-                id=str(uuid.uuid5(uuid.NAMESPACE_URL, key)),
-                symbol=symbol.upper(),
-                side=side,
-                type="limit" if "limit" in type else "market",
-                state="queued",
-                quantity=quantity,
-                price=limit_price,
-                time_in_force=time_in_force,
-                market_hours="regular_hours",
-                trigger="stop" if type.startswith("stop") else "immediate",
-                placed_agent="agentic",
-                created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            )
-        return OrderEnvelope(data=OrderData(order=orders[key]), guide="Poll get_equity_orders for the fill.")
 
     return server
 

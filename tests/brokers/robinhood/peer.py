@@ -56,6 +56,27 @@ class RobinhoodSandbox:
     def requests(self) -> list[dict[str, Any]]:
         return list(self.state()["requests"])
 
+    def calls(self, tool: str | None = None) -> list[dict[str, Any]]:
+        """The tool calls that reached the endpoint (tool, ref_id, HTTP status or "lost"), oldest first."""
+        return [c for c in self.state()["calls"] if tool in (None, c["tool"])]
+
+    def orders(self) -> list[dict[str, Any]]:
+        """Every order the sandbox holds, newest first (with its account_number)."""
+        return list(self.http.get(f"{self.base}/sandbox/robinhood/orders").raise_for_status().json()["orders"])
+
+    def advanced_orders(self) -> list[dict[str, Any]]:
+        return list(self.http.get(f"{self.base}/sandbox/robinhood/orders").raise_for_status().json()["advanced_orders"])
+
+    def advance(self, steps: int = 1, order_id: str | None = None) -> dict[str, Any]:
+        """Move order states on by `steps` (every open order, or the one named)."""
+        body: dict[str, Any] = {"steps": steps} | ({"order_id": order_id} if order_id else {})
+        response = self.http.post(f"{self.base}/sandbox/robinhood/orders/advance", json=body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def reset(self) -> dict[str, Any]:
+        return self.http.post(f"{self.base}/sandbox/robinhood/reset").raise_for_status().json()
+
     def oauth_state(self) -> dict[str, Any]:
         return self.http.get(f"{self.base}/sandbox/oauth2/state").raise_for_status().json()
 
