@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from brokers.core.accounts import AccountsReport
-    from brokers.core.orders import OrderRoute
+    from brokers.core.order_route import OrderRoute
     from brokers.core.secrets import BlobCheck, SecretStore
     from brokers.core.tools import ToolSession
     from brokers.robinhood.access import AccessFacts

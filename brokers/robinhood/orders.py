@@ -21,6 +21,7 @@ from typing import Any
 
 from brokers.core.accounts import mask_account
 from brokers.core.errors import BrokerError
+from brokers.core.order_route import OrderRoute
 from brokers.core.orders import (
     Accepted,
     Ambiguous,
@@ -29,7 +30,6 @@ from brokers.core.orders import (
     BrokerOrder,
     BrokerQuestion,
     OrderRequest,
-    OrderRoute,
     PlaceOutcome,
     Refused,
 )
