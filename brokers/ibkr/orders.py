@@ -32,6 +32,7 @@ from brokers.core.orders import (
     PlaceOutcome,
     Refused,
 )
+from brokers.core.server_clock import least_offset
 from brokers.core.structures import StructureKind, StructureOutcome, StructureRequest
 from brokers.ibkr.errors import IbkrError
 from brokers.ibkr.order_dialogue import AnyOutcome, Dialogue, Outcome, SingleOrder, outcome_of_failure
@@ -329,12 +330,3 @@ class IbkrOrderRoute(OrderRoute):
         between our request going out and its answer coming back, so a slow answer is not mistaken for drift."""
         clock = self._session.server_clock
         return None if clock is None else least_offset(*clock)
-
-
-def least_offset(second: float, sent: float, received: float) -> float:
-    """The clock offset closest to zero that fits an answer stamped in `second` (its `Date`, whole seconds) to
-    a request we sent at `sent` and got back at `received` (our clock)."""
-    lowest, highest = second - received, second + 1.0 - sent
-    if lowest <= 0.0 <= highest:
-        return 0.0
-    return lowest if lowest > 0.0 else highest

@@ -33,6 +33,7 @@ from brokers.core.orders import (
     PlaceOutcome,
     Refused,
 )
+from brokers.core.server_clock import least_offset
 from brokers.core.structures import LegsAccepted, StructureKind, StructureOutcome, StructureRequest
 from brokers.oauth2.session import OAuthSession
 from brokers.robinhood.access import agentic_account, envelope, list_accounts
@@ -329,11 +330,7 @@ class RobinhoodOrderRoute(OrderRoute):
         somewhere between our send and our receipt); None before the first answer."""
         if self._server_clock is None:
             return None
-        second, sent, received = self._server_clock
-        lowest, highest = second - received, second + 1.0 - sent
-        if lowest <= 0.0 <= highest:
-            return 0.0
-        return lowest if lowest > 0.0 else highest
+        return least_offset(*self._server_clock)
 
 
 class _NotSent(Exception):

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from brokers.core.orders import Accepted, Asked, BrokerExecution, BrokerOrder, OrderStatus, OrderType
-from brokers.ibkr.orders import IbkrOrderRefused, least_offset
+from brokers.core.server_clock import least_offset
+from brokers.ibkr.orders import IbkrOrderRefused
 from tests.brokers.ibkr.order_peer import order_desk, request
 from tests.conftest import run_async
 
