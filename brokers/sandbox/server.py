@@ -14,13 +14,14 @@ import os
 import socket
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from email.utils import formatdate
 from pathlib import Path
 from types import TracebackType
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from brokers.sandbox.control import ControlService
 from brokers.sandbox.endpoints import SandboxEndpoints, write_endpoints
@@ -62,7 +63,24 @@ class _PortDispatcher:
         if app is None:
             await PlainTextResponse("no sandbox service on this port", status_code=404)(scope, receive, send)
             return
+        if scope["type"] == "http":
+            send = _dated(send)
         await app(scope, receive, send)
+
+
+def _dated(send: Send) -> Send:
+    """`send` that stamps each response with the current `Date`, as a broker's servers do; uvicorn's own
+    header is refreshed only about once a second, which a client reading the server's clock would take for
+    a second of drift."""
+
+    async def dated(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            stamp = formatdate(usegmt=True).encode("latin-1")
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+            message = {**message, "headers": [*headers, (b"date", stamp)]}
+        await send(message)
+
+    return dated
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -142,6 +160,7 @@ class SandboxServer:
             # Forwarded headers could change the scheme an emulator sees; nothing proxies the sandbox.
             proxy_headers=False,
             timeout_graceful_shutdown=5,
+            date_header=False,  # `_dated` stamps a current one
         )
         self._server = _EmbeddedServer(config)
         self._server.should_exit = self._stop_requested
