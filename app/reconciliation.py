@@ -48,20 +48,30 @@ class Reconciler:
         self._selected = selected
         self._routes: dict[str, OrderRoute | None] = {}  # each trading profile's route at the last look
         self._running: set[str] = set()
+        self._again: set[str] = set()  # asked for while a pass was running: one more pass once it ends
 
     def run(self, profile: str) -> None:
-        """One pass for `profile`, unless one is already running; shown when it ends."""
-        if not profile or profile in self._running:
+        """One pass for `profile`, shown when it ends; asked for while one runs, another follows it."""
+        if not profile:
+            return
+        if profile in self._running:
+            self._again.add(profile)
             return
         self._running.add(profile)
 
-        def done(report: ReconcileReport) -> None:
+        def ended() -> None:
             self._running.discard(profile)
+            if profile in self._again:
+                self._again.discard(profile)
+                self.run(profile)
+
+        def done(report: ReconcileReport) -> None:
             log.info("Reconciled %s: %s", profile, report.summary())
+            ended()
             self.show()
 
         def failed(error: BaseException) -> None:
-            self._running.discard(profile)
+            ended()
             self._operations.report(error)
 
         self._operations.run(self._desk.reconcile(profile), done, failed)

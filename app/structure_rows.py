@@ -120,7 +120,7 @@ def _ticks(text: str, what: str) -> Decimal | None:
 
 
 def _leg_names(kind: StructureKind, legs: int) -> tuple[str, ...]:
-    return tuple(f"the {leg_name(role, index)}" for index, role in enumerate(roles_of(kind, legs)))
+    return tuple(leg_name(role, index) for index, role in enumerate(roles_of(kind, legs)))
 
 
 def structure_preview(
@@ -142,9 +142,9 @@ def structure_preview(
         sides.append((leg.side, leg.quantity * price))
     exposure, buys = net_exposure(structure.kind, sides), buy_exposure(structure.kind, sides)
     cap, left = headroom
-    text = f"Net exposure {money_text(exposure)} of the {money_text(cap)} per-order cap"
+    text = f"Net exposure {money_text(exposure)} (cap {money_text(cap)} per order)"
     if buys > 0:
-        text += f"; buys {money_text(buys)} of the {money_text(left)} left today"
+        text += f"; buys {money_text(buys)} of {money_text(left)} left today"
     return StructurePreview(text + ".", exposure > cap or buys > left, exits, problem)
 
 
@@ -155,10 +155,8 @@ def _exits_text(structure: StructureRequest) -> str:
     if stop.stop_price is None or target.limit_price is None:
         return ""
     side = stop.side.value.capitalize()
-    return (
-        f"Exits: {side} {stop.quantity}, stop {price_text_of(stop.stop_price)}, "
-        f"target {price_text_of(target.limit_price)}"
-    )
+    stop_text, target_text = price_text_of(stop.stop_price), price_text_of(target.limit_price)
+    return f"Exits: {side} {stop.quantity}, stop {stop_text}, target {target_text}"
 
 
 def blotter_rows(records: Sequence[OrderRecord]) -> tuple[BlotterRow, ...]:
@@ -188,13 +186,14 @@ def group_row(key: str, legs: Sequence[OrderRecord]) -> BlotterRow:
     """The row of a whole structure: its kind, its state in words, and Cancel while any leg is open."""
     first = legs[0]
     request = first.request
+    kind = structure_kind(first)
     return BlotterRow(
         key=key,
         mode=first.mode.value,
         time_text=datetime.fromtimestamp(first.created_at).strftime("%H:%M:%S"),
         symbol=request.symbol,
-        side=request.side.value,
-        quantity=str(request.quantity),
+        side="" if kind is StructureKind.OCO else request.side.value,  # an OCO's legs each have their own
+        quantity="" if kind is StructureKind.OCO else str(request.quantity),
         type_text="",
         price_text="",
         status=structure_state(legs),

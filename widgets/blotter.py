@@ -125,8 +125,6 @@ class Blotter(QWidget):
         header = self.findings_table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
-        row_height = self.findings_table.verticalHeader().defaultSectionSize()
-        self.findings_table.setMaximumHeight(header.sizeHint().height() + FINDING_ROWS * row_height + 4)
         strip = QVBoxLayout(self.findings_strip)
         strip.setContentsMargins(0, 4, 0, 0)
         strip.addWidget(self.reconcile_label)
@@ -166,6 +164,12 @@ class Blotter(QWidget):
         self.reconcile_label.setStyleSheet(f"color: {severity_color(view.severity).name()};")
         self.findings.set_rows(view.findings)
         self.findings_table.setVisible(bool(view.findings))
+        rows = min(len(view.findings), FINDING_ROWS)  # as tall as its findings, up to a few: the orders come first
+        row_height = self.findings_table.verticalHeader().defaultSectionSize()
+        frame = 2 * self.findings_table.frameWidth()
+        self.findings_table.setFixedHeight(
+            self.findings_table.horizontalHeader().sizeHint().height() + rows * row_height + frame
+        )
 
     def _shown(self) -> tuple[BlotterRow, ...]:
         """The rows as drawn: a group row with its disclosure, its legs indented beneath it unless hidden."""

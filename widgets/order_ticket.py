@@ -172,11 +172,11 @@ class OrderTicket(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.exits)
         layout.addWidget(self.outside_rth)
-        layout.addWidget(self.exits_text)
-        layout.addWidget(self.exposure)
-        layout.addWidget(self.problem)
         layout.addWidget(self.hint)
         layout.addWidget(self.place_button)  # above the limits, so a short window keeps it in view
+        layout.addWidget(self.exposure)  # a structure's preview, right under the button it is read before
+        layout.addWidget(self.exits_text)
+        layout.addWidget(self.problem)
         layout.addWidget(self.result)
         layout.addWidget(self.limits)
         layout.addStretch(1)
@@ -247,7 +247,7 @@ class OrderTicket(QWidget):
         self.exits.set_tick(context.tick_size if context else DEFAULT_TICK)
         limits = [] if context is None else [context.per_order_left_text, context.daily_left_text]
         self.limits.setText("\n".join(f"Left: {text}" for text in limits if text))
-        self.limits.setVisible(bool(self.limits.text()))
+        self._sync_limits()
         background, foreground = MODE_COLORS[LIVE]
         self.place_button.setStyleSheet(
             f"QPushButton:enabled {{ background: {background}; color: {foreground}; font-weight: bold; }}"
@@ -277,7 +277,15 @@ class OrderTicket(QWidget):
         for field in (self.quantity, self.order_type, self.limit_price):
             self.form.setRowVisible(field, not legs)
         self.form.setRowVisible(self.stop_price, structure == SINGLE)
+        label = self.form.labelForField(self.limit_price)
+        if isinstance(label, QLabel):
+            label.setText("Entry" if structure == "BRACKET" else "Limit")  # a bracket's entry price
+        self._sync_limits()
         self._sync_fields()
+
+    def _sync_limits(self) -> None:
+        """What the limits leave, under a single order; a structure's preview says it against its exposure."""
+        self.limits.setVisible(bool(self.limits.text()) and self.structure_code == SINGLE)
 
     def _sync_fields(self) -> None:
         order_type = str(self.order_type.currentData())

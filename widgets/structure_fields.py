@@ -25,6 +25,7 @@ from widgets.trading_views import DEFAULT_TICK, LEG_TYPES, PRICES, SIDES, TICKS,
 
 MAX_TICKET_LEGS = 4  # an OCO group on the ticket (the core takes more; the ticket stays readable)
 LEG_NAMES = {"OTO": ("Trigger", "Child")}
+SMALL_BUTTON = "QPushButton { padding: 4px 6px; }"  # the ticket is narrow: these buttons keep their words whole
 
 
 class BracketExits(QWidget):
@@ -44,6 +45,7 @@ class BracketExits(QWidget):
         self.unit = QButtonGroup(self)
         for button in (self.ticks_button, self.prices_button):
             button.setCheckable(True)
+            button.setStyleSheet(SMALL_BUTTON)
             self.unit.addButton(button)
         self.ticks_button.setChecked(True)
         self.stop_loss = QLineEdit(self)
@@ -60,21 +62,17 @@ class BracketExits(QWidget):
             edit.textChanged.connect(self.changed)
 
         unit = QHBoxLayout()
+        unit.setContentsMargins(0, 0, 0, 0)
         unit.setSpacing(4)
-        unit.addWidget(QLabel("Exits in", self))
         unit.addWidget(self.ticks_button)
         unit.addWidget(self.prices_button)
-        form = QFormLayout()
+        form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Exits in", unit)
         form.addRow("Stop-loss", self.stop_loss)
         form.addRow("Target", self.take_profit)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        layout.addLayout(unit)
-        layout.addLayout(form)
-        layout.addWidget(self.tick_label)
+        form.addRow("", self.tick_label)
         self._sync_unit()
 
     @property
@@ -98,7 +96,6 @@ class BracketExits(QWidget):
         self.stop_loss.setPlaceholderText("ticks from the entry" if ticks else "stop price")
         self.take_profit.setPlaceholderText("ticks from the entry" if ticks else "limit price")
         self.tick_label.setText(f"1 tick = {self._tick}" if ticks else "")
-        self.tick_label.setVisible(ticks)
         self.changed.emit()
 
 
@@ -184,6 +181,9 @@ class LegList(QWidget):
         self.add_button.setObjectName("addLeg")
         self.remove_button = QPushButton("Remove leg", self)
         self.remove_button.setObjectName("removeLeg")
+        self.remove_button.setToolTip("Remove the last leg")
+        for button in (self.add_button, self.remove_button):
+            button.setStyleSheet(SMALL_BUTTON)
         self.add_button.clicked.connect(self.add_leg)
         self.remove_button.clicked.connect(self.remove_leg)
         self._legs = QVBoxLayout()

@@ -233,5 +233,6 @@ class ReconcileView:
             return f"Reconciliation failed at {self.at_text}: {self.summary}"
         count = len(self.findings)
         if count:
-            return f"{count} reconciliation finding{'s' if count != 1 else ''} at {self.at_text}: {self.summary}"
+            kinds = self.summary.removeprefix("Findings: ")
+            return f"{count} reconciliation finding{'s' if count != 1 else ''} at {self.at_text} ({kinds})"
         return f"Orders agree with the broker (reconciled at {self.at_text})"
