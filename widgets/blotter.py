@@ -122,6 +122,8 @@ class Blotter(QWidget):
         self.findings_table.verticalHeader().setVisible(False)
         self.findings_table.setWordWrap(False)
         self.findings_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.findings_table.setToolTip("Click a finding to select its order above")
+        self.findings_table.clicked.connect(self._finding_clicked)
         header = self.findings_table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
@@ -184,6 +186,13 @@ class Blotter(QWidget):
             else:
                 shown.append(row)
         return tuple(shown)
+
+    def _finding_clicked(self, index: QModelIndex) -> None:
+        """A finding about one of our orders (or structures) selects its row, so it can be looked at or cancelled."""
+        key = self.findings.row_object(index.row()).key
+        if key and (row := self.model.row_of(key)) >= 0:
+            self.select_key(key)
+            self.table.scrollTo(self.model.index(row, 0))
 
     def _clicked(self, index: QModelIndex) -> None:
         row = self.model.row_object(index.row())

@@ -169,7 +169,7 @@ def test_reconciliation_findings_show_below_the_table(qtbot, blotter):
     with qtbot.waitSignal(blotter.reconcileRequested, timeout=1000):
         qtbot.mouseClick(blotter.reconcile_button, Qt.MouseButton.LeftButton)
     findings = (
-        FindingView("partial fill", "The order to buy 100 AAPL: 40 of 100 filled and still working.", "k"),
+        FindingView("partial fill", "The entry (buy 100 AAPL): 40 of 100 filled and still working.", "e"),
         FindingView("unknown order", "The broker has order 77 that Brokerdeck did not place.", ""),
     )
     blotter.show_reconciliation(
@@ -179,6 +179,10 @@ def test_reconciliation_findings_show_below_the_table(qtbot, blotter):
     assert "Findings: 1 partial fill, 1 unknown order" in blotter.reconcile_label.text()
     shown = [(blotter.findings.row_object(r).kind, blotter.findings.row_object(r).detail) for r in range(2)]
     assert shown == [(f.kind, f.detail) for f in findings]
+    blotter.show_rows(structure_rows())
+    rect = blotter.findings_table.visualRect(blotter.findings.index(0, 1))
+    qtbot.mouseClick(blotter.findings_table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert blotter.selected_key() == "e"  # a finding about one of our orders selects it
     blotter.show_reconciliation(ReconcileView("ibkr", "10:03:00", "In agreement with the broker."))
     assert not blotter.findings_table.isVisible()
     blotter.show_reconciliation(None)
