@@ -6,7 +6,8 @@ at once. Once a second the controller runs each profile's readiness checklist fr
 the viewer's market feed, drops a LIVE profile whose checklist fails, and shows what the shared mode state
 says (the CLI may have changed it). Resting SHADOW orders are matched against the book four times a second;
 LIVE orders follow the broker's order stream and are polled at its pace (one order-list call per 5 s)
-while any is open.
+while any is open. Structures (bracket, OCO, OTO) go through the same desk (`app.structure_rows` has their
+rows), and reconciliation runs on request and after every reconnect (`app.reconciliation`).
 """
 
 from __future__ import annotations
@@ -14,23 +15,33 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 
 from app.market_controller import MarketController
 from app.operations import Operations
+from app.reconciliation import Reconciler
 from app.session_bridge import SessionBridge
+from app.structure_rows import (
+    blotter_rows,
+    cancel_result_text,
+    leg_label,
+    structure_preview,
+    structure_request,
+    structure_result_text,
+)
 from app.trading_rows import (
     ProfileTrading,
     TicketInputError,
-    blotter_row,
     mode_view,
     order_request,
-    price_text_of,
+    order_result_text,
     question_view,
+    read_only_text,
+    tick_text,
     ticket_context,
 )
 from brokers.core.accounts import mask_account
@@ -40,7 +51,7 @@ from brokers.core.orders import BrokerExecution, BrokerOrder, Mode, OrderStatus
 from brokers.core.profiles import Profile
 from brokers.core.registry import Registry
 from brokers.trading.audit import AuditLog
-from brokers.trading.desk import OrderResult, TradingDesk
+from brokers.trading.desk import TradingDesk
 from brokers.trading.gate import ArmingRefused, ModeGate, WrongPhrase
 from brokers.trading.limits import LimitError, Limits
 from brokers.trading.mode_state import ModeStore
@@ -48,7 +59,7 @@ from brokers.trading.order_book import OrderRecord
 from brokers.trading.readiness import Checklist, checklist, session_inputs
 from brokers.trading.simulator import ShadowSimulator
 from widgets.main_window import MainWindow
-from widgets.trading_views import TicketValues
+from widgets.trading_views import SINGLE, TicketValues
 
 log = logging.getLogger(__name__)
 
@@ -98,12 +109,16 @@ class TradingController(QObject):
         self._matcher = QTimer(self)
         self._matcher.setInterval(SHADOW_MATCH_INTERVAL_MS)
         self._matcher.timeout.connect(self._match_shadow_orders)
+        self.reconciler = Reconciler(self.desk, window, operations, self.route_for, window.mode_switch.selected_profile)
 
         switch = window.mode_switch
         switch.armRequested.connect(self.arm)
         switch.shadowRequested.connect(self.to_shadow)
         switch.limitsRequested.connect(self.set_limits)
         switch.profileSelected.connect(lambda _name: self.supervise())
+        window.blotter.reconcileRequested.connect(lambda: self.reconciler.run(switch.selected_profile()))
+        window.blotter.cancelStructureRequested.connect(self.cancel_structure)
+        window.order_ticket.valuesChanged.connect(self._preview)
         window.confirm_dialog.confirmed.connect(self.confirm)
         window.confirm_dialog.cancelled.connect(self._arming_cancelled)
         window.order_ticket.placeRequested.connect(self.place)
@@ -165,8 +180,10 @@ class TradingController(QObject):
 
     def supervise(self) -> None:
         """Run every checklist, drop a LIVE profile whose checklist fails, and show the shared mode state."""
-        facts = []
+        facts: list[ProfileTrading] = []
+        names: dict[str, str] = {}
         for profile in self._profiles():
+            names[profile.name] = profile.display_name
             limits = self.desk.limits.get(profile.name)
             checks = self.checklist_for(profile.name, self._market.conid, limits)
             if self.gate.supervise(profile.name, checks):
@@ -186,9 +203,12 @@ class TradingController(QObject):
         records = self.desk.records()
         live_modes = {f.profile for f in facts if f.state.mode is Mode.LIVE}
         self._follow_order_updates(records, live_modes)
-        self._show_ticket()
+        selected = next((f for f in facts if f.profile == self._window.mode_switch.selected_profile()), None)
+        self._show_ticket(read_only_text(names[selected.profile], selected.checklist) if selected else "")
         self._show_blotter(records)
         self._poll_when_due(records)
+        self.reconciler.after_reconnects(f.profile for f in facts if f.can_trade)
+        self.reconciler.show()
 
     def _follow_order_updates(self, records: Sequence[OrderRecord], live_modes: set[str]) -> None:
         """Stream the broker's order updates for profiles that are LIVE or still have LIVE orders open (a hint;
@@ -212,7 +232,7 @@ class TradingController(QObject):
         if self.desk.apply_broker_updates(orders, executions):
             self._show_blotter(self.desk.records())
 
-    def _show_ticket(self) -> None:
+    def _show_ticket(self, read_only: str) -> None:
         name = self._window.mode_switch.selected_profile()
         conid = self._market.conid
         quotes = self.quotes_for(conid)
@@ -225,13 +245,20 @@ class TradingController(QObject):
         headroom = self.desk.headroom(name, state.mode)
         route = self.route_for(name) if state.mode is Mode.LIVE else None
         account = route.account if route is not None else state.account
-        context = ticket_context(name, state.mode, account, symbol, conid, headroom, why_not)
+        kinds = frozenset(kind.value for kind in route.structures) if route is not None else frozenset()
+        tick = tick_text(quotes.tick_size() if quotes is not None else None)
+        context = ticket_context(name, state.mode, account, symbol, conid, headroom, why_not, read_only, kinds, tick)
         self._window.order_ticket.show_context(context)
 
+    def _preview(self, values: TicketValues) -> None:
+        """The ticket's structure against the limits, as the trader types (the desk decides on Place)."""
+        headroom = self.desk.headroom(values.profile, self.gate.mode(values.profile))
+        preview = structure_preview(values, self.quotes_for(values.conid), headroom)
+        self._window.order_ticket.show_preview(preview)
+
     def _show_blotter(self, records: Sequence[OrderRecord]) -> None:
-        newest_first = sorted(records, key=lambda r: r.created_at, reverse=True)
-        self._window.blotter.show_rows(tuple(blotter_row(r) for r in newest_first))
-        for record in newest_first:
+        self._window.blotter.show_rows(blotter_rows(records))
+        for record in records:
             if record.status is OrderStatus.QUESTION and record.key not in self._asked:
                 self._ask(record)
 
@@ -312,24 +339,33 @@ class TradingController(QObject):
         self.supervise()
 
     def place(self, values: TicketValues) -> None:
+        decision_id = f"window-{uuid.uuid4().hex}"
         try:
-            request = order_request(values, decision_id=f"window-{uuid.uuid4().hex}")
+            if values.structure != SINGLE:
+                structure = structure_request(values, self.quotes_for(values.conid), decision_id)
+                self._run(self.desk.place_structure(structure), lambda r: (structure_result_text(r), r.ok))
+                return
+            request = order_request(values, decision_id=decision_id)
         except (TicketInputError, ValueError) as exc:
             self._window.order_ticket.show_result(str(exc), False)
             return
-        self._run(self.desk.place(request))
+        self._run(self.desk.place(request), order_result_text)
 
     def answer(self, key: str, confirm: bool) -> None:
-        self._run(self.desk.answer(key, confirm))
+        self._run(self.desk.answer(key, confirm), order_result_text)
 
     def cancel(self, key: str) -> None:
-        self._run(self.desk.cancel(key))
+        self._run(self.desk.cancel(key), order_result_text)
 
-    def _run(self, work: Coroutine[Any, Any, OrderResult]) -> None:
-        def done(result: OrderResult) -> None:
-            if result.refused:
-                log.info("Order not done: %s", result.refused)
-            self._window.order_ticket.show_result(_result_text(result), result.ok)
+    def cancel_structure(self, key: str) -> None:
+        self._run(self.desk.cancel_structure(key), cancel_result_text)
+
+    def _run[T](self, work: Awaitable[T], said: Callable[[T], tuple[str, bool]]) -> None:
+        def done(result: T) -> None:
+            text, ok = said(result)
+            if not ok:
+                log.info("Not done: %s", text)
+            self._window.order_ticket.show_result(text, ok)
             self.supervise()
 
         def failed(error: BaseException) -> None:
@@ -342,20 +378,8 @@ class TradingController(QObject):
     def _ask(self, record: OrderRecord) -> None:
         route = self.route_for(record.request.profile)
         view = question_view(record, route.account if route is not None else "")
+        if view is not None and record.structure:
+            view = replace(view, order_label=f"{leg_label(record)}: {view.order_label}")
         if view is not None:
             self._asked.add(record.key)
             self._window.question_dialog.open_for(view)
-
-
-def _result_text(result: OrderResult) -> str:
-    record = result.record
-    if result.refused:
-        return f"Not placed: {result.refused}" if record is None else result.refused
-    if record is None:
-        return "Done."
-    request = record.request
-    what = f"{record.mode.value}: {request.side.value} {request.quantity} {request.symbol}"
-    if record.status is OrderStatus.QUESTION:
-        return f"{what} waits for your answer to the broker's question."
-    filled = f", filled {record.filled} at {price_text_of(record.average_price)}" if record.average_price else ""
-    return f"{what} {record.status.value.lower().replace('_', ' ')}{filled}. {record.message}"

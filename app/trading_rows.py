@@ -11,13 +11,15 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from brokers.core.accounts import mask_account
-from brokers.core.orders import Mode, OrderRequest, OrderType, Side, TimeInForce
+from brokers.core.orders import Mode, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
+from brokers.trading.desk import OrderResult
 from brokers.trading.exchange_clock import EXCHANGE_TZ
 from brokers.trading.limits import Limits
 from brokers.trading.mode_state import ProfileMode
 from brokers.trading.order_book import OrderRecord
 from brokers.trading.readiness import Checklist
 from widgets.trading_views import (
+    DEFAULT_TICK,
     BlotterRow,
     CheckItemView,
     ProfileModeView,
@@ -73,6 +75,9 @@ def ticket_context(
     conid: int | None,
     headroom: tuple[Decimal, Decimal],
     why_not: str,
+    read_only: str = "",
+    live_structures: frozenset[str] = frozenset(),
+    tick_size: str = DEFAULT_TICK,
 ) -> TicketContext:
     per_order, daily_left = headroom
     return TicketContext(
@@ -85,7 +90,25 @@ def ticket_context(
         daily_left_text=f"{money_text(daily_left)} of buys today",
         can_place=not why_not,
         why_not=why_not,
+        read_only=read_only,
+        live_structures=live_structures,
+        tick_size=tick_size,
     )
+
+
+def read_only_text(display_name: str, checks: Checklist) -> str:
+    """What the ticket says when the checklist finds that the profile's broker cannot trade; "" when it can."""
+    can_trade = next((item for item in checks.items if item.key == "can_trade"), None)
+    if can_trade is None or can_trade.ok:
+        return ""
+    return f"{display_name} is read-only in this version: orders are not sent. SHADOW still simulates them."
+
+
+def tick_text(tick: float | None) -> str:
+    """The instrument's price step as the ticket shows it ("0.01", "0.00005"); the default when unknown."""
+    if tick is None or tick <= 0:
+        return DEFAULT_TICK
+    return f"{Decimal(str(tick)):f}"
 
 
 def order_request(values: TicketValues, decision_id: str) -> OrderRequest:
@@ -96,10 +119,10 @@ def order_request(values: TicketValues, decision_id: str) -> OrderRequest:
         symbol=values.symbol,
         conid=values.conid,
         side=Side(values.side),
-        quantity=_number(values.quantity, "quantity") or Decimal(0),
+        quantity=ticket_number(values.quantity, "quantity") or Decimal(0),
         order_type=OrderType(values.order_type),
-        limit_price=_number(values.limit_price, "limit price"),
-        stop_price=_number(values.stop_price, "stop price"),
+        limit_price=ticket_number(values.limit_price, "limit price"),
+        stop_price=ticket_number(values.stop_price, "stop price"),
         tif=TimeInForce(values.tif),
         outside_rth=values.outside_rth,
         decision_id=decision_id,
@@ -141,7 +164,7 @@ def question_view(record: OrderRecord, account: str) -> QuestionView | None:
     return QuestionView(record.key, label, question.messages, question.message_ids)
 
 
-def _number(text: str, what: str) -> Decimal | None:
+def ticket_number(text: str, what: str) -> Decimal | None:
     cleaned = text.strip().replace(",", "")
     if not cleaned:
         return None
@@ -170,3 +193,18 @@ def price_text_of(value: Decimal | None) -> str:
 
 def _plain(value: Decimal | None) -> str:
     return "" if value is None else f"{value:f}"
+
+
+def order_result_text(result: OrderResult) -> tuple[str, bool]:
+    """What placing, answering or cancelling one order did, in the core's words, and whether it was done."""
+    record = result.record
+    if result.refused:
+        return (f"Not placed: {result.refused}" if record is None else result.refused), False
+    if record is None:
+        return "Done.", True
+    request = record.request
+    what = f"{record.mode.value}: {request.side.value} {request.quantity} {request.symbol}"
+    if record.status is OrderStatus.QUESTION:
+        return f"{what} waits for your answer to the broker's question.", True
+    filled = f", filled {record.filled} at {price_text_of(record.average_price)}" if record.average_price else ""
+    return f"{what} {record.status.value.lower().replace('_', ' ')}{filled}. {record.message}", True

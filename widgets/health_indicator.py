@@ -18,7 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from widgets.accounts_panel import AccountsPanel
+from widgets.severity import severity_color
 from widgets.table_spec import Column, RowTableModel
+from widgets.trading_views import ReconcileView
 from widgets.view_models import ProfileRow, StatusView
 
 CREDENTIAL_COLUMNS = (
@@ -39,6 +41,7 @@ class HealthIndicator(QWidget):
         super().__init__(parent)
         self.setObjectName("healthIndicator")
         self._rows: dict[str, ProfileRow] = {}
+        self._reconciled: dict[str, ReconcileView] = {}
         self._selected = ""
         self.vault_label = QLabel(self)
         self.vault_label.setObjectName("vaultStatus")
@@ -60,6 +63,11 @@ class HealthIndicator(QWidget):
         self.action_button = QPushButton(self)
         self.action_button.setObjectName("healthActionButton")
         self.action_button.clicked.connect(self._on_action_clicked)
+        self.reconcile_note = QLabel(self)  # the latest reconciliation of the profile's orders, when there is one
+        self.reconcile_note.setObjectName("reconcileNote")
+        self.reconcile_note.setWordWrap(True)
+        self.reconcile_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.reconcile_note.hide()
         self.credentials = RowTableModel(CREDENTIAL_COLUMNS)
         self.credential_table = QTableView(self)
         self.credential_table.setModel(self.credentials)
@@ -83,6 +91,7 @@ class HealthIndicator(QWidget):
         action_row.addWidget(self.action, 1)
         action_row.addWidget(self.action_button)
         layout.addLayout(action_row)
+        layout.addWidget(self.reconcile_note)
         layout.addWidget(self.credential_table, 1)
         self.accounts_panel = AccountsPanel(self)
         layout.addWidget(self.accounts_panel)
@@ -99,8 +108,21 @@ class HealthIndicator(QWidget):
             self._selected = view.profiles[0].name if view.profiles else ""
         self.select_profile(self._selected)
 
+    def show_reconciliation(self, views: dict[str, ReconcileView]) -> None:
+        """Each profile's latest reconciliation; the selected profile's shows as one line."""
+        self._reconciled = dict(views)
+        self._show_reconcile_note()
+
+    def _show_reconcile_note(self) -> None:
+        view = self._reconciled.get(self._selected) if self._selected in self._rows else None
+        self.reconcile_note.setText(view.headline if view is not None else "")
+        if view is not None:
+            self.reconcile_note.setStyleSheet(f"color: {severity_color(view.severity).name()};")
+        self.reconcile_note.setVisible(view is not None)
+
     def select_profile(self, name: str) -> None:
         self._selected = name
+        self._show_reconcile_note()
         row = self._rows.get(name)
         if row is None:
             self.title.setText("No profiles to check yet.")

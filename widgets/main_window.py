@@ -195,6 +195,9 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.trading_action)
         self.check_health_action = self._action(view_menu.addAction("Check &health now"), "F5")
         self.check_health_action.triggered.connect(self.health_indicator.refreshRequested)
+        self.reconcile_action = self._action(view_menu.addAction("&Reconcile orders"))
+        self.reconcile_action.setToolTip("Compare the selected profile's orders with its broker's (reads only)")
+        self.reconcile_action.triggered.connect(self.blotter.reconcileRequested)
         self.find_instrument_action = self._action(view_menu.addAction("&Find instrument"), "Ctrl+L")
         self.find_instrument_action.triggered.connect(self.focus_instrument_search)
 

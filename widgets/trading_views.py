@@ -28,6 +28,20 @@ TIME_IN_FORCE: dict[str, str] = {
     "OPG": "OPG: at the opening",
 }
 
+SINGLE = ""  # the structure code of a single order
+STRUCTURES: dict[str, str] = {SINGLE: "Single order", "BRACKET": "Bracket", "OCO": "OCO", "OTO": "OTO"}
+STRUCTURE_TIPS: dict[str, str] = {
+    SINGLE: "One order",
+    "BRACKET": "An entry, then a stop-loss and a take-profit that cancel each other once the entry fills",
+    "OCO": "Two to four orders working at once: any fill of one cancels the others",
+    "OTO": "A trigger order, then a child order that works only once the trigger has filled",
+}
+ENTRY_TYPES = frozenset({"MKT", "LMT"})  # what a bracket's entry may be
+LEG_TYPES: dict[str, str] = {"MKT": "Market", "LMT": "Limit", "STP": "Stop"}  # an OCO's or OTO's legs
+TICKS = "ticks"
+PRICES = "prices"
+DEFAULT_TICK = "0.01"
+
 NOT_CHECKED = "Readiness not checked"
 
 
@@ -102,6 +116,19 @@ class TicketContext:
     daily_left_text: str = ""  # e.g. "$180,000.00 of $200,000.00 left today"
     can_place: bool = False
     why_not: str = ""  # why Place is disabled, in the core's words
+    read_only: str = ""  # why this profile's broker never receives orders (SHADOW still simulates them)
+    live_structures: frozenset[str] = frozenset()  # the structures the LIVE route takes as such
+    tick_size: str = DEFAULT_TICK  # the instrument's price step, for exits entered in ticks
+
+
+@dataclass(frozen=True)
+class LegValues:
+    """One leg of an OCO group or an OTO pair, as typed; `price` is a limit or a stop price by its type."""
+
+    side: str  # a key of SIDES
+    quantity: str
+    order_type: str  # a key of LEG_TYPES
+    price: str  # "" for a market leg
 
 
 @dataclass(frozen=True)
@@ -118,6 +145,22 @@ class TicketValues:
     stop_price: str  # "" unless the type needs one
     tif: str  # a key of TIME_IN_FORCE
     outside_rth: bool
+    structure: str = SINGLE  # a key of STRUCTURES; a bracket's entry is the fields above
+    exits_in: str = TICKS  # a bracket's exits: TICKS (distances from the entry) or PRICES
+    stop_loss: str = ""  # a bracket's stop-loss, in ticks below (a short: above) the entry or as a price
+    take_profit: str = ""
+    tick_size: str = DEFAULT_TICK
+    legs: tuple[LegValues, ...] = ()  # an OCO's legs; an OTO's trigger and child
+
+
+@dataclass(frozen=True)
+class StructurePreview:
+    """What the structure on the ticket would expose and where its exits land, in the core's figures."""
+
+    exposure_text: str = ""  # e.g. "Net exposure 19,000.00 of the 25,000 per-order cap"
+    over_limit: bool = False  # over the cap or today's buy headroom: the desk will refuse it
+    exits_text: str = ""  # a bracket's exits as prices, e.g. "Sell 100: stop 189.80, target 190.40"
+    problem: str = ""  # what the core says is wrong with it ("" when nothing)
 
 
 @dataclass(frozen=True)
@@ -147,7 +190,49 @@ class BlotterRow:
     avg_price_text: str
     message: str = ""
     cancellable: bool = False
+    structure_text: str = ""  # a group row: the kind ("Bracket"); a leg: its name ("stop-loss"); else ""
+    group: str = ""  # a leg: its structure's key (the group row's key)
+    is_group: bool = False  # the row of a whole structure: Cancel cancels every open leg
 
     @property
     def mode_colors(self) -> tuple[str, str]:
         return MODE_COLORS.get(self.mode, MODE_COLORS[SHADOW])
+
+    @property
+    def structure_tip(self) -> str:
+        return "Click to hide or show the structure's legs" if self.is_group else ""
+
+
+@dataclass(frozen=True)
+class FindingView:
+    """One thing reconciliation found, with what to do about it."""
+
+    kind: str  # e.g. "partial fill", "unknown order"
+    detail: str
+    key: str = ""  # our order's (or structure's) key, "" for an order Brokerdeck does not know
+
+
+@dataclass(frozen=True)
+class ReconcileView:
+    """A profile's latest reconciliation pass against its broker."""
+
+    profile: str
+    at_text: str  # e.g. "10:02:03"
+    summary: str  # the core's one line
+    findings: tuple[FindingView, ...] = ()
+    failed: bool = False  # the broker could not be read
+
+    @property
+    def severity(self) -> str:
+        return "error" if self.failed else ("warn" if self.findings else "ok")
+
+    @property
+    def headline(self) -> str:
+        """One line for the health detail: "2 reconciliation findings", "Orders agree with the broker"."""
+        if self.failed:
+            return f"Reconciliation failed at {self.at_text}: {self.summary}"
+        count = len(self.findings)
+        if count:
+            kinds = self.summary.removeprefix("Findings: ")
+            return f"{count} reconciliation finding{'s' if count != 1 else ''} at {self.at_text} ({kinds})"
+        return f"Orders agree with the broker (reconciled at {self.at_text})"

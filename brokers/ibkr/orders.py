@@ -285,9 +285,10 @@ class IbkrOrderRoute(OrderRoute):
         """One paced GET of live orders or trades: waits until IBKR's interval has passed since the last.
 
         The interval counts from when the last answer came back: IBKR counts from when the request arrived,
-        which is later than when it was sent, so counting from the send can come in early and earn a 429."""
-        wait = self._last_poll_at.get(what, -self._poll_interval_s) + self._poll_interval_s - self._clock()
-        if wait > 0:
+        which is later than when it was sent, so counting from the send can come in early and earn a 429. A sleep
+        may end early (the window's Qt timers are coarse, to a few percent), so the clock is asked again."""
+        due = self._last_poll_at.get(what, -self._poll_interval_s) + self._poll_interval_s
+        while (wait := due - self._clock()) > 0:
             await asyncio.sleep(wait)
         try:
             body = await self._session.request("GET", f"/iserver/account/{what}", params=params, what=f"the {what}")

@@ -9,10 +9,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from widgets.blotter import BLOTTER_COLUMNS, Blotter
-from widgets.trading_views import LIVE, MODE_COLORS, SHADOW, BlotterRow
+from widgets.trading_views import LIVE, MODE_COLORS, SHADOW, BlotterRow, FindingView, ReconcileView
 
 MODE = [column.key for column in BLOTTER_COLUMNS].index("mode")
 STATUS = [column.key for column in BLOTTER_COLUMNS].index("status")
+ORDER = [column.key for column in BLOTTER_COLUMNS].index("structure_text")
+FILLED = [column.key for column in BLOTTER_COLUMNS].index("filled_text")
 
 
 def row(key: str, mode: str = SHADOW, status: str = "WORKING", cancellable: bool = True) -> BlotterRow:
@@ -108,3 +110,80 @@ def test_a_row_clicked_in_the_table_is_the_one_cancelled(qtbot, blotter):
     with qtbot.waitSignal(blotter.cancelRequested, timeout=1000) as signal:
         qtbot.mouseClick(blotter.cancel_button, Qt.MouseButton.LeftButton)
     assert signal.args == ["second"]
+
+
+def structure_rows() -> tuple[BlotterRow, ...]:
+    group = replace(row("S"), is_group=True, structure_text="Bracket", status="entry working", filled_text="")
+    legs = tuple(
+        replace(row(key, status=status), group="S", structure_text=name, filled_text=filled)
+        for key, name, status, filled in (
+            ("e", "entry", "PARTIALLY_FILLED", "40/100"),
+            ("sl", "stop-loss", "HELD", "0/100"),
+            ("tp", "take-profit", "HELD", "0/100"),
+        )
+    )
+    return (row("new"), group, *legs, row("old"))
+
+
+def test_a_structures_legs_sit_indented_under_its_group_row(blotter):
+    blotter.show_rows(structure_rows())
+    shown = [(blotter.model.key_of(r), cell(blotter, r, ORDER)) for r in range(blotter.model.rowCount())]
+    assert shown == [
+        ("new", ""),
+        ("S", "▾ Bracket"),
+        ("e", "    └ entry"),
+        ("sl", "    └ stop-loss"),
+        ("tp", "    └ take-profit"),
+        ("old", ""),
+    ]
+    assert [cell(blotter, r, FILLED) for r in (2, 3)] == ["40/100", "0/100"]
+    assert blotter.count_label.text() == "5 orders (1 structure)"
+
+
+def test_the_disclosure_hides_and_shows_the_legs_and_keeps_the_selection(qtbot, blotter):
+    blotter.show_rows(structure_rows())
+    blotter.select_key("old")
+    rect = blotter.table.visualRect(blotter.model.index(1, ORDER))
+    qtbot.mouseClick(blotter.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert [blotter.model.key_of(r) for r in range(blotter.model.rowCount())] == ["new", "S", "old"]
+    assert cell(blotter, 1, ORDER) == "▸ Bracket"
+    blotter.show_rows(structure_rows())  # an update keeps it folded
+    assert blotter.model.rowCount() == 3
+    blotter.toggle_group("S")
+    assert blotter.model.rowCount() == 6
+
+
+def test_cancel_on_the_group_row_cancels_the_structure(qtbot, blotter):
+    blotter.show_rows(structure_rows())
+    blotter.select_key("S")
+    assert blotter.cancel_button.text() == "Cancel structure"
+    with qtbot.waitSignal(blotter.cancelStructureRequested, timeout=1000) as signal:
+        qtbot.mouseClick(blotter.cancel_button, Qt.MouseButton.LeftButton)
+    assert signal.args == ["S"]
+    blotter.select_key("sl")
+    assert blotter.cancel_button.text() == "Cancel order"
+
+
+def test_reconciliation_findings_show_below_the_table(qtbot, blotter):
+    assert not blotter.findings_strip.isVisible()
+    with qtbot.waitSignal(blotter.reconcileRequested, timeout=1000):
+        qtbot.mouseClick(blotter.reconcile_button, Qt.MouseButton.LeftButton)
+    findings = (
+        FindingView("partial fill", "The entry (buy 100 AAPL): 40 of 100 filled and still working.", "e"),
+        FindingView("unknown order", "The broker has order 77 that Brokerdeck did not place.", ""),
+    )
+    blotter.show_reconciliation(
+        ReconcileView("ibkr", "10:02:03", "Findings: 1 partial fill, 1 unknown order", findings)
+    )
+    assert blotter.findings_strip.isVisible()
+    assert "Findings: 1 partial fill, 1 unknown order" in blotter.reconcile_label.text()
+    shown = [(blotter.findings.row_object(r).kind, blotter.findings.row_object(r).detail) for r in range(2)]
+    assert shown == [(f.kind, f.detail) for f in findings]
+    blotter.show_rows(structure_rows())
+    rect = blotter.findings_table.visualRect(blotter.findings.index(0, 1))
+    qtbot.mouseClick(blotter.findings_table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert blotter.selected_key() == "e"  # a finding about one of our orders selects it
+    blotter.show_reconciliation(ReconcileView("ibkr", "10:03:00", "In agreement with the broker."))
+    assert not blotter.findings_table.isVisible()
+    blotter.show_reconciliation(None)
+    assert not blotter.findings_strip.isVisible()

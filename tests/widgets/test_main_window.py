@@ -208,6 +208,7 @@ def test_the_menus_hold_every_command_with_its_shortcut(qtbot):
         "Connections": QKeySequence("Ctrl+Shift+C").toString(),
         "Trading": QKeySequence("Ctrl+Shift+T").toString(),
         "Check health now": "F5",
+        "Reconcile orders": "",
         "Find instrument": QKeySequence("Ctrl+L").toString(),
         "Open log folder": "",
         "About Brokerdeck": "",
@@ -220,6 +221,7 @@ def test_the_menus_hold_every_command_with_its_shortcut(qtbot):
         ("add_profile_action", "connection_panel.addProfileRequested"),
         ("reload_action", "connection_panel.reloadRequested"),
         ("check_health_action", "health_indicator.refreshRequested"),
+        ("reconcile_action", "blotter.reconcileRequested"),
         ("open_log_folder_action", "openLogFolderRequested"),
     ],
 )

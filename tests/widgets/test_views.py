@@ -11,6 +11,7 @@ from widgets.health_indicator import HealthIndicator
 from widgets.main_window import MainWindow
 from widgets.severity import SEVERITY_COLORS
 from widgets.status_strip import StatusStrip
+from widgets.trading_views import FindingView, ReconcileView
 from widgets.view_models import CredentialRow, ProfileRow, StatusView
 
 
@@ -97,6 +98,28 @@ def test_health_indicator_shows_the_selected_profiles_detail(qtbot):
     assert indicator.reason.text() == "stored secret failed its integrity check"
     assert indicator.credentials.rowCount() == 1
     assert indicator.vault_label.text().endswith("OK")
+
+
+def test_health_indicator_says_how_the_selected_profiles_last_reconciliation_went(qtbot):
+    indicator = HealthIndicator()
+    qtbot.addWidget(indicator)
+    indicator.show_status(VIEW)
+    findings = (FindingView("partial fill", "40 of 100 filled"), FindingView("unknown order", "order 77"))
+    indicator.show_reconciliation(
+        {
+            "alpha": ReconcileView("alpha", "10:02:03", "Findings: 1 partial fill, 1 unknown order", findings),
+            "bravo": ReconcileView("bravo", "10:02:04", "In agreement with the broker."),
+        }
+    )
+    assert not indicator.reconcile_note.isHidden()
+    assert indicator.reconcile_note.text() == (
+        "2 reconciliation findings at 10:02:03 (1 partial fill, 1 unknown order)"
+    )
+    indicator.select_profile("bravo")
+    assert indicator.reconcile_note.text() == "Orders agree with the broker (reconciled at 10:02:04)"
+    indicator.select_profile("charlie")
+    assert indicator.reconcile_note.isHidden()
+    assert "FAILED" in indicator.title.text()  # the rest of the detail is as before
 
 
 def test_each_states_chip_is_painted_in_its_own_colour(qtbot):
