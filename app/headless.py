@@ -27,8 +27,14 @@ from brokers.core.secrets import SecretStore
 
 CONNECT_PATIENCE_S = 25.0  # a first LST and brokerage session take a few signed round trips
 MARKET_PATIENCE_S = 10.0  # the first quotes of a fresh subscription
-# States after which waiting longer changes nothing: the trader must act first.
-_GIVEN_UP = {ConnectionState.SIGN_IN_NEEDED, ConnectionState.FAILED, ConnectionState.EXPIRED}
+# States after which a settled session changes nothing by waiting: the trader must act first (sign in,
+# fix the profile); a settled session that is still not connected has nothing stored to connect with.
+_GIVEN_UP = {
+    ConnectionState.NOT_CONNECTED,
+    ConnectionState.SIGN_IN_NEEDED,
+    ConnectionState.FAILED,
+    ConnectionState.EXPIRED,
+}
 
 
 @dataclass

@@ -84,17 +84,24 @@ def order_terms(request: OrderRequest) -> dict[str, Any]:
     return terms
 
 
-def alert_question(reply_id: str, checks: Any) -> BrokerQuestion | None:
+DISCLOSURE_ID = "market_data_disclosure"
+
+
+def alert_question(reply_id: str, checks: Any, disclosure: Any = None) -> BrokerQuestion | None:
     """The trader's question for a review's `order_checks`; None when there is no alert.
 
     Robinhood sends `{}` or `{alert_type: UPPER_SNAKE, <alert_type_lower>_alert_details: {...}}` and says new
-    alert types ship regularly, so none is recognised by name: each is shown with what its details say."""
+    alert types ship regularly, so none is recognised by name: each is shown with what its details say. The
+    review's `market_data_disclosure`, which Robinhood asks to show verbatim, goes with the question as is."""
     alerts = checks if isinstance(checks, list) else [checks]
     found = [a for a in alerts if isinstance(a, dict) and a]
     if not found:
         return None
     ids = tuple(str(a.get("alert_type") or "ORDER_CHECK") for a in found)
-    return BrokerQuestion(reply_id=reply_id, message_ids=ids, messages=tuple(_alert_text(a) for a in found))
+    messages = tuple(_alert_text(a) for a in found)
+    if isinstance(disclosure, str) and disclosure.strip():
+        ids, messages = (*ids, DISCLOSURE_ID), (*messages, disclosure.strip())
+    return BrokerQuestion(reply_id=reply_id, message_ids=ids, messages=messages)
 
 
 def status_of(state: object) -> OrderStatus:

@@ -158,7 +158,8 @@ class RobinhoodOrderRoute(OrderRoute):
                 if mcp.tool(review_tool) is None or mcp.tool(placing.tool) is None:
                     return Refused(f"This Robinhood server offers no {placing.tool}. Nothing was sent.")
                 review = envelope(await mcp.call_write(review_tool, arguments))
-                question = alert_question(str(placing.arguments["ref_id"]), review.get("order_checks"))
+                reply_id = str(placing.arguments["ref_id"])
+                question = alert_question(reply_id, review.get("order_checks"), review.get("market_data_disclosure"))
                 if question is not None:
                     self._questions[question.reply_id] = placing
                     return Asked(question)

@@ -65,9 +65,10 @@ def test_an_alert_is_asked_and_a_confirmation_places_the_reviewed_order_once(rh,
         return asked, placed_before, confirmed, again
 
     asked, placed_before, confirmed, again = route_run(scenario)
-    assert asked.question.message_ids == ("INSUFFICIENT_BUYING_POWER",)
-    (message,) = asked.question.messages
+    assert asked.question.message_ids == ("INSUFFICIENT_BUYING_POWER", "market_data_disclosure")
+    message, disclosure = asked.question.messages
     assert "Not enough buying power" in message
+    assert disclosure.startswith("Sandbox market data as of ")  # the review's disclosure, verbatim
     assert "$1900.00" in message
     assert "$287.50" in message
     assert placed_before == []  # nothing placed while the trader decides
