@@ -13,6 +13,7 @@ fresh id and each call is a new order.
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Callable
@@ -92,8 +93,10 @@ class TradingDesk:
             quotes_for,
             simulator,
             self._shadow,
+            route_for,
             self._live.ready_route,
-            self._live.reconcile,
+            functools.partial(self._live.reconcile, whole_profile=False),
+            self.reconcile,
             now,
         )
 

@@ -118,8 +118,15 @@ class LiveOrders:
         self._journal.log("order.ambiguous", record, outcome.reason)
         return OrderResult(await self.reconcile(record))
 
-    async def reconcile(self, record: OrderRecord) -> OrderRecord:
-        """Look the order up at the broker by its key; what the broker says wins, nothing is re-sent."""
+    async def reconcile(self, record: OrderRecord, *, whole_profile: bool = True) -> OrderRecord:
+        """Look the order up at the broker by its key; what the broker says wins, nothing is re-sent. Then,
+        unless the caller runs it itself, a reconciliation pass of the whole profile."""
+        record = await self._look_up(record)
+        if whole_profile and self._route_for(record.request.profile) is not None:
+            await self._reconcile_profile(record.request.profile)
+        return self._journal.book.get(record.key) or record
+
+    async def _look_up(self, record: OrderRecord) -> OrderRecord:
         route = self._route_for(record.request.profile)
         if route is None:
             return self._journal.update(
@@ -146,8 +153,7 @@ class LiveOrders:
             return record
         record = self._journal.update(record.key, lambda r: with_broker_order(r, found, self._now()))
         self._journal.log("order.reconciled", record, "found at the broker")
-        await self._reconcile_profile(record.request.profile)
-        return self._journal.book.get(record.key) or record
+        return record
 
     def route_failed(self, record: OrderRecord, doing: str, exc: Exception) -> OrderResult:
         why = f"unexpected error while {doing}: {exc!r}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 
 from brokers.core.market import InstrumentQuotes
@@ -19,6 +20,7 @@ from brokers.trading.gate import ModeGate
 from brokers.trading.journal import OrderJournal
 from brokers.trading.order_book import OrderRecord
 from brokers.trading.record_updates import with_broker_order, with_execution, with_fills
+from brokers.trading.shadow_structures import PARENTS
 from brokers.trading.simulation import FillSimulator
 
 
@@ -55,7 +57,27 @@ class OrderUpdates:
             if key is not None:
                 change = functools.partial(with_execution, execution=execution, now=self._now())
                 changed[key] = self._journal.merge(key, change)
+        for record in self._held_until_parent_fills({r.structure for r in changed.values() if r.structure}):
+            changed[record.key] = record
         return tuple(changed.values())
+
+    def _held_until_parent_fills(self, structures: set[str]) -> list[OrderRecord]:
+        """A structure's child reads HELD while its parent has not filled (IBKR reports both as working)."""
+        updated: list[OrderRecord] = []
+        for structure in structures:
+            legs = self._journal.book.structure(structure)
+            if not legs or legs[0].role not in PARENTS:
+                continue
+            waiting = legs[0].status is not OrderStatus.FILLED
+            for leg in legs[1:]:
+                if waiting and leg.status is OrderStatus.WORKING and leg.filled == 0:
+                    status = OrderStatus.HELD
+                elif not waiting and leg.status is OrderStatus.HELD:
+                    status = OrderStatus.WORKING
+                else:
+                    continue
+                updated.append(self._journal.update(leg.key, functools.partial(replace, status=status)))
+        return updated
 
     async def poll(self) -> tuple[OrderRecord, ...]:
         records = self._journal.book.records()

@@ -133,6 +133,24 @@ def findings(records: Iterable[OrderRecord], broker: Iterable[BrokerOrder], prof
     return tuple(found)
 
 
+def leg_by_terms(leg: OrderRecord, orders: Iterable[BrokerOrder], claimed: set[str]) -> BrokerOrder | None:
+    """The broker's one unclaimed order without our key that has the leg's terms (symbol, side, quantity, price):
+    how a structure's child, which carries no key at IBKR, is found again. None for no match or several."""
+    request = leg.request
+    price = request.limit_price if request.order_type.needs_limit else request.stop_price
+    fits = [
+        order
+        for order in orders
+        if order.broker_order_id not in claimed
+        and not order.key
+        and order.symbol == request.symbol
+        and order.side is request.side
+        and order.quantity == request.quantity
+        and (price is None or order.limit_price == price)
+    ]
+    return fits[0] if len(fits) == 1 else None
+
+
 def _order_findings(record: OrderRecord, order: BrokerOrder) -> list[Finding]:
     intended, filled = record.request.quantity, order.filled
     out: list[Finding] = []

@@ -28,7 +28,8 @@ from brokers.trading.journal import OrderJournal
 from brokers.trading.ledger import LedgerUnreadable
 from brokers.trading.limits import LimitsStore
 from brokers.trading.order_book import OrderBookUnreadable, OrderRecord
-from brokers.trading.record_updates import with_fills
+from brokers.trading.reconcile import leg_by_terms
+from brokers.trading.record_updates import with_broker_order, with_fills
 from brokers.trading.shadow_structures import PARENTS, ShadowStructures
 from brokers.trading.simulation import FillSimulator
 from brokers.trading.structures import (
@@ -68,8 +69,10 @@ class StructureDesk:
         quotes_for: Callable[[OrderRequest], InstrumentQuotes | None],
         simulator: FillSimulator,
         shadow: ShadowStructures,
+        route_for: Callable[[str], OrderRoute | None],
         ready_route: Callable[[OrderRequest], OrderRoute | str],
-        reconcile: Callable[[OrderRecord], Awaitable[OrderRecord]],
+        look_up: Callable[[OrderRecord], Awaitable[OrderRecord]],
+        reconcile_profile: Callable[[str], Awaitable[object]],
         now: Callable[[], float],
     ) -> None:
         self._journal = journal
@@ -78,8 +81,10 @@ class StructureDesk:
         self._quotes_for = quotes_for
         self._simulator = simulator
         self._shadow = shadow
+        self._route_for = route_for
         self._ready_route = ready_route
-        self._reconcile = reconcile
+        self._look_up = look_up
+        self._reconcile_profile = reconcile_profile
         self._now = now
 
     async def place(self, structure: StructureRequest) -> StructureResult:
@@ -165,10 +170,9 @@ class StructureDesk:
         self._journal.log("structure.retried", legs[0], "same decision id")
         if legs[0].mode is Mode.SHADOW and all(leg.status is OrderStatus.PENDING for leg in legs):
             return self._simulate(legs)
-        if legs[0].mode is Mode.LIVE:
-            for leg in legs:
-                if leg.status in (OrderStatus.PENDING, OrderStatus.UNKNOWN):
-                    await self._reconcile(leg)
+        unresolved = [leg for leg in legs if leg.status in (OrderStatus.PENDING, OrderStatus.UNKNOWN)]
+        if legs[0].mode is Mode.LIVE and unresolved:
+            await self._reconcile(unresolved)
         return StructureResult(self._journal.book.structure(legs[0].structure))
 
     # -- SHADOW ----------------------------------------------------------------------------------------------
@@ -286,9 +290,33 @@ class StructureDesk:
         for leg in legs:
             self._set(leg, OrderStatus.UNKNOWN, outcome.reason)
         self._journal.log("order.ambiguous", legs[0], outcome.reason)
-        for leg in legs:
-            await self._reconcile(leg)
+        await self._reconcile(list(legs))
         return StructureResult(self._journal.book.structure(legs[0].structure))
+
+    async def _reconcile(self, legs: list[OrderRecord]) -> None:
+        """Each leg looked up by its key; a leg the broker knows by no key (a child at IBKR) by its terms, once
+        its structure's parent was found; then one pass over the whole profile."""
+        for leg in legs:
+            await self._look_up(leg)
+        profile = legs[0].request.profile
+        current = self._journal.book.structure(legs[0].structure)
+        missing = [leg for leg in current if leg.status is OrderStatus.UNKNOWN and not leg.broker_order_id]
+        route = self._route_for(profile)
+        if missing and route is not None and any(leg.broker_order_id for leg in current):
+            try:
+                orders = await route.orders()
+            except Exception:  # the pass below reads again and says why it could not
+                orders = ()
+            claimed = {r.broker_order_id for r in self._journal.book.records() if r.broker_order_id}
+            for leg in missing:
+                found = leg_by_terms(leg, orders, claimed)
+                if found is not None:
+                    claimed.add(found.broker_order_id)
+                    record = self._journal.update(
+                        leg.key, functools.partial(with_broker_order, order=found, now=self._now())
+                    )
+                    self._journal.log("order.reconciled", record, "found at the broker by its terms")
+        await self._reconcile_profile(profile)
 
     def _failed(self, legs: tuple[OrderRecord, ...], doing: str, exc: Exception) -> StructureResult:
         why = f"unexpected error while {doing}: {exc!r}"

@@ -127,6 +127,28 @@ def test_an_otos_failed_child_cancels_the_trigger_and_reports_both_ids(tmp_path:
     run_over_sandbox(tmp_path, scenario)
 
 
+def test_an_ambiguous_bracket_is_found_again_leg_by_leg_then_reconciled_once_and_never_resent(tmp_path: Path) -> None:
+    async def scenario(rig: DeskRig) -> None:
+        desk = rig.desk()
+        rig.arm(rig.gate())
+        await rig.peer.control("questions", message_ids=["o163"])  # the trader's to answer
+        await rig.peer.control("reply_unavailable", goes_live=True)  # the confirming reply gets a 503, yet goes live
+        asked = await desk.place_structure(bracket(rig, "bracket-503", rig.resting_buy()))
+        assert asked.legs[0].status is OrderStatus.QUESTION
+        answered = await desk.answer(asked.legs[0].key, confirm=True)
+        legs = [leg for leg in desk.records() if leg.structure == asked.legs[0].structure]
+        assert answered.record.status is OrderStatus.WORKING  # the entry is found at IBKR by its cOID
+        assert [leg.status for leg in legs[1:]] == [OrderStatus.HELD] * 2  # the exits (no key) by their terms
+        assert all(leg.broker_order_id for leg in legs)
+        report = desk.last_reconcile[legs[0].request.profile]
+        assert report.clean, report.findings
+        events = [r.event for r in AuditLog(rig.data_dir).records()]
+        assert events.count("orders.reconciled") == 1
+        assert len(await rig.received("place")) == 1
+
+    run_over_sandbox(tmp_path, scenario)
+
+
 def test_a_shadow_bracket_fills_against_the_feeds_book_and_never_reaches_the_gateway(tmp_path: Path) -> None:
     async def scenario(rig: DeskRig) -> None:
         desk = rig.desk()
