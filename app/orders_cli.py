@@ -166,7 +166,7 @@ async def _place_structure(desk: TradingDesk, structure: StructureRequest) -> St
         return placed
     answered = await _answer_questions(desk, OrderResult(placed.legs[0], placed.refused))
     legs = tuple(r for r in desk.records() if r.structure == placed.legs[0].structure)
-    return StructureResult(legs, answered.refused if answered.record is not placed.legs[0] else placed.refused)
+    return StructureResult(legs, answered.refused)
 
 
 def _report_structure(result: StructureResult, *, as_json: bool) -> int:

@@ -53,19 +53,12 @@ def wants_structure(args: argparse.Namespace) -> bool:
 
 def structure_of(args: argparse.Namespace, first: OrderRequest) -> StructureRequest:
     """The structure the flags describe around `first`; LegSpecError for a leg that cannot be read."""
-    from brokers.core.orders import OrderType, Side
     from brokers.core.structures import StructureKind, StructureRequest
+    from brokers.trading.structures import bracket_around
 
     if args.bracket:
         stop, target = (_price(text, "--bracket") for text in args.bracket)
-        exit_side = Side.SELL if first.side is Side.BUY else Side.BUY
-        base = replace(first, side=exit_side, limit_price=None, stop_price=None)
-        legs = (
-            first,
-            replace(base, order_type=OrderType.STOP, stop_price=stop),
-            replace(base, order_type=OrderType.LIMIT, limit_price=target),
-        )
-        return StructureRequest(StructureKind.BRACKET, legs, first.decision_id)
+        return bracket_around(first, stop, target)
     if args.oco:
         oco = (first, *(leg_of(text, first) for text in args.oco))
         return StructureRequest(StructureKind.OCO, oco, first.decision_id)

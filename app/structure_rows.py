@@ -20,6 +20,7 @@ from brokers.trading.desk import OrderResult
 from brokers.trading.order_book import OrderRecord
 from brokers.trading.structure_desk import StructureResult
 from brokers.trading.structures import (
+    bracket_around,
     buy_exposure,
     leg_name,
     net_exposure,
@@ -48,7 +49,7 @@ def structure_request(values: TicketValues, quotes: InstrumentQuotes | None, dec
     kind = StructureKind(values.structure)
     tif = TimeInForce(values.tif)
     if kind is StructureKind.BRACKET:
-        return StructureRequest(kind, _bracket_legs(values, quotes, tif), decision_id)
+        return replace(_bracket(values, quotes, tif), decision_id=decision_id)
     legs = tuple(
         OrderRequest(
             profile=values.profile,
@@ -67,9 +68,7 @@ def structure_request(values: TicketValues, quotes: InstrumentQuotes | None, dec
     return StructureRequest(kind, legs, decision_id)
 
 
-def _bracket_legs(
-    values: TicketValues, quotes: InstrumentQuotes | None, tif: TimeInForce
-) -> tuple[OrderRequest, OrderRequest, OrderRequest]:
+def _bracket(values: TicketValues, quotes: InstrumentQuotes | None, tif: TimeInForce) -> StructureRequest:
     entry = OrderRequest(
         profile=values.profile,
         symbol=values.symbol,
@@ -81,14 +80,7 @@ def _bracket_legs(
         tif=tif,
         outside_rth=values.outside_rth,
     )
-    stop, target = _exit_prices(values, entry, quotes)
-    exit_side = Side.SELL if entry.side is Side.BUY else Side.BUY
-    closing = replace(entry, side=exit_side, limit_price=None, stop_price=None)
-    return (
-        entry,
-        replace(closing, order_type=OrderType.STOP, stop_price=stop),
-        replace(closing, order_type=OrderType.LIMIT, limit_price=target),
-    )
+    return bracket_around(entry, *_exit_prices(values, entry, quotes))
 
 
 def _exit_prices(

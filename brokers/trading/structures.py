@@ -43,6 +43,19 @@ def normalized(structure: StructureRequest, decision_id: str) -> StructureReques
     return replace(structure, legs=legs, decision_id=decision_id)
 
 
+def bracket_around(entry: OrderRequest, stop: Decimal | None, target: Decimal | None) -> StructureRequest:
+    """A bracket on `entry`: a stop-loss at `stop` and a take-profit at `target`, each closing the whole entry
+    on the other side (the window's ticket and the CLI build it the same way)."""
+    exit_side = Side.SELL if entry.side is Side.BUY else Side.BUY
+    closing = replace(entry, side=exit_side, limit_price=None, stop_price=None)
+    legs = (
+        entry,
+        replace(closing, order_type=OrderType.STOP, stop_price=stop),
+        replace(closing, order_type=OrderType.LIMIT, limit_price=target),
+    )
+    return StructureRequest(StructureKind.BRACKET, legs, entry.decision_id)
+
+
 def structure_problem(structure: StructureRequest) -> str:
     """What is wrong with the structure, in words that say what to change; "" when it is valid."""
     legs, kind = structure.legs, structure.kind
