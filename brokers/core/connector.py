@@ -143,6 +143,11 @@ class ConnectorSession(ABC):
         """The accounts this session last read (read-only), or None when its connector shows no accounts."""
         return None
 
+    def refresh_accounts(self) -> bool:
+        """Read the accounts again now rather than at the next scheduled read (the trader pressed Refresh); the
+        result arrives through `accounts()` and a health change. False when this session cannot."""
+        return False
+
     def order_route(self) -> OrderRoute | None:
         """Where orders go while the session is connected; None when its connector cannot trade (or not yet)."""
         return None

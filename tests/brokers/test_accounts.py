@@ -16,12 +16,20 @@ REPORT = AccountsReport(
             buying_power=money("1234.5"),
             cash=money("1000"),
             equity=money("25010.123456"),
-            positions=(Position("AAPL", Decimal("10"), money("190.01")), Position("TSLA", Decimal("-0.5"))),
+            positions=(
+                Position("AAPL", Decimal("10"), money("190.01"), market_price=money("191.5"), instrument_id="265598"),
+                Position("TSLA", Decimal("-0.5"), unrealized_pnl=money("-3.25"), realized_pnl=money("1.10")),
+            ),
             note="buying power from get_portfolio",
+            net_liquidation=money("25010.12"),
+            day_pnl=money("-12.5"),
+            positions_at=1_795_000_001.25,
         ),
+        AccountSnapshot(account="SHADOW", simulated=True),
     ),
     taken_at=1_795_000_000.5,
     details={"agentic account": "••••2345"},
+    refresh_s=15.0,
 )
 
 
@@ -46,6 +54,13 @@ def test_what_is_not_a_number_is_no_number(given):
 def test_a_report_survives_json_exactly():
     assert AccountsReport.from_json(REPORT.to_json()) == REPORT
     assert REPORT.to_json()["accounts"][0]["equity"] == "25010.123456"  # a string: no float in the file
+
+
+def test_a_report_is_fresh_within_a_few_of_its_readers_periods_and_stale_after():
+    assert REPORT.fresh(1_795_000_000.5 + 44)
+    assert not REPORT.fresh(1_795_000_000.5 + 46)
+    assert AccountsReport(taken_at=1.0).fresh(1e9)  # read once on request: nothing promised another read
+    assert not AccountsReport().fresh(1.0)  # never read
 
 
 @pytest.mark.parametrize(
