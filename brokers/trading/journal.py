@@ -6,6 +6,7 @@ always happen in the same order: the record first, then what depends on it, then
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -17,12 +18,16 @@ from brokers.trading.exchange_clock import trading_day
 from brokers.trading.ledger import NotionalLedger
 from brokers.trading.order_book import OrderBook, OrderRecord
 from brokers.trading.record_updates import filled_notional
+from brokers.trading.shadow_positions import ShadowBookUnreadable, ShadowPositions
+
+log = logging.getLogger(__name__)
 
 
 class OrderJournal:
     def __init__(self, data_dir: Path, audit: AuditLog, who: str, now: Callable[[], float]) -> None:
         self.book = OrderBook(data_dir)
         self.ledger = NotionalLedger(data_dir)
+        self.shadow = ShadowPositions(data_dir)
         self._audit = audit
         self._who = who
         self._now = now
@@ -41,8 +46,13 @@ class OrderJournal:
         self._audit.append(self._who, "order.refused", profile, what, reason)
 
     def log_fills(self, record: OrderRecord, fills: tuple[Fill, ...]) -> None:
+        """Every fill passes here once: it is audited, and a SHADOW fill moves the SHADOW position book."""
         listed = [{"quantity": f.quantity, "price": f.price, "id": f.execution_id} for f in fills]
         self.log("order.filled", record, f"{record.mode.value} fill", fills=listed)
+        try:
+            self.shadow.apply(record)
+        except ShadowBookUnreadable as exc:  # the order is recorded; only the simulated holdings lag
+            log.warning("SHADOW fill of %s not added to the SHADOW positions: %s", record.key, exc)
 
     def settle(self, record: OrderRecord, notional: Decimal | None = None) -> None:
         """A buy's ledger entry down to `notional` (default: what it filled, for an order that ended); a
