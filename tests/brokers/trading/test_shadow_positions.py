@@ -19,7 +19,6 @@ from brokers.trading.shadow_positions import (
 )
 from tests.brokers.trading.facts import NOW
 from tests.brokers.trading.test_desk import Rig, order
-from tests.conftest import run_async
 
 FLAT = ShadowHolding("AAPL", "265598", Decimal(0), Decimal(0), trading_day(NOW), Decimal(0), 0.0)
 
@@ -58,7 +57,8 @@ def test_shadow_fills_build_the_book_and_the_report_prices_it_at_the_mark(tmp_pa
     rig.place(order(order_type=OrderType.MARKET, limit_price=None, quantity=Decimal(10)))  # 10 @ 100
     rig.place(order(side=Side.SELL, limit_price=Decimal(104), quantity=Decimal(4), decision_id="exit"))
     rig.desk.on_market(265598, rig.quotes)  # the resting sell fills at its limit
-    report = shadow_accounts(tmp_path, "paper", lambda p: Decimal("103.5") if p.instrument_id == "265598" else None, NOW)
+    mark = {"265598": Decimal("103.5")}
+    report = shadow_accounts(tmp_path, "paper", lambda p: mark.get(p.instrument_id), NOW)
     (account,) = report.accounts
     assert (account.account, account.simulated) == (SHADOW_ACCOUNT, True)
     (position,) = account.positions
@@ -114,6 +114,7 @@ def test_a_damaged_book_says_so_and_shadow_orders_still_fill(tmp_path, damage):
     assert report.accounts == ()
     assert "move it aside" in report.problem
     result = Rig(tmp_path).place(order(order_type=OrderType.MARKET, limit_price=None))
-    assert result.ok and result.record.status is OrderStatus.FILLED
+    assert result.ok
+    assert result.record.status is OrderStatus.FILLED
     assert (tmp_path / SHADOW_POSITIONS_FILE).read_bytes() == damage  # nothing overwritten
 
