@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app import keys_cli, login_cli, mcp_cli, orders_cli, trading_cli
+from app import account_cli, keys_cli, login_cli, mcp_cli, orders_cli, trading_cli
 from app import sandbox as sandbox_wiring
 from app.account_rows import accounts_lines
 from app.context import AppContext
@@ -125,6 +125,14 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
         "broker after the readiness checklist. Exit codes: 0 done, 1 failed, 2 wrong command, 3 refused.",
     )
     orders_cli.add_arguments(orders)
+    account = commands.add_parser(
+        "account",
+        help="a profile's balances, positions and P&L, with its SHADOW book apart: `account PROFILE [--json]`",
+        description="Show the profile's balances, positions and P&L as its broker reports them (from a running "
+        "window when it has a fresh read, else by connecting the profile), and the SHADOW position book built "
+        "from simulated fills, apart. Exit codes: 0 shown, 1 not read, 2 no such profile or no accounts.",
+    )
+    account_cli.add_arguments(account)
     audit = commands.add_parser(
         "audit",
         help="`audit verify`: check the trading audit log",
@@ -156,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return orders_cli.run(context, args)
     if args.command == "limits":
         return trading_cli.run_limits(context, args)
+    if args.command == "account":
+        return account_cli.run(context, args)
     if args.command == "audit":
         return trading_cli.run_audit(context, args)
     problem = display_problem(os.environ, can_load, sys.platform)

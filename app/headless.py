@@ -74,9 +74,14 @@ async def connected(
     vault: SecretStore,
     sandbox: SandboxEndpoints | None,
     instrument: int | str | None = None,
+    *,
+    stream: bool = True,
+    ready: Callable[[HeadlessConnection], bool] | None = None,
 ) -> AsyncIterator[HeadlessConnection]:
     """Connect `profile` for the duration of the block, streaming `instrument` (a contract id, or a symbol to
-    look up; without one, the instrument the window would open first); the block runs either way."""
+    look up; without one, the instrument the window would open first; nothing when not `stream`); the block
+    runs either way. The connection is awaited until `ready` holds (default: it can route orders) or the
+    session gave up."""
     changed = asyncio.Event()
     env = SessionEnv(
         vault=vault,
@@ -91,8 +96,9 @@ async def connected(
     try:
         if session is not None:
             tasks.append(asyncio.create_task(session.run()))
-            await _until(lambda: _connected_or_given_up(connection), changed, CONNECT_PATIENCE_S)
-        source = session.market_source() if session is not None else None
+            waited = ready or (lambda c: c.route() is not None)
+            await _until(lambda: waited(connection) or given_up(connection), changed, CONNECT_PATIENCE_S)
+        source = session.market_source() if session is not None and stream else None
         if source is not None and isinstance(instrument, str):
             connection.problem = await _look_up(source, instrument, connection)
         conid = instrument if isinstance(instrument, int) else connection.conid
@@ -130,9 +136,8 @@ async def _look_up(source: MarketSource, symbol: str, connection: HeadlessConnec
     return ""
 
 
-def _connected_or_given_up(connection: HeadlessConnection) -> bool:
-    if connection.route() is not None:
-        return True
+def given_up(connection: HeadlessConnection) -> bool:
+    """The session settled in a state waiting cannot change: the trader must act first."""
     health = connection.health()
     return (
         health is not None
