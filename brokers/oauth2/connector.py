@@ -129,7 +129,27 @@ class OAuthLiveSession(ConnectorSession):
         self._renewing = False  # the keep-alive runs: "Retry now" has someone to wake
         self._chores: dict[str, asyncio.Task[object]] = {}  # the last check and vault comparison, by name
 
+    accounts_refresh_s = 0.0  # a kind that reads accounts in its check: how often the check runs again (0: never)
+
     async def run(self) -> None:
+        schedule = asyncio.create_task(self._check_every(self.accounts_refresh_s)) if self.accounts_refresh_s else None
+        try:
+            await self._keep_alive()
+        finally:
+            if schedule is not None:
+                schedule.cancel()
+                await asyncio.gather(schedule, return_exceptions=True)
+
+    async def _check_every(self, period_s: float) -> None:
+        """The accounts' scheduled read: the check reads them, so a running check needs no second one."""
+        while True:
+            await asyncio.sleep(period_s)
+            self.probe()
+
+    def refresh_accounts(self) -> bool:
+        return bool(self.accounts_refresh_s) and self.probe()
+
+    async def _keep_alive(self) -> None:
         try:
             await self._session.load()
             self._loaded = True

@@ -23,6 +23,7 @@ from brokers.robinhood.connection import McpConnection
 from brokers.robinhood.errors import McpUnavailable, SignInRevoked, Waitlisted
 
 MAX_POSITION_PAGES = 20
+QUOTES_PER_CALL = 20  # Robinhood keeps the previous close in its answer up to about this many symbols
 NO_AGENTIC_ACCOUNT = (
     "no Robinhood account is enabled for agentic trading: open the Agentic account in Robinhood on a desktop "
     "browser (approve it in the Robinhood app)"
@@ -108,8 +109,9 @@ async def read_accounts(mcp: McpConnection, now: float, accounts: list[dict[str,
         return AccountsReport(taken_at=now, problem=problem, details={"accounts": str(len(accounts))})
     account = next(a for a in accounts if a.get("account_number") == number)
     portfolio = envelope(await mcp.read("get_portfolio", {"account_number": number}))
-    positions = await _positions(mcp, number)
+    positions, priced = await _priced(mcp, await _positions(mcp, number))
     power = portfolio.get("buying_power")
+    unrealized = [p.unrealized_pnl for p in positions]
     snapshot = AccountSnapshot(
         account=mask_account(number),
         kind=str(account.get("type", "")),
@@ -117,8 +119,10 @@ async def read_accounts(mcp: McpConnection, now: float, accounts: list[dict[str,
         buying_power=money(power.get("buying_power")) if isinstance(power, dict) else None,
         cash=money(portfolio.get("cash")),
         equity=money(portfolio.get("total_value")),
+        net_liquidation=money(portfolio.get("total_value")),
+        unrealized_pnl=sum((u for u in unrealized if u is not None), Decimal(0)) if None not in unrealized else None,
         positions=positions,
-        note="buying power from get_portfolio",
+        note="buying power from get_portfolio" + ("" if priced else "; no prices: get_equity_quotes failed"),
     )
     details = {"agentic account": snapshot.account, "other accounts": others}
     return AccountsReport(accounts=(snapshot,), taken_at=now, details=details)
@@ -145,6 +149,38 @@ async def _positions(mcp: McpConnection, number: str) -> tuple[Position, ...]:
     return tuple(rows)
 
 
+async def _priced(mcp: McpConnection, positions: tuple[Position, ...]) -> tuple[tuple[Position, ...], bool]:
+    """Positions with the last trade price from `get_equity_quotes` (positions carry none); unpriced, and False,
+    when the quotes cannot be read: the holdings still show."""
+    symbols = sorted({p.symbol for p in positions})
+    prices: dict[str, Decimal] = {}
+    try:
+        for start in range(0, len(symbols), QUOTES_PER_CALL):
+            data = envelope(await mcp.read("get_equity_quotes", {"symbols": symbols[start : start + QUOTES_PER_CALL]}))
+            for result in _list(data, "results"):
+                quote = result.get("quote") if isinstance(result, dict) else None
+                if not isinstance(quote, dict):
+                    continue
+                price = money(quote.get("last_trade_price"))
+                if price is not None:
+                    prices[str(quote.get("symbol", "")).upper()] = price
+    except BrokerError:
+        return positions, False
+    return tuple(_at_price(p, prices.get(p.symbol.upper())) for p in positions), True
+
+
+def _at_price(position: Position, price: Decimal | None) -> Position:
+    if price is None:
+        return position
+    average = position.average_price
+    return dataclasses.replace(
+        position,
+        market_price=price,
+        market_value=position.quantity * price,
+        unrealized_pnl=position.quantity * (price - average) if average is not None else None,
+    )
+
+
 def _position(row: Any) -> Position | None:
     if not isinstance(row, dict):
         return None
@@ -152,7 +188,10 @@ def _position(row: Any) -> Position | None:
     if quantity is None or quantity == Decimal(0):
         return None
     return Position(
-        symbol=str(row.get("symbol", "")), quantity=quantity, average_price=money(row.get("average_buy_price"))
+        symbol=str(row.get("symbol", "")),
+        quantity=quantity,
+        average_price=money(row.get("average_buy_price")),
+        asset_class="equity",
     )
 
 

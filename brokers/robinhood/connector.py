@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from brokers.robinhood.orders import RobinhoodOrderRoute
 
 _ENGINE = OAuth2Connector()
+ACCOUNTS_REFRESH_S = 60.0  # a check (four read calls) a minute: far inside Robinhood's rate limit
 ACCESS_KEY = "robinhood"  # where the published facts keep the MCP check's
 
 
@@ -91,6 +92,8 @@ async def _tools(profile: RobinhoodProfile, vault: SecretStore) -> AsyncIterator
 class RobinhoodLiveSession(OAuthLiveSession):
     """The engine's live session; its probe is the MCP handshake, and it keeps the agentic account's snapshot."""
 
+    accounts_refresh_s = ACCOUNTS_REFRESH_S
+
     def __init__(self, profile: RobinhoodProfile, env: SessionEnv) -> None:
         from brokers.robinhood.access import AccessFacts
 
@@ -144,4 +147,4 @@ class RobinhoodLiveSession(OAuthLiveSession):
 
         self._access, report = await check_access(self._robinhood.url, self._session)
         if report is not None:
-            self._report = report
+            self._report = dataclasses.replace(report, refresh_s=ACCOUNTS_REFRESH_S)

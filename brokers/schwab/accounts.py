@@ -47,15 +47,32 @@ def _first(balances: Mapping[str, Any], *names: str) -> Decimal | None:
 
 
 def _position(entry: Mapping[str, Any]) -> Position:
+    """Schwab states the open P&L per side (`longOpenProfitLoss`, `shortOpenProfitLoss`) and the day's P&L
+    per position; the market price is the market value over the quantity (Schwab sends no price here)."""
     instrument = entry.get("instrument") or {}
     long_qty = money(entry.get("longQuantity")) or Decimal(0)
     short_qty = money(entry.get("shortQuantity")) or Decimal(0)
+    quantity = long_qty - short_qty
+    value = money(entry.get("marketValue"))
+    open_pnl = _first(entry, "longOpenProfitLoss") if quantity >= 0 else _first(entry, "shortOpenProfitLoss")
     return Position(
         symbol=str(instrument.get("symbol") or instrument.get("cusip") or "?"),
-        quantity=long_qty - short_qty,
+        quantity=quantity,
         average_price=money(entry.get("averagePrice")),
-        market_value=money(entry.get("marketValue")),
+        market_value=value,
+        market_price=(value / quantity).quantize(Decimal("0.0001")) if value is not None and quantity else None,
+        unrealized_pnl=open_pnl,
+        asset_class=str(instrument.get("assetType") or ""),
     )
+
+
+def _day_pnl(positions: list[Mapping[str, Any]]) -> Decimal | None:
+    days = [money(p.get("currentDayProfitLoss")) for p in positions]
+    return sum((d for d in days if d is not None), Decimal(0)) if days and None not in days else None
+
+
+def _total(values: list[Decimal | None]) -> Decimal | None:
+    return sum((v for v in values if v is not None), Decimal(0)) if values and None not in values else None
 
 
 def account_snapshot(entry: Mapping[str, Any]) -> AccountSnapshot:
@@ -63,13 +80,18 @@ def account_snapshot(entry: Mapping[str, Any]) -> AccountSnapshot:
     account = entry.get("securitiesAccount") or {}
     current = account.get("currentBalances") or {}
     aggregated = entry.get("aggregatedBalance") or {}
+    listed = list(account.get("positions") or ())
+    positions = tuple(_position(p) for p in listed)
     return AccountSnapshot(
         account=mask_account(str(account.get("accountNumber") or "")),
         kind=str(account.get("type") or ""),
         buying_power=_first(current, "buyingPower", "cashAvailableForTrading"),
         cash=_first(current, "cashBalance", "totalCash"),
         equity=_first(current, "liquidationValue", "equity") or _first(aggregated, "liquidationValue"),
-        positions=tuple(_position(p) for p in account.get("positions") or ()),
+        net_liquidation=_first(current, "liquidationValue") or _first(aggregated, "liquidationValue"),
+        day_pnl=_day_pnl(listed),
+        unrealized_pnl=_total([p.unrealized_pnl for p in positions]),
+        positions=positions,
     )
 
 

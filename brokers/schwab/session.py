@@ -6,6 +6,8 @@ proof also reads the accounts again, so the snapshot is as fresh as the health i
 
 from __future__ import annotations
 
+import dataclasses
+
 from brokers.core.accounts import AccountsReport
 from brokers.core.connector import SessionEnv
 from brokers.core.health import CredentialHealth
@@ -15,10 +17,13 @@ from brokers.schwab.accounts import AccountHashes, read_accounts
 from brokers.schwab.engine import engine_profile
 from brokers.schwab.profile import SchwabProfile
 
+ACCOUNTS_REFRESH_S = 60.0  # two calls a minute, far inside Schwab's 120 requests a minute
 NOT_READ = "The accounts are read once the sign-in has been proven at Schwab."
 
 
 class SchwabLiveSession(OAuthLiveSession):
+    accounts_refresh_s = ACCOUNTS_REFRESH_S
+
     def __init__(self, profile: SchwabProfile, env: SessionEnv) -> None:
         super().__init__(engine_profile(profile), env)
         self._schwab = profile
@@ -39,6 +44,6 @@ class SchwabLiveSession(OAuthLiveSession):
 
     async def _read_accounts(self) -> None:
         report, hashes = await read_accounts(self._session, self._schwab.api)
-        self._accounts = report
+        self._accounts = dataclasses.replace(report, refresh_s=ACCOUNTS_REFRESH_S)
         if hashes:
             self._hashes = hashes

@@ -5,6 +5,7 @@ read tools say `readOnlyHint`, and a refused call is a tool error whose text end
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from mcp.server.fastmcp import FastMCP
@@ -13,6 +14,7 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel
 
 from brokers.sandbox.robinhood.book import Book
+from brokers.sandbox.robinhood.order_terms import QUOTES, quote
 
 READ = ToolAnnotations(readOnlyHint=True, destructiveHint=False, openWorldHint=True)
 WRITE = ToolAnnotations(readOnlyHint=False, destructiveHint=True, openWorldHint=True)
@@ -95,6 +97,39 @@ class PositionsEnvelope(BaseModel):
     guide: str
 
 
+class EquityQuote(BaseModel):
+    symbol: str
+    last_trade_price: str
+    venue_last_trade_time: str
+    last_non_reg_trade_price: str | None
+    venue_last_non_reg_trade_time: str | None
+    adjusted_previous_close: str
+    previous_close: str
+    previous_close_date: str | None
+    bid_price: str
+    venue_bid_time: str
+    ask_price: str
+    venue_ask_time: str
+    has_traded: bool
+    state: str
+
+
+class QuoteResult(BaseModel):
+    quote: EquityQuote
+
+
+class QuotesData(BaseModel):
+    results: list[QuoteResult]
+
+
+class QuotesEnvelope(BaseModel):
+    data: QuotesData
+    guide: str
+
+
+MAX_QUOTED_SYMBOLS = 20
+
+
 def build_tools(book: Book) -> FastMCP:
     """The account tools over `book` (the order tools are `order_tools`')."""
     server = FastMCP("sandbox-robinhood-trading", log_level="WARNING")
@@ -131,6 +166,22 @@ def build_tools(book: Book) -> FastMCP:
         account_for(account_number)
         positions = [EquityPosition(**p) for p in book.positions(account_number)]
         return PositionsEnvelope(data=PositionsData(positions=positions, next=""), guide="Negative quantity = short.")
+
+    @server.tool(
+        description=f"Current quotes of up to {MAX_QUOTED_SYMBOLS} equity symbols (last trade, bid, ask, previous "
+        "close).",
+        annotations=READ,
+    )
+    def get_equity_quotes(symbols: list[str]) -> QuotesEnvelope:
+        wanted = [s.strip().upper() for s in symbols if s.strip()]
+        if not wanted or len(wanted) > MAX_QUOTED_SYMBOLS:
+            raise ToolError(f'Give 1 to {MAX_QUOTED_SYMBOLS} symbols, e.g. ["AAPL"].')
+        unknown = [s for s in wanted if s not in QUOTES]
+        if unknown:
+            raise ToolError(f"No quote for {', '.join(unknown)}. Check the symbols (get_equity_positions lists yours).")
+        at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        results = [QuoteResult(quote=EquityQuote(**quote(s, at))) for s in wanted]
+        return QuotesEnvelope(data=QuotesData(results=results), guide="Prices are in USD.")
 
     return server
 

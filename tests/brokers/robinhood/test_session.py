@@ -60,6 +60,15 @@ def test_a_granted_sign_in_is_active_with_its_agentic_account(rh_profile, vault,
     assert {i.name: i.detail for i in health.items}["agentic account"] == "••••1234"
     (account,) = report.accounts
     assert account.buying_power == Decimal("287.50")
+    assert account.net_liquidation == account.equity
+    assert report.refresh_s == 60.0  # the session reads it again every minute
+    aapl = next(p for p in account.positions if p.symbol == "AAPL")  # 10 bought at 187.23, last trade 190.12
+    assert (aapl.market_price, aapl.market_value, aapl.unrealized_pnl) == (
+        Decimal("190.12"),
+        Decimal("1901.2000000"),
+        Decimal("28.9000000"),
+    )
+    assert account.unrealized_pnl == sum(p.unrealized_pnl for p in account.positions)
     again = REGISTRY.of(rh_profile).published_health(rh_profile, published)(time.time())
     assert again.state == ConnectionState.ACTIVE
     assert "••••1234" in again.reason

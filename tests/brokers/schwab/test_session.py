@@ -98,6 +98,16 @@ def test_the_session_reads_the_accounts_masked_with_decimal_money(schwab, vault)
     assert by_kind["CASH"].positions == ()
     aapl = next(p for p in by_kind["MARGIN"].positions if p.symbol == "AAPL")
     assert aapl.quantity == Decimal("40.0")
+    assert (aapl.market_value, aapl.market_price, aapl.unrealized_pnl) == (
+        Decimal("7570.0"),
+        Decimal("189.2500"),
+        Decimal("717.2"),
+    )
+    margin_account = by_kind["MARGIN"]
+    assert margin_account.net_liquidation == margin_account.equity
+    assert margin_account.unrealized_pnl == sum(p.unrealized_pnl for p in margin_account.positions)
+    assert margin_account.day_pnl == Decimal("30.28") + Decimal("24.93")  # 0.4 % of each position's value
+    assert report.refresh_s == 60.0
     assert aapl.average_price == Decimal("171.32")
     assert isinstance(aapl.market_value, Decimal)
     published = json.dumps(report.to_json())
