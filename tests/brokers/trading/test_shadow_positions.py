@@ -117,4 +117,3 @@ def test_a_damaged_book_says_so_and_shadow_orders_still_fill(tmp_path, damage):
     assert result.ok
     assert result.record.status is OrderStatus.FILLED
     assert (tmp_path / SHADOW_POSITIONS_FILE).read_bytes() == damage  # nothing overwritten
-
