@@ -19,9 +19,11 @@ from brokers.ibkr import vault_entries
 from brokers.ibkr.profile import IbkrProfile, setup_hint
 
 if TYPE_CHECKING:
+    from brokers.core.accounts import AccountsReport
     from brokers.core.market import MarketSource
     from brokers.core.order_route import OrderRoute
     from brokers.core.secrets import BlobCheck, SecretStore
+    from brokers.ibkr.accounts_reader import IbkrAccountsReader
     from brokers.ibkr.credentials import IbkrCredentials
     from brokers.ibkr.orders import IbkrOrderRoute
     from brokers.ibkr.session import IbkrSession
@@ -103,6 +105,7 @@ class IbkrLiveSession(ConnectorSession):
         self._env = env
         self._session: IbkrSession | None = None
         self._route: IbkrOrderRoute | None = None
+        self._reader: IbkrAccountsReader | None = None
         self._loading = True
         self._failure = ""
         self._provisioned = False
@@ -129,9 +132,24 @@ class IbkrLiveSession(ConnectorSession):
             self._env.on_change()  # the stored health (setup unfinished) or the failure says what to do
             await self._wake.sleep(None)
         self._failure = ""
-        self._session = IbkrSession(self._profile.base_url, credentials, on_change=lambda _: self._env.on_change())
+        self._session = IbkrSession(self._profile.base_url, credentials, on_change=lambda _: self._session_changed())
         log.info("IBKR session for %s started", self._profile.name)
-        await self._session.run()
+        await self._run_with_reader(self._session)
+
+    async def _run_with_reader(self, session: IbkrSession) -> None:
+        """The keep-alive, and beside it the accounts reader (`accounts_reader`), ended together."""
+        from brokers.ibkr.accounts_reader import IbkrAccountsReader
+        from brokers.ibkr.portfolio import IbkrPortfolio
+
+        self._reader = IbkrAccountsReader(IbkrPortfolio(session, self._profile.account), self._env.on_change)
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(session.run())
+            tasks.create_task(self._reader.run())
+
+    def _session_changed(self) -> None:
+        self._env.on_change()
+        if self._reader is not None:
+            self._reader.session_changed()
 
     def recheck(self) -> None:
         if self._waiting_for_credentials:
@@ -155,6 +173,7 @@ class IbkrLiveSession(ConnectorSession):
         return self._session is None and not self._loading
 
     async def close(self) -> None:
+        self._reader = None
         session, self._session = self._session, None
         if session is not None:
             await session.close()
@@ -218,4 +237,14 @@ class IbkrLiveSession(ConnectorSession):
             return None
         if self._route is None or self._route.session is not session:
             self._route = IbkrOrderRoute(session, self._profile.account)
+            self._route.on_fills = self._reader.orders_filled if self._reader is not None else None
         return self._route
+
+    def accounts(self) -> AccountsReport:
+        from brokers.core.accounts import AccountsReport
+        from brokers.ibkr.accounts_reader import NOT_READ
+
+        return self._reader.report if self._reader is not None else AccountsReport(problem=NOT_READ)
+
+    def refresh_accounts(self) -> bool:
+        return self._reader is not None and self._reader.refresh()

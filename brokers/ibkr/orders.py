@@ -104,6 +104,8 @@ class IbkrOrderRoute(OrderRoute):
         self._last_poll_at: dict[str, float] = {}
         self._merge = OrderMerge()
         self._stream: tuple[OrderStream, asyncio.Task[None]] | None = None
+        # Told when positions may have changed (an order went live, executions came): the accounts reader.
+        self.on_fills: Callable[[], None] | None = None
 
     @property
     def account(self) -> str:
@@ -183,6 +185,7 @@ class IbkrOrderRoute(OrderRoute):
             rows = answer if isinstance(answer, list) else [answer]
             first = rows[0] if rows else None
             if any(isinstance(row, dict) and "order_id" in row for row in rows):
+                self._fills_may_have_come()
                 return await dialogue.accepted(rows)
             unreadable = Ambiguous(f"IBKR answered the order with something unreadable: {str(answer)[:200]}")
             if not isinstance(first, dict):
@@ -278,6 +281,8 @@ class IbkrOrderRoute(OrderRoute):
             await self._read_accounts()
             rows = await self._poll("trades", {"accountId": self._account, "days": "1"})
             found = tuple(e for r in rows if isinstance(r, dict) and (e := execution_from_row(r)) is not None)
+            if len(found) > len(cached[1] if cached is not None else ()):
+                self._fills_may_have_come()
             self._trades = (self._clock(), found)
             return found
 
@@ -310,11 +315,21 @@ class IbkrOrderRoute(OrderRoute):
             self._stream = None
         if listener is None:
             return
+
+        def heard(orders: tuple[BrokerOrder, ...], executions: tuple[BrokerExecution, ...]) -> None:
+            if executions:
+                self._fills_may_have_come()
+            listener(orders, executions)
+
         stream = OrderStream(
-            self._session, self._merge, listener, prepare=self._before_subscribing, timing=self._stream_timing
+            self._session, self._merge, heard, prepare=self._before_subscribing, timing=self._stream_timing
         )
         task = asyncio.get_running_loop().create_task(stream.run(), name=f"IBKR order updates {self._account}")
         self._stream = (stream, task)
+
+    def _fills_may_have_come(self) -> None:
+        if self.on_fills is not None:
+            self.on_fills()
 
     @property
     def stream_state(self) -> OrderStreamState | None:

@@ -37,6 +37,8 @@ from brokers.sandbox.ibkr.order_control import order_control_routes
 from brokers.sandbox.ibkr.order_desk import OrderDesk
 from brokers.sandbox.ibkr.order_routes import OrderEndpoints
 from brokers.sandbox.ibkr.portal import portal_routes
+from brokers.sandbox.ibkr.portfolio_control import portfolio_control_routes
+from brokers.sandbox.ibkr.portfolio_routes import PortfolioEndpoints
 from brokers.sandbox.ibkr.stream_control import StreamHub
 from brokers.sandbox.ibkr.ticker import format_size
 from brokers.sandbox.services import SandboxContext
@@ -67,7 +69,10 @@ class _Gateway:
         self.faults = FaultInjector()
         self.last_trade: dict[int, float] = {}
         self.desk = OrderDesk(context.market, self.last_trade)
-        self.stream = StreamHub(context.market, self.registry, self.last_trade, idle_timeout_s, self.desk)
+        self.portfolio = PortfolioEndpoints(context.market, self.last_trade, self.desk)
+        self.stream = StreamHub(
+            context.market, self.registry, self.last_trade, idle_timeout_s, self.desk, self.portfolio
+        )
         self.orders = OrderEndpoints(context.market, self.desk, self.stream.streaming)
 
     # ---- OAuth -------------------------------------------------------------------------------
@@ -210,14 +215,6 @@ class _Gateway:
             }
         )
 
-    async def portfolio_accounts(self, request: Request, consumer: Consumer, session: Session) -> Response:
-        rows = [
-            {"id": a, "accountId": a, "accountVan": a, "accountTitle": "Brokerdeck Sandbox", "displayName": a}
-            | {"currency": "USD", "type": "DEMO" if a.startswith("D") else "INDIVIDUAL", "desc": a}
-            for a in consumer.accounts
-        ]
-        return JSONResponse(rows)
-
     async def snapshot(self, request: Request, consumer: Consumer, session: Session) -> Response:
         if not session.brokerage:
             return _error(400, _NO_BRIDGE)
@@ -273,16 +270,17 @@ class _Gateway:
             ("/tickle", self.tickle, ["GET", "POST"]),
             ("/logout", self.logout, ["POST"]),
             ("/iserver/accounts", self.iserver_accounts, ["GET"]),
-            ("/portfolio/accounts", self.portfolio_accounts, ["GET"]),
             ("/iserver/marketdata/snapshot", self.snapshot, ["GET"]),
             ("/iserver/secdef/search", secdef_search(self.market), ["GET"]),
             *self.orders.routes(),
+            *self.portfolio.routes(),
         ]
         routes = [
             Route(f"{API}/oauth/live_session_token", self.live_session_token, methods=["POST"]),
             *(Route(API + path, self.signed(handler), methods=methods) for path, handler, methods in api),
             *control_routes(self.faults, self.registry, self.idle_timeout_s),
             *order_control_routes(self.orders),
+            *portfolio_control_routes(self.portfolio),
             *portal_routes(self.registry),
             *self.stream.routes(API),
         ]

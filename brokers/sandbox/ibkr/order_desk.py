@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -33,6 +34,9 @@ DEPTH = 10
 _TYPE_WORDS = {"MKT": "Market", "LMT": "Limit", "STP": "Stop", "STOP_LIMIT": "Stop Limit"}
 _ORIGINAL_WORDS = {"MKT": "MARKET", "LMT": "LIMIT", "STP": "STOP", "STOP_LIMIT": "STOP_LIMIT"}
 OPEN_STATUSES = ("PreSubmitted", "Submitted", "PendingCancel")
+COMMISSION = Decimal("1.00")  # per execution
+FillListener = Callable[[str, int, Decimal, Decimal, Decimal], None]
+"""Told of every fill: account, conid, quantity (negative when sold), price, commission."""
 
 
 @dataclass
@@ -77,6 +81,7 @@ class OrderDesk:
         self.order_sinks: dict[int, Sink] = {}
         self.trade_sinks: dict[int, Sink] = {}
         self._published: dict[int, dict[str, Any]] = {}
+        self.fill_listeners: list[FillListener] = []  # the position book
         self._ids = itertools.count(FIRST_ORDER_ID)
         self._executions = itertools.count(1)
 
@@ -254,7 +259,7 @@ class OrderDesk:
             "price": str(price),
             "submitter": "brokerdeck",
             "exchange": "SMART",
-            "commission": "1.00",
+            "commission": str(COMMISSION),
             "net_amount": float(size * price),
             "account": order.account,
             "accountCode": order.account,
@@ -266,6 +271,8 @@ class OrderDesk:
             "is_event_trading": "0",
         }
         self.executions.append(execution)
+        for listener in self.fill_listeners:
+            listener(order.account, ticket.conid, size if ticket.side == "BUY" else -size, price, COMMISSION)
         self._push(self.trade_sinks, order.account, dumps({"topic": "str", "args": [execution]}))
 
     # ---- what clients read -----------------------------------------------------------------------

@@ -23,6 +23,7 @@ from brokers.sandbox.ibkr.ticker import FIELD_INDEX, Ticker, dumps, epoch_ms
 
 DEFAULT_FIELDS = ("31", "84", "86", "88", "85")
 ORDER_TOPICS = ("sor", "uor", "str", "utr")
+PNL_TOPICS = ("spl", "upl")
 _MAX_BACKLOG_S = 0.25
 _MAX_BATCH = 1000  # frames per batch before the loop gets a turn (reads, other sockets)
 _BURST_TICK_S, _SMOOTH_TICK_S, _MAX_IDLE_S = 0.005, 0.001, 0.05
@@ -59,6 +60,9 @@ class Hub(Protocol):
 
     def order_topic(self, connection: Connection, topic: str, rest: str) -> None:
         """Start or stop a socket's order updates (`sor`/`uor`) or executions (`str`/`utr`)."""
+
+    def pnl_topic(self, connection: Connection, topic: str) -> None:
+        """Start (`spl`) or stop (`upl`) a socket's account P&L pushes."""
 
 
 class _Line:
@@ -143,6 +147,8 @@ class Connection:
                 self.ladders.pop(rest.partition("+")[0], None)
             elif topic in ORDER_TOPICS:
                 self.hub.order_topic(self, topic, rest)
+            elif topic in PNL_TOPICS:
+                self.hub.pnl_topic(self, topic)
 
     async def _error(self, topic: str, message: str, code: str) -> None:
         await self._send(dumps({"topic": topic, "error": message, "code": code}))

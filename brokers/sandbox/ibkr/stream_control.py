@@ -24,6 +24,7 @@ from starlette.websockets import WebSocket
 
 from brokers.sandbox.ibkr.consumers import SERVER_INFO, Consumer, ConsumerRegistry, Session
 from brokers.sandbox.ibkr.order_desk import OrderDesk
+from brokers.sandbox.ibkr.portfolio_routes import PortfolioEndpoints
 from brokers.sandbox.ibkr.stream import Connection
 from brokers.sandbox.ibkr.stream_settings import StreamSettings
 from brokers.sandbox.ibkr.ticker import MARKET_STEP_S, Ticker, dumps, format_size, micro_table
@@ -56,8 +57,10 @@ class StreamHub:
         trades: dict[int, float],
         idle_timeout_s: float,
         desk: OrderDesk,
+        portfolio: PortfolioEndpoints | None = None,
     ) -> None:
         self.market, self.registry, self.idle_timeout_s, self.desk = market, registry, idle_timeout_s, desk
+        self.portfolio = portfolio  # `spl`: none, and the topic is refused
         self.settings = StreamSettings()
         table = micro_table(random.Random(f"{market.seed}/stream"))  # noqa: S311 - synthetic and reproducible
         self.tickers = {i.conid: Ticker(i, market.quote(i.conid), table, trades) for i in market.instruments}
@@ -80,6 +83,8 @@ class StreamHub:
             if (stepped := self.tickers.get(quote.conid)) is not None:
                 stepped.apply(quote)
         self.desk.match()  # resting orders see the market move
+        if self.portfolio is not None:
+            self.portfolio.market_moved()
 
     def streaming(self, session: Session, conid: int) -> bool:
         """Whether `session` has live market data for `conid` (a snapshot or an smd line): o354 otherwise."""
@@ -106,6 +111,15 @@ class StreamHub:
             self.desk.subscribe_trades(key, connection.outbox, accounts, history=not realtime)
         else:
             self.desk.trade_sinks.pop(key, None)
+
+    def pnl_topic(self, connection: Connection, topic: str) -> None:
+        """`spl+{}`: the P&L of the socket's accounts, pushed as it changes; `upl+{}` stops it."""
+        if self.portfolio is None:
+            connection.outbox.append('{"error":"unable to subscribe"}')
+        elif topic == "spl":
+            self.portfolio.subscribe(id(connection), connection.outbox, frozenset(connection.consumer.accounts))
+        else:
+            self.portfolio.forget(id(connection))
 
     def ladder(self, ticker: Ticker, topic: str) -> str:
         """A full sbd snapshot, highest price first; the row at the last trade's price is the focus."""
@@ -205,6 +219,8 @@ class StreamHub:
         finally:
             self.connections.discard(connection)
             self.desk.forget(id(connection))
+            if self.portfolio is not None:
+                self.portfolio.forget(id(connection))
 
 
 def _apply_fault(hub: StreamHub, body: Any) -> dict[str, Any]:
