@@ -142,9 +142,12 @@ class IbkrLiveSession(ConnectorSession):
         from brokers.ibkr.portfolio import IbkrPortfolio
 
         self._reader = IbkrAccountsReader(IbkrPortfolio(session, self._profile.account), self._env.on_change)
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(session.run())
-            tasks.create_task(self._reader.run())
+        reading = asyncio.create_task(self._reader.run())  # it catches its own failures: a read never ends the session
+        try:
+            await session.run()
+        finally:
+            reading.cancel()
+            await asyncio.gather(reading, return_exceptions=True)
 
     def _session_changed(self) -> None:
         self._env.on_change()

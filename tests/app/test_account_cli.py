@@ -10,6 +10,7 @@ import json
 import time
 from decimal import Decimal
 
+import httpx
 import pytest
 
 from brokers.core.accounts import AccountSnapshot, AccountsReport, Position
@@ -17,6 +18,14 @@ from brokers.core.published import publish, published_file
 from tests.app.desk_cli import ACCOUNT, PROFILE, Desk, place
 
 pytestmark = pytest.mark.secretservice
+
+
+@pytest.fixture(autouse=True)
+def unpaced_accounts(desk: Desk) -> None:
+    """Each command is a new IBKR login; the sandbox's 1-per-5-s pacing of the accounts listing (per login, as
+    IBKR's) is lifted so back-to-back commands do not wait for it (its 429 is tested with the reader)."""
+    response = httpx.post(f"{desk.ibkr}/sandbox/ibkr/portfolio/settings", json={"accounts_interval_s": 0}, timeout=10)
+    assert response.status_code == 200, response.text
 
 
 def account_json(desk: Desk, profile: str = PROFILE) -> dict[str, object]:
