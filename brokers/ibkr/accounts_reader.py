@@ -1,6 +1,8 @@
 """An IBKR profile's accounts read on a schedule within IBKR's pacing, and soon after its own fills.
 
-The reader waits for the brokerage session to be ready, then reads every `refresh_s` (15 s: well within
+Nothing is read until someone asks for the accounts (`want`): a terminal command that only places an order
+must not spend the login's 1-per-5-s listing that a window or `brokerdeck account` may need next. From then
+on the reader waits for the brokerage session to be ready, then reads every `refresh_s` (15 s: well within
 the 1 per 5 s of `/portfolio/accounts` and `pnl/partitioned`, and the global 10 per second), at once when
 the trader asks, and `after_fill_s` after the profile's orders fill (the paged positions invalidated first).
 A failed read keeps the last good report, which ages into stale by its `refresh_s`, and says why.
@@ -44,9 +46,17 @@ class IbkrAccountsReader:
         self._wake = Wakeable()
         self._due_at = 0.0
         self.reads = 0  # completed reads, good or failed
+        self._wanted = False
+
+    def want(self) -> None:
+        """Someone shows the accounts: start reading them (once started, the schedule keeps them fresh)."""
+        if not self._wanted:
+            self._wanted = True
+            self._wake.wake()
 
     def refresh(self) -> bool:
         """Read now rather than at the next scheduled read; False while the session is not ready."""
+        self._wanted = True
         self._due_at = self._clock()
         self._wake.wake()
         return self._ready()
@@ -68,7 +78,7 @@ class IbkrAccountsReader:
     async def run(self) -> None:
         """Read on schedule until cancelled."""
         while True:
-            if not self._ready():
+            if not self._wanted or not self._ready():
                 await self._wake.sleep(None)
                 continue
             if (wait := self._due_at - self._clock()) > 0:

@@ -247,7 +247,10 @@ class IbkrLiveSession(ConnectorSession):
         from brokers.core.accounts import AccountsReport
         from brokers.ibkr.accounts_reader import NOT_READ
 
-        return self._reader.report if self._reader is not None else AccountsReport(problem=NOT_READ)
+        if self._reader is None:
+            return AccountsReport(problem=NOT_READ)
+        self._reader.want()
+        return self._reader.report
 
     def refresh_accounts(self) -> bool:
         return self._reader is not None and self._reader.refresh()

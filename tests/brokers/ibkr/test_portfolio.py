@@ -173,7 +173,7 @@ def test_an_account_the_login_does_not_list_is_a_problem_not_an_error() -> None:
     assert mask_account("U9999999") in report.problem
 
 
-def test_the_reader_reads_when_ready_and_again_soon_after_the_routes_fills() -> None:
+def test_the_reader_reads_once_wanted_and_again_soon_after_the_routes_fills() -> None:
     async def scenario() -> tuple[AccountsReport, AccountsReport, int]:
         async with order_desk() as desk:
             portfolio = await paced_portfolio(desk, portfolio2=False, cash="100000")
@@ -181,6 +181,9 @@ def test_the_reader_reads_when_ready_and_again_soon_after_the_routes_fills() -> 
             reader = IbkrAccountsReader(portfolio, lambda: reports.append(reader.report), refresh_s=600)
             task = asyncio.create_task(reader.run())
             try:
+                await asyncio.sleep(0.3)
+                assert reports == []  # nobody asked for the accounts yet: nothing is read
+                reader.want()
                 first = await until_async(lambda: reports[0] if reports else None, WAIT_S)
                 desk.route.on_fills = reader.orders_filled
                 await fill(desk, 10)
