@@ -246,9 +246,15 @@ class AccountsDock(QWidget):
         self.model.set_rows((*rows, book.total) if book.total is not None else tuple(rows))
 
     def _show_balances(self, book: AccountBook) -> None:
+        """A title over each figure; the strip is laid out again only when the book's set of figures changes."""
         self.balances.setVisible(bool(book.balances))
-        for column, figure in enumerate(book.balances):
-            if figure.key not in self.balance_labels:
+        keys = tuple(figure.key for figure in book.balances)
+        if keys != tuple(self.balance_labels):
+            while (item := self._balance_grid.takeAt(0)) is not None:
+                if (widget := item.widget()) is not None:
+                    widget.deleteLater()
+            self.balance_labels = {}
+            for column, figure in enumerate(book.balances):
                 title = QLabel(figure.title, self.balances)
                 title.setProperty("role", "muted")
                 value = QLabel(self.balances)
@@ -257,6 +263,8 @@ class AccountsDock(QWidget):
                 self._balance_grid.addWidget(title, 0, column)
                 self._balance_grid.addWidget(value, 1, column)
                 self.balance_labels[figure.key] = value
+            self._balance_grid.setColumnStretch(len(keys), 1)
+        for figure in book.balances:
             label = self.balance_labels[figure.key]
             label.setText(figure.text)
             color = THEME[figure.tone] if figure.tone else THEME["text"]
