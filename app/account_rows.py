@@ -101,6 +101,7 @@ BALANCE_FIGURES = (
     ("realized_pnl", "Realized"),
 )
 PNL_FIGURES = frozenset({"day_pnl", "unrealized_pnl", "realized_pnl"})
+SHADOW_FIGURES = ("unrealized_pnl", "realized_pnl")  # the simulated book has no cash, margin or day's P&L
 SHADOW_LABEL = "SHADOW (simulated)"
 SHADOW_TIP = "Simulated (SHADOW): what the SHADOW strategy would hold, from its simulated fills; no broker holds it"
 NO_ACCOUNT_KEY = "broker"  # the picker's entry for a broker that shows no account (yet): its problem is the news
@@ -171,7 +172,7 @@ def shadow_books(report: AccountsReport) -> tuple[AccountBook, ...]:
             key=SHADOW_ACCOUNT,
             label=SHADOW_LABEL,
             simulated=True,
-            balances=tuple(f for f in _balances(account) if f.key in PNL_FIGURES and f.text != "-"),
+            balances=tuple(f for f in _balances(account) if f.key in SHADOW_FIGURES),
             positions=tuple(_line(account, p) for p in account.positions),
             total=_total(account),
             age_text=f"simulated · {when}",

@@ -61,7 +61,8 @@ class AccountsController(QObject):
         self._clock = clock
         self.profile = ""  # the profile the dock shows
         self._shown: AccountsDockView | None = None
-        self._holders: tuple[int, frozenset[str]] = (-1, frozenset())  # (book file's mtime, profiles holding)
+        # (the book file's mtime and the profiles asked about, the profiles holding something)
+        self._holders: tuple[tuple[int, tuple[str, ...]], frozenset[str]] = ((-1, ()), frozenset())
         self._timer = QTimer(self)
         self._timer.setInterval(RENDER_INTERVAL_MS)
         self._timer.timeout.connect(self.render)
@@ -139,20 +140,21 @@ class AccountsController(QObject):
     def _shadow_holders(self) -> frozenset[str]:
         """The profiles whose SHADOW book holds something: the dock lists them even when their broker shows no
         accounts. Read again only when the book's file changed."""
+        names = tuple(profile.name for profile in self._profiles())
         try:
-            changed = (self._data_dir / SHADOW_POSITIONS_FILE).stat().st_mtime_ns
+            changed = ((self._data_dir / SHADOW_POSITIONS_FILE).stat().st_mtime_ns, names)
         except FileNotFoundError:
             return frozenset()
         if changed == self._holders[0]:
             return self._holders[1]
         book = ShadowPositions(self._data_dir)
         holders = set()
-        for profile in self._profiles():
+        for name in names:
             try:
-                if any(h.quantity != 0 for h in book.holdings(profile.name)):
-                    holders.add(profile.name)
+                if any(h.quantity != 0 for h in book.holdings(name)):
+                    holders.add(name)
             except ShadowBookUnreadable as exc:
                 log.warning("The SHADOW book cannot be read: %s", exc)
-                holders.add(profile.name)  # its report says what is wrong
+                holders.add(name)  # its report says what is wrong
         self._holders = (changed, frozenset(holders))
         return self._holders[1]

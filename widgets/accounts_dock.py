@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -42,8 +43,8 @@ POSITION_COLUMNS = (
     Column("average_price", "Avg price", numeric=True, sort_by="average_value"),
     Column("market_price", "Mkt price", numeric=True, sort_by="price_value"),
     Column("market_value", "Mkt value", numeric=True, sort_by="value_value"),
-    Column("unrealized_pnl", "Unrealized P&L", numeric=True, toned_by="unrealized_tone", sort_by="unrealized_value"),
-    Column("realized_pnl", "Realized P&L", numeric=True, toned_by="realized_tone", sort_by="realized_value"),
+    Column("unrealized_pnl", "Unrealized", numeric=True, toned_by="unrealized_tone", sort_by="unrealized_value"),
+    Column("realized_pnl", "Realized", numeric=True, toned_by="realized_tone", sort_by="realized_value"),
 )
 NO_PROFILE_TEXT = "No connected profile shows accounts yet."
 _Index = QModelIndex | QPersistentModelIndex
@@ -93,13 +94,18 @@ class AccountsDock(QWidget):
         self.profile_picker = QComboBox(self)
         self.profile_picker.setObjectName("accountsProfile")
         self.profile_picker.setToolTip("The profile whose accounts are shown")
+        self.profile_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.profile_picker.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
         self.profile_picker.activated.connect(self._profile_activated)
         self.account_picker = QComboBox(self)
         self.account_picker.setObjectName("accountsAccount")
         self.account_picker.setToolTip("The account shown; SHADOW is the simulated book, never a broker's")
+        self.account_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.account_picker.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
         self.account_picker.activated.connect(self._account_activated)
         self.shadow_badge = QLabel(SHADOW, self)
         self.shadow_badge.setObjectName("accountsShadowBadge")
+        self.shadow_badge.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.shadow_badge.setToolTip("Simulated: what the SHADOW strategy would hold and earn. No broker holds it.")
         background, text = MODE_COLORS[SHADOW]
         self.shadow_badge.setStyleSheet(
@@ -107,6 +113,7 @@ class AccountsDock(QWidget):
         )
         self.age_label = QLabel(self)
         self.age_label.setObjectName("accountsAge")
+        self.age_label.setWordWrap(True)  # a narrow dock wraps the age rather than squeezing the pickers
         self.refresh_button = QPushButton("Refresh", self)
         self.refresh_button.setObjectName("accountsRefresh")
         self.refresh_button.setToolTip("Read the profile's accounts from the broker again now")
@@ -130,10 +137,9 @@ class AccountsDock(QWidget):
         self.note_label.setWordWrap(True)
 
         top = QHBoxLayout()
-        top.addWidget(QLabel("<b>Accounts</b>", self))
         top.addWidget(self.profile_picker)
         top.addWidget(self.account_picker)
-        top.addWidget(self.shadow_badge)
+        top.addWidget(self.shadow_badge, 0, Qt.AlignmentFlag.AlignVCenter)
         top.addWidget(self.age_label, 1)
         top.addWidget(self.refresh_button)
         layout = QVBoxLayout(self)
