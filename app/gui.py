@@ -130,9 +130,21 @@ class _Session:
             operations,
             controller.profiles,
         )
+        from app.accounts_controller import AccountsController
+
+        accounts = AccountsController(
+            window.accounts_dock,
+            controller.sessions,
+            market,
+            self.context.paths.data_dir,
+            controller.profiles,
+            window.show_message,
+            parent=window,
+        )
         controller.start()
         market.start()
         trading.start()
+        accounts.start()
         settle_after_startup()
         log.info("Main window open (sandbox=%s)", bool(sandbox))
 
@@ -143,6 +155,7 @@ class _Session:
         if market.conid is not None:
             settings.setValue("market/conid", market.conid)
         settings.sync()
+        accounts.stop()
         trading.stop()
         await market.stop()
         await controller.stop()

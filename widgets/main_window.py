@@ -2,9 +2,10 @@
 
 A trader watches the market and glances at the connections, so the market area takes the window and
 each profile is one chip in the status strip above it. The order ticket sits beside the market. The full
-connections detail (profiles, sign-in, credential health) and the trading detail (the mode switch and
-the blotter) are docks, hidden until the strip or the View menu opens them; their layout is saved by the
-app. The trading mode is never hidden: the strip's mode chip and the window title say LIVE loudly.
+connections detail (profiles, sign-in, credential health), the trading detail (the mode switch and the
+blotter) and the accounts (balances, positions, P&L) are docks, hidden until the strip or the View menu
+opens them; their layout is saved by the app.
+The trading mode is never hidden: the strip's mode chip and the window title say LIVE loudly.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from widgets.accounts_dock import AccountsDock
 from widgets.blotter import Blotter
 from widgets.confirm_live_dialog import ConfirmLiveDialog
 from widgets.connection_panel import ConnectionPanel
@@ -73,6 +75,7 @@ class MainWindow(QMainWindow):
         self.order_ticket = OrderTicket(self)
         self.mode_switch = ModeSwitch(self)
         self.blotter = Blotter(self)
+        self.accounts_dock = AccountsDock(self)
         self.confirm_dialog = ConfirmLiveDialog(self)
         self.question_dialog = OrderQuestionDialog(self)
         self.mode_chip = ModeChip(self)
@@ -81,11 +84,13 @@ class MainWindow(QMainWindow):
         self._login: LoginView | None = None
         self._detail_sized = False
         self._trading_sized = False
+        self._accounts_sized = False
         self._modes_shown = False  # until the app shows the core's modes, every profile is unchecked SHADOW
 
         self.docks: dict[str, QDockWidget] = {}
         self._add_detail_dock()
         self._add_trading_dock()
+        self._add_accounts_dock()
         self.connections_button = QToolButton(self)
         self.connections_button.setObjectName("connectionsButton")
         self.connections_button.setDefaultAction(self.connections_action)
@@ -178,6 +183,26 @@ class MainWindow(QMainWindow):
         self.trading_action.setShortcut(QKeySequence("Ctrl+Shift+T"))
         self.trading_action.setToolTip("Show or hide the mode switch and the blotter (Ctrl+Shift+T)")
 
+    def _add_accounts_dock(self) -> None:
+        """Balances, positions and P&L beside the blotter, below the market; hidden at first."""
+        dock = QDockWidget("Accounts", self)
+        dock.setObjectName("dock-accounts")
+        dock.setWidget(self.accounts_dock)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        self.splitDockWidget(self.docks["trading"], dock, Qt.Orientation.Horizontal)
+        dock.hide()
+        dock.visibilityChanged.connect(self._on_accounts_visibility)
+        self.docks["accounts"] = dock
+        self.accounts_action = dock.toggleViewAction()
+        self.accounts_action.setText("Accounts")
+        self.accounts_action.setShortcut(QKeySequence("Ctrl+Shift+A"))
+        self.accounts_action.setToolTip("Show or hide balances, positions and P&L (Ctrl+Shift+A)")
+
     def _build_menus(self) -> None:
         menus = self.menuBar()
         file_menu = menus.addMenu("&File")
@@ -193,6 +218,7 @@ class MainWindow(QMainWindow):
         view_menu = menus.addMenu("&View")
         view_menu.addAction(self.connections_action)
         view_menu.addAction(self.trading_action)
+        view_menu.addAction(self.accounts_action)
         self.check_health_action = self._action(view_menu.addAction("Check &health now"), "F5")
         self.check_health_action.triggered.connect(self.health_indicator.refreshRequested)
         self.reconcile_action = self._action(view_menu.addAction("&Reconcile orders"))
@@ -264,6 +290,12 @@ class MainWindow(QMainWindow):
         dock.show()
         dock.raise_()
 
+    def show_accounts(self) -> None:
+        """Open balances, positions and P&L below the market, beside the blotter."""
+        dock = self.docks["accounts"]
+        dock.show()
+        dock.raise_()
+
     def _room_for_detail(self, dock: QDockWidget) -> bool:
         needed = self.market_area.minimumSizeHint().width() + max(dock.minimumSizeHint().width(), DETAIL_WIDTH[0])
         return self.width() >= needed
@@ -314,6 +346,14 @@ class MainWindow(QMainWindow):
             height = max(dock.minimumSizeHint().height(), min(TRADING_HEIGHT, self.height() * 2 // 5))
             self.resizeDocks([dock], [height], Qt.Orientation.Vertical)
 
+    def _on_accounts_visibility(self, visible: bool) -> None:
+        """The first time the accounts open docked, give them room for a few positions, as the trading detail."""
+        dock = self.docks["accounts"]
+        if visible and not self._accounts_sized and not dock.isFloating():
+            self._accounts_sized = True
+            height = max(dock.minimumSizeHint().height(), min(TRADING_HEIGHT, self.height() * 2 // 5))
+            self.resizeDocks([dock], [height], Qt.Orientation.Vertical)
+
     # ---- saved layout ---------------------------------------------------------------------------
 
     def restore_layout(self, geometry: QByteArray | None, state: QByteArray | None) -> bool:
@@ -321,7 +361,7 @@ class MainWindow(QMainWindow):
         restored = geometry is not None and bool(geometry) and self.restoreGeometry(geometry)
         applied = state is not None and bool(state) and self.restoreState(state, LAYOUT_VERSION) and restored
         if applied:
-            self._detail_sized = self._trading_sized = True  # the trader's own sizes win
+            self._detail_sized = self._trading_sized = self._accounts_sized = True  # the trader's own sizes win
         return applied
 
     def layout_state(self) -> tuple[QByteArray, QByteArray]:

@@ -14,6 +14,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor
 
 from widgets.severity import severity_color
+from widgets.theme import THEME
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -26,6 +27,9 @@ class Column:
     colored_by: str = ""  # attribute holding a severity; colours the cell's text
     painted_by: str = ""  # attribute holding a (background, text) pair of colours; fills the cell
     centered: bool = False
+    toned_by: str = ""  # attribute holding a tone ("gain", "loss" or ""); colours the cell's text as the theme does
+    numeric: bool = False  # right-aligned, so digits line up
+    sort_by: str = ""  # attribute whose value orders the column (a number behind formatted text); default `key`
 
 
 class RowTableModel(QAbstractTableModel):
@@ -72,8 +76,13 @@ class RowTableModel(QAbstractTableModel):
             return QColor(getattr(row, column.painted_by)[0])
         if role == Qt.ItemDataRole.ForegroundRole and column.colored_by:
             return severity_color(getattr(row, column.colored_by))
+        if role == Qt.ItemDataRole.ForegroundRole and column.toned_by:
+            tone = getattr(row, column.toned_by)
+            return QColor(THEME[tone]) if tone else None
         if role == Qt.ItemDataRole.TextAlignmentRole and column.centered:
             return Qt.AlignmentFlag.AlignCenter
+        if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         return None
 
 

@@ -30,6 +30,9 @@ THEME: dict[str, str] = {
     "highlight_text": "#ffffff",
     "accent": COLORS["bid"],
     "error": SEVERITY_COLORS["error"].name(),
+    "gain": COLORS["up"],  # P&L above zero, as the market's up ticks
+    "loss": COLORS["down"],
+    "stale": SEVERITY_COLORS["warn"].name(),  # figures older than their reader promised
 }
 
 FONT_POINT_SIZE = 10.0

@@ -207,6 +207,7 @@ def test_the_menus_hold_every_command_with_its_shortcut(qtbot):
         "Quit": QKeySequence("Ctrl+Q").toString(),
         "Connections": QKeySequence("Ctrl+Shift+C").toString(),
         "Trading": QKeySequence("Ctrl+Shift+T").toString(),
+        "Accounts": QKeySequence("Ctrl+Shift+A").toString(),
         "Check health now": "F5",
         "Reconcile orders": "",
         "Find instrument": QKeySequence("Ctrl+L").toString(),

@@ -143,7 +143,7 @@ def test_main_window_has_the_market_the_ticket_the_strip_and_the_details(qtbot):
     qtbot.addWidget(window)
     assert window.centralWidget().isAncestorOf(window.market_viewer)
     assert window.centralWidget().isAncestorOf(window.status_strip)
-    assert [d.windowTitle() for d in window.docks.values()] == ["Connections", "Trading"]
+    assert [d.windowTitle() for d in window.docks.values()] == ["Connections", "Trading", "Accounts"]
     detail = window.docks["connections"].widget()
     assert detail.isAncestorOf(window.connection_panel)
     assert detail.isAncestorOf(window.health_indicator)
@@ -153,6 +153,7 @@ def test_main_window_has_the_market_the_ticket_the_strip_and_the_details(qtbot):
     assert window.centralWidget().isAncestorOf(window.order_ticket)
     assert window.docks["trading"].widget().isAncestorOf(window.mode_switch)
     assert window.docks["trading"].widget().isAncestorOf(window.blotter)
+    assert window.docks["accounts"].widget() is window.accounts_dock
     window.show_status(VIEW)
     assert list(window.status_strip.chips) == ["alpha", "bravo", "charlie", "delta"]
     window.connection_panel.select_profile("charlie")
