@@ -25,7 +25,6 @@ REPORT = AccountsReport(
             day_pnl=money("-12.5"),
             positions_at=1_795_000_001.25,
         ),
-        AccountSnapshot(account="SHADOW", simulated=True),
     ),
     taken_at=1_795_000_000.5,
     details={"agentic account": "••••2345"},
@@ -54,6 +53,12 @@ def test_what_is_not_a_number_is_no_number(given):
 def test_a_report_survives_json_exactly():
     assert AccountsReport.from_json(REPORT.to_json()) == REPORT
     assert REPORT.to_json()["accounts"][0]["equity"] == "25010.123456"  # a string: no float in the file
+
+
+def test_the_simulated_mark_survives_json():
+    shadow = AccountsReport(accounts=(AccountSnapshot(account="SHADOW", simulated=True),), taken_at=1.0)
+    assert AccountsReport.from_json(shadow.to_json()) == shadow
+    assert AccountsReport.from_json(shadow.to_json()).accounts[0].simulated
 
 
 def test_a_report_is_fresh_within_a_few_of_its_readers_periods_and_stale_after():
