@@ -109,12 +109,14 @@ class AccountsController(QObject):
         self.render()
 
     def open_position(self, instrument_id: str, symbol: str) -> None:
-        """Show the position's instrument in the market viewer, when the broker named its contract id."""
+        """Show the position's instrument in the market viewer: by the contract id the broker named, else by
+        looking its symbol up at the market data source (a Robinhood or Schwab holding)."""
         if instrument_id.isdigit():
             self._market.choose(int(instrument_id))
             self._say(f"{symbol} in the market viewer.")
         else:
-            self._say(f"{symbol} has no contract id the market viewer can open; search for it there.")
+            self._market.choose_symbol(symbol)
+            self._say(f"Looking {symbol} up for the market viewer…")
 
     # -- internals -----------------------------------------------------------------------------
 

@@ -74,6 +74,24 @@ class MarketController(QObject):
         self.feed.watch(conid)
         self._shown = None
 
+    def choose_symbol(self, symbol: str) -> None:
+        """Show the instrument whose symbol is exactly `symbol` (another broker's holding), once found."""
+        if self._source is None:
+            self.viewer.stream_label.setText("No session that streams market data is connected yet.")
+            return
+
+        def found(hits: tuple[Instrument, ...]) -> None:
+            exact = [hit for hit in hits if hit.symbol.upper() == symbol.upper()]
+            if exact:
+                self.choose(exact[0].conid)
+            else:
+                self.viewer.stream_label.setText(f"No instrument with the symbol {symbol} at {self._source_label()}.")
+
+        self._operations.run(self._source.search(symbol), found, self._search_failed)
+
+    def _source_label(self) -> str:
+        return self._source.label if self._source is not None else "the market data source"
+
     def refresh(self) -> None:
         """Pull the newest state; render only when something the trader sees has changed."""
         if self.conid is None or self.feed is None:

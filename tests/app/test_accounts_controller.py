@@ -27,6 +27,7 @@ from widgets.trading_views import SHADOW
 pytestmark = pytest.mark.secretservice
 
 PROFILE = "sandbox-ibkr"
+ACCOUNT = "DU1234567"  # the sandbox IBKR profile's account
 AAPL, MSFT = 265598, 272093  # the sandbox market's instruments
 
 
@@ -128,19 +129,37 @@ def test_a_shadow_fill_shows_in_the_shadow_book_priced_at_the_viewers_market(
     assert app.errors == []
 
 
-def test_refresh_asks_the_profiles_session_and_says_what_happened(app: Window, qloop: Any, qtbot: Any) -> None:
+def test_the_broker_account_shows_beside_the_shadow_book_and_refresh_reads_it_again(
+    app: Window, qloop: Any, qtbot: Any
+) -> None:
     dock = app.window.accounts_dock
     qtbot.waitUntil(lambda: app.quoted(AAPL), timeout=45_000)
     app.trading.set_limits(PROFILE, "100000", "300000")
     request = OrderRequest(PROFILE, "AAPL", AAPL, Side.BUY, Decimal(5), OrderType.MARKET)
-    run_on_qt_loop(qloop, qtbot, app.trading.desk.place(request))
+    assert run_on_qt_loop(qloop, qtbot, app.trading.desk.place(request)).ok
     app.pick_profile(qtbot)
     assert app.accounts.profile == PROFILE
 
+    # The sandbox IBKR account, read over HTTP by the session: masked, with its balances, and no position
+    # from the SHADOW fill (the simulated book is its own entry).
+    picker = dock.account_picker
+    real = f"••••{ACCOUNT[-4:]}"
+    qtbot.waitUntil(lambda: picker.findData(real) >= 0, timeout=30_000)
+    dock.select_book(real)
+    book = dock.book()
+    assert book is not None
+    assert not book.simulated
+    assert {figure.key for figure in book.balances} >= {"net_liquidation", "cash", "buying_power"}
+    assert not any(row.symbol == "AAPL" for row in dock.rows() if not row.is_total)
+    assert not dock.shadow_badge.isVisible()
+
     qtbot.mouseClick(dock.refresh_button, Qt.MouseButton.LeftButton)
-    said = app.window.status_label.text()
-    assert said in (
-        f"Reading the accounts of {PROFILE} again…",
-        f"{PROFILE} cannot read its accounts again now; the figures shown are its last read.",
-    )
+    assert app.window.status_label.text() == f"Reading the accounts of {PROFILE} again…"
+    assert app.errors == []
+
+
+def test_a_holding_without_a_contract_id_is_looked_up_by_symbol(app: Window, qtbot: Any) -> None:
+    qtbot.waitUntil(lambda: app.quoted(AAPL), timeout=45_000)
+    app.accounts.open_position("", "MSFT")  # a Robinhood or Schwab holding names no IBKR contract
+    qtbot.waitUntil(lambda: app.market.conid == MSFT, timeout=10_000)
     assert app.errors == []
