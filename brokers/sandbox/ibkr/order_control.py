@@ -39,7 +39,8 @@ def _bad_request(message: str) -> JSONResponse:
     return JSONResponse({"error": message, "statusCode": 400}, status_code=400)
 
 
-async def _object(request: Request) -> dict[str, Any]:
+async def json_object(request: Request) -> dict[str, Any]:
+    """A control's JSON object body; ValueError saying what is wrong with it."""
     try:
         body = json.loads(await request.body())
     except ValueError:
@@ -71,7 +72,7 @@ def order_control_routes(endpoints: OrderEndpoints) -> list[Route]:
 
     async def questions(request: Request) -> JSONResponse:
         try:
-            ids = (await _object(request)).get("message_ids")
+            ids = (await json_object(request)).get("message_ids")
             if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
                 raise ValueError('\'message_ids\' must be a list of message ids, e.g. ["o163", "o354"]')
         except ValueError as exc:
@@ -81,7 +82,7 @@ def order_control_routes(endpoints: OrderEndpoints) -> list[Route]:
 
     async def unavailable(request: Request) -> JSONResponse:
         try:
-            goes_live = (await _object(request)).get("goes_live", True)
+            goes_live = (await json_object(request)).get("goes_live", True)
             if not isinstance(goes_live, bool):
                 raise ValueError("'goes_live' must be true or false")
         except ValueError as exc:
@@ -91,7 +92,7 @@ def order_control_routes(endpoints: OrderEndpoints) -> list[Route]:
 
     async def child_failure(request: Request) -> JSONResponse:
         try:
-            reason = (await _object(request)).get("reason")
+            reason = (await json_object(request)).get("reason")
             if not isinstance(reason, str) or not reason:
                 raise ValueError("'reason' must be the error text the children are refused with")
         except ValueError as exc:
@@ -101,7 +102,7 @@ def order_control_routes(endpoints: OrderEndpoints) -> list[Route]:
 
     async def settings(request: Request) -> JSONResponse:
         try:
-            body = await _object(request)
+            body = await json_object(request)
             if set(body) != {"poll_interval_s"}:
                 raise ValueError("the only setting is 'poll_interval_s'")
             value = body["poll_interval_s"]
@@ -115,7 +116,7 @@ def order_control_routes(endpoints: OrderEndpoints) -> list[Route]:
 
     async def step(request: Request) -> JSONResponse:
         try:
-            steps = (await _object(request)).get("steps", 1)
+            steps = (await json_object(request)).get("steps", 1)
             if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
                 raise ValueError(f"'steps' must be a whole number from 1 to {MAX_STEPS}")
         except ValueError as exc:

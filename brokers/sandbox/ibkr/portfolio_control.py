@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -22,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from brokers.sandbox.ibkr.order_control import json_object
 from brokers.sandbox.ibkr.portfolio_routes import PortfolioEndpoints
 
 MAX_INTERVAL_S = 60.0
@@ -41,16 +41,6 @@ def _decimal(value: object, name: str) -> Decimal:
     if not number.is_finite():
         raise ValueError(f"'{name}' must be finite")
     return number
-
-
-async def _object(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        raise ValueError("the body must be a JSON object") from None
-    if not isinstance(body, dict):
-        raise ValueError("the body must be a JSON object")
-    return body
 
 
 def portfolio_control_routes(endpoints: PortfolioEndpoints) -> list[Route]:
@@ -91,7 +81,7 @@ def portfolio_control_routes(endpoints: PortfolioEndpoints) -> list[Route]:
 
     async def account(request: Request) -> JSONResponse:
         try:
-            body = await _object(request)
+            body = await json_object(request)
             name = body.get("account")
             if not isinstance(name, str) or not name:
                 raise ValueError("'account' must name the account")
@@ -118,7 +108,7 @@ def portfolio_control_routes(endpoints: PortfolioEndpoints) -> list[Route]:
     async def settings(request: Request) -> JSONResponse:
         current = endpoints.settings
         try:
-            body = await _object(request)
+            body = await json_object(request)
             if unknown := set(body) - {"accounts_interval_s", "pnl_interval_s", "portfolio2"}:
                 raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
             for name in ("accounts_interval_s", "pnl_interval_s"):

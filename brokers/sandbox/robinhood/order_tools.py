@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from brokers.sandbox.robinhood.order_desk import OrderDesk
 from brokers.sandbox.robinhood.order_terms import Terms, check_ref_id, terms
-from brokers.sandbox.robinhood.tools import READ, WRITE
+from brokers.sandbox.robinhood.tools import READ, WRITE, EquityQuote
 
 Side = Literal["buy", "sell"]
 OrderType = Literal["market", "limit", "stop_market", "stop_limit"]
@@ -61,23 +61,6 @@ class EquityOrder(BaseModel):
     reject_reason: str | None = None
 
 
-class Quote(BaseModel):
-    symbol: str
-    last_trade_price: str
-    venue_last_trade_time: str
-    last_non_reg_trade_price: str | None
-    venue_last_non_reg_trade_time: str | None
-    adjusted_previous_close: str
-    previous_close: str
-    previous_close_date: str | None
-    bid_price: str
-    venue_bid_time: str
-    ask_price: str
-    venue_ask_time: str
-    has_traded: bool
-    state: str
-
-
 class Echo(BaseModel):
     symbol: str
     side: str
@@ -90,7 +73,7 @@ class Echo(BaseModel):
 
 class Review(Echo):
     order_checks: dict[str, Any]
-    quote_data: Quote
+    quote_data: EquityQuote
     market_data_disclosure: str
 
 
@@ -144,7 +127,7 @@ class AdvancedReview(BaseModel):
     type: str
     orders: list[Echo]
     order_checks: dict[str, Any]
-    quote_data: Quote
+    quote_data: EquityQuote
     market_data_disclosure: str
 
 
