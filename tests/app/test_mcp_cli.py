@@ -37,6 +37,7 @@ def test_tools_lists_each_tool_as_read_only_or_write(signed_in):
         "get_accounts": "read-only",
         "get_equity_positions": "read-only",
         "get_portfolio": "read-only",
+        "get_equity_quotes": "read-only",
         "review_equity_order": "read-only",
         "get_equity_orders": "read-only",
         "review_advanced_order": "read-only",
