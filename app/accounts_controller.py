@@ -9,7 +9,6 @@ position opens its instrument in the market viewer.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -23,16 +22,9 @@ from app.market_controller import MarketController
 from app.session_bridge import SessionBridge
 from brokers.core.accounts import AccountsReport, Position
 from brokers.core.profiles import Profile
-from brokers.trading.shadow_positions import (
-    SHADOW_POSITIONS_FILE,
-    ShadowBookUnreadable,
-    ShadowPositions,
-    shadow_accounts,
-)
+from brokers.trading.shadow_positions import ShadowPositions
 from widgets.account_view_models import AccountsDockView
 from widgets.accounts_dock import AccountsDock
-
-log = logging.getLogger(__name__)
 
 RENDER_INTERVAL_MS = 500
 
@@ -61,8 +53,7 @@ class AccountsController(QObject):
         self._clock = clock
         self.profile = ""  # the profile the dock shows
         self._shown: AccountsDockView | None = None
-        # (the book file's mtime and the profiles asked about, the profiles holding something)
-        self._holders: tuple[tuple[int, tuple[str, ...]], frozenset[str]] = ((-1, ()), frozenset())
+        self._book = ShadowPositions(data_dir)  # one book: it parses its file again only when the file changed
         self._timer = QTimer(self)
         self._timer.setInterval(RENDER_INTERVAL_MS)
         self._timer.timeout.connect(self.render)
@@ -87,7 +78,7 @@ class AccountsController(QObject):
             return
         now = self._clock()
         reports = self._sessions.accounts()
-        holders = self._shadow_holders()
+        holders = self._book.holders(tuple(profile.name for profile in self._profiles()))
         listed = [p for p in self._profiles() if p.name in reports or p.name in holders]
         names = [p.name for p in listed]
         if self.profile not in names:
@@ -121,7 +112,7 @@ class AccountsController(QObject):
     # -- internals -----------------------------------------------------------------------------
 
     def _shadow(self, name: str, report: AccountsReport | None, now: float) -> AccountsReport:
-        return shadow_accounts(self._data_dir, name, self._mark(report), now)
+        return self._book.report(name, self._mark(report), now)
 
     def _mark(self, report: AccountsReport | None) -> Callable[[Position], Decimal | None]:
         """The viewer's last (else mid) price of the instrument it streams, else the broker's own price."""
@@ -138,25 +129,3 @@ class AccountsController(QObject):
             return broker(position) if broker is not None else None
 
         return mark
-
-    def _shadow_holders(self) -> frozenset[str]:
-        """The profiles whose SHADOW book holds something: the dock lists them even when their broker shows no
-        accounts. Read again only when the book's file changed."""
-        names = tuple(profile.name for profile in self._profiles())
-        try:
-            changed = ((self._data_dir / SHADOW_POSITIONS_FILE).stat().st_mtime_ns, names)
-        except FileNotFoundError:
-            return frozenset()
-        if changed == self._holders[0]:
-            return self._holders[1]
-        book = ShadowPositions(self._data_dir)
-        holders = set()
-        for name in names:
-            try:
-                if any(h.quantity != 0 for h in book.holdings(name)):
-                    holders.add(name)
-            except ShadowBookUnreadable as exc:
-                log.warning("The SHADOW book cannot be read: %s", exc)
-                holders.add(name)  # its report says what is wrong
-        self._holders = (changed, frozenset(holders))
-        return self._holders[1]

@@ -86,13 +86,14 @@ class ShadowPositions:
     def __init__(self, data_dir: Path) -> None:
         self._path = data_dir / SHADOW_POSITIONS_FILE
         self._lock = data_dir / "shadow_positions.lock"
+        self._parsed: tuple[tuple[int, int, int], dict[str, Any]] | None = None  # (file stamp, its content)
 
     def apply(self, record: OrderRecord) -> None:
         """Apply the fills of a SHADOW `record` this book has not applied yet (a replay changes nothing)."""
         if record.mode is not Mode.SHADOW or not record.fills:
             return
         with held(self._lock):
-            book = self._read()
+            book = json.loads(json.dumps(self._read()))  # a copy to change: the parsed file stays as read
             try:
                 self._apply_to(book, record)
             except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
@@ -115,6 +116,40 @@ class ShadowPositions:
         applied[record.key] = [len(record.fills), record.updated_at]
         _forget_old(applied, record.updated_at)
 
+    def holders(self, profiles: tuple[str, ...]) -> frozenset[str]:
+        """Those of `profiles` whose SHADOW book holds something (or cannot be read: its report says why)."""
+        found = set()
+        for name in profiles:
+            try:
+                if any(h.quantity != 0 for h in self.holdings(name)):
+                    found.add(name)
+            except ShadowBookUnreadable:
+                found.add(name)
+        return frozenset(found)
+
+    def report(self, profile: str, mark: Mark, now: float) -> AccountsReport:
+        """`profile`'s SHADOW book as one simulated account, priced with `mark` where the market shows a price."""
+        try:
+            holdings = self.holdings(profile)
+        except ShadowBookUnreadable as exc:
+            problem = f"{exc}; move it aside to start an empty SHADOW book (the orders themselves are kept)"
+            return AccountsReport(taken_at=now, problem=problem)
+        today = trading_day(now)
+        positions = tuple(_priced(h, mark) for h in holdings if h.quantity != 0)
+        realized = sum((h.realized_today for h in holdings if h.realized_day == today), _ZERO)
+        unrealized = [p.unrealized_pnl for p in positions]
+        snapshot = AccountSnapshot(
+            account=SHADOW_ACCOUNT,
+            kind="simulated",
+            positions=tuple(sorted(positions, key=lambda p: p.symbol)),
+            note=NOTE,
+            unrealized_pnl=sum((u for u in unrealized if u is not None), _ZERO) if None not in unrealized else None,
+            realized_pnl=realized,
+            simulated=True,
+            positions_at=max((h.updated_at for h in holdings), default=None),
+        )
+        return AccountsReport(accounts=(snapshot,), taken_at=now)
+
     def holdings(self, profile: str) -> tuple[ShadowHolding, ...]:
         entry = self._read().get(profile) or {}
         try:
@@ -123,7 +158,12 @@ class ShadowPositions:
             raise ShadowBookUnreadable(f"{SHADOW_POSITIONS_FILE} is damaged ({exc})") from exc
 
     def _read(self) -> dict[str, Any]:
+        """The file's content, parsed again only when the file changed (a window asks twice a second)."""
         try:
+            stat = self._path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+            if self._parsed is not None and self._parsed[0] == stamp:
+                return self._parsed[1]
             data = json.loads(self._path.read_text("utf-8"))
         except FileNotFoundError:
             return {}
@@ -131,31 +171,13 @@ class ShadowPositions:
             raise ShadowBookUnreadable(f"{SHADOW_POSITIONS_FILE} cannot be read ({exc})") from exc
         if not isinstance(data, dict):
             raise ShadowBookUnreadable(f"{SHADOW_POSITIONS_FILE} is damaged (not an object)")
+        self._parsed = (stamp, data)
         return data
 
 
 def shadow_accounts(data_dir: Path, profile: str, mark: Mark, now: float) -> AccountsReport:
-    """`profile`'s SHADOW book as one simulated account, priced with `mark` where the market shows a price."""
-    try:
-        holdings = ShadowPositions(data_dir).holdings(profile)
-    except ShadowBookUnreadable as exc:
-        problem = f"{exc}; move it aside to start an empty SHADOW book (the orders themselves are kept)"
-        return AccountsReport(taken_at=now, problem=problem)
-    today = trading_day(now)
-    positions = tuple(_priced(h, mark) for h in holdings if h.quantity != 0)
-    realized = sum((h.realized_today for h in holdings if h.realized_day == today), _ZERO)
-    unrealized = [p.unrealized_pnl for p in positions]
-    snapshot = AccountSnapshot(
-        account=SHADOW_ACCOUNT,
-        kind="simulated",
-        positions=tuple(sorted(positions, key=lambda p: p.symbol)),
-        note=NOTE,
-        unrealized_pnl=sum((u for u in unrealized if u is not None), _ZERO) if None not in unrealized else None,
-        realized_pnl=realized,
-        simulated=True,
-        positions_at=max((h.updated_at for h in holdings), default=None),
-    )
-    return AccountsReport(accounts=(snapshot,), taken_at=now)
+    """`profile`'s SHADOW book read once (a command); a window keeps one `ShadowPositions` and asks its `report`."""
+    return ShadowPositions(data_dir).report(profile, mark, now)
 
 
 def _priced(holding: ShadowHolding, mark: Mark) -> Position:
