@@ -57,11 +57,12 @@ class OAuth2Auth(IbkrAuth):
         return self._facts()
 
     async def renew(self, send: Transport, base_url: str, now: float) -> dict[str, Any]:
-        """The access token when it is due (or the SSO token needs one), the SSO token when it is due."""
+        """The access token when it is due, the SSO token when it is due (with the access token IBKR issued
+        last, which is valid until its own renewal is due)."""
         origin = api_origin(base_url)
         sso_due = self._sso_token is None or now >= renewal_time(self._sso_minted_at, self._sso_expires_at)
         access_due = self._access_token is None or now >= renewal_time(self._access_minted_at, self._access_expires_at)
-        if access_due or (sso_due and now >= self._access_expires_at):
+        if access_due:
             await self.get_access_token(send, origin, now)
         if sso_due:
             try:

@@ -169,11 +169,6 @@ class IbkrSession:
         return self._auth.stream_parameter, self._auth.stream_token
 
     @property
-    def token_name(self) -> str:
-        """What authorises requests, for people: "live session token", "SSO session token"."""
-        return self._auth.token_name
-
-    @property
     def transport(self) -> Transport:
         """How this session sends: for a setup step that proves credentials outside the keep-alive."""
         return self._send
