@@ -1,7 +1,8 @@
 """The emulated IBKR Client Portal Web API (`https://api.ibkr.com/v1/api`) with first-party OAuth 1.0a.
 
 Every `/v1/api` route checks the OAuth header as IBKR does: the LST route an RSA-SHA256 signature
-over the prepended base string, every other route HMAC-SHA256 keyed by a live LST. The session
+over the prepended base string, every other route HMAC-SHA256 keyed by a live LST, or else an
+OAuth 2.0 SSO bearer token (`oauth2_routes.py` issues those). The session
 quirks clients trip over are kept: "no bridge" before ssodh/init, the snapshot pre-flight, idle
 session expiry, 410 on paper ssodh/init, and injectable faults.
 """
