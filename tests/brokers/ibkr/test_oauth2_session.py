@@ -146,8 +146,13 @@ def test_both_tokens_are_renewed_before_they_expire():
             keepalive = asyncio.create_task(session.run())
             await until_async(lambda: session.snapshot.phase == SessionPhase.READY, WAIT_S)
             first = session.snapshot
-            await until_async(
-                lambda: session.snapshot.sso_minted_at != first.sso_minted_at and not session.snapshot.renewing, WAIT_S
+            await until_async(  # each token on its own schedule: wait for both
+                lambda: (
+                    session.snapshot.sso_minted_at != first.sso_minted_at
+                    and session.snapshot.access_token_minted_at != first.access_token_minted_at
+                    and not session.snapshot.renewing
+                ),
+                WAIT_S,
             )
             renewed = session.snapshot
             accounts = await session.request("GET", "/iserver/accounts")
