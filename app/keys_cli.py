@@ -1,4 +1,4 @@
-"""`brokerdeck keys init PROFILE`: IBKR self-service key setup from a terminal."""
+"""`brokerdeck keys init PROFILE`: IBKR key setup (OAuth 1.0a self-service or OAuth 2.0) from a terminal."""
 
 from __future__ import annotations
 
@@ -23,10 +23,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         description="Create (or reuse) the signature and encryption keys and DH parameters of an IBKR profile, "
         "print their public halves for IBKR's self-service portal, then read the consumer key, access token "
         "and access token secret (from the terminal, or one per line on standard input) and prove them by "
-        "minting a live session token. Nothing is stored unless that works. For a Schwab profile: read the "
-        "app secret (hidden, or one line on standard input) and store it in the vault.",
+        "minting a live session token. Nothing is stored unless that works. For an IBKR OAuth 2.0 profile: "
+        "create (or reuse) a 3072-bit key, print the public key to send IBKR, then prove the profile's client "
+        "id and key id by getting an access token. For a Schwab profile: read the app secret (hidden, or one "
+        "line on standard input) and store it in the vault.",
     )
-    init.add_argument("profile", help="a profile with self-service keys (ibkr-oauth1a, schwab) from profiles.toml")
+    init.add_argument(
+        "profile", help="a profile with keys to set up (ibkr-oauth1a, ibkr-oauth2, schwab) from profiles.toml"
+    )
     init.add_argument("--dhparam", type=Path, help="use this dhparam.pem instead of generating DH parameters")
     init.add_argument("--new-keys", action="store_true", help="replace keys (or a Schwab app secret) already stored")
 

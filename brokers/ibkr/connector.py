@@ -1,14 +1,17 @@
-"""The IBKR connector: self-service OAuth 1.0a keys in the vault, a live session kept alive by the window.
+"""The IBKR connectors' shared half, and the OAuth 1.0a one: self-service keys in the vault, a live session
+kept alive by the window.
 
-Heavy parts (cryptography, httpx) are imported when a session or a health check needs them, so listing
-the connector costs nothing at startup.
+Both IBKR kinds (OAuth 1.0a here, OAuth 2.0 in oauth2_connector.py) share the health, the actions, the
+keep-alive session, the market data and the orders; a kind brings its profile, its vault entries, how its
+credentials load (and a sandbox profile is set up) and its `keys init`. Heavy parts (cryptography, httpx)
+are imported when a session or a health check needs them, so listing the connectors costs nothing at startup.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from brokers.core.actions import ActionOffer, ActionRoute, NextAction
@@ -16,7 +19,8 @@ from brokers.core.connector import Connector, ConnectorSession, Dialogue, Sessio
 from brokers.core.health import ConnectionState, CredentialHealth, HealthAt, identity
 from brokers.core.retry import Wakeable
 from brokers.ibkr import vault_entries
-from brokers.ibkr.profile import IbkrProfile, setup_hint
+from brokers.ibkr.oauth2_profile import IbkrOAuth2Profile
+from brokers.ibkr.profile import AnyIbkrProfile, IbkrProfile
 
 if TYPE_CHECKING:
     from brokers.core.accounts import AccountsReport
@@ -24,6 +28,7 @@ if TYPE_CHECKING:
     from brokers.core.order_route import OrderRoute
     from brokers.core.secrets import BlobCheck, SecretStore
     from brokers.ibkr.accounts_reader import IbkrAccountsReader
+    from brokers.ibkr.auth import IbkrAuth
     from brokers.ibkr.credentials import IbkrCredentials
     from brokers.ibkr.orders import IbkrOrderRoute
     from brokers.ibkr.session import IbkrSession
@@ -40,19 +45,22 @@ _SESSION_ACTIONS = {
 }
 
 
-class IbkrConnector(Connector[IbkrProfile]):
-    profile_class = IbkrProfile
-    title = "Interactive Brokers (Client Portal Web API, OAuth 1.0a self-service keys)"
+#: reads a profile's credentials from the vault (None while setup is unfinished); blocking
+type LoadCredentials = Callable[[SecretStore], IbkrAuth | IbkrCredentials | None]
+#: registers a sandbox profile's keys with the sandbox's IBKR service at the URL given; blocking
+type ProvisionSandbox = Callable[[SecretStore, str], None]
+
+
+class IbkrConnectorBase[P: (IbkrProfile, IbkrOAuth2Profile)](Connector[P]):
+    """What both IBKR kinds share: keys set up from a terminal, a kept-alive session that trades."""
+
     sets_up_keys = True
     trades = True
 
-    def required_secrets(self, profile: IbkrProfile) -> frozenset[str]:
-        return vault_entries.REQUIRED
+    def setup_hint(self, profile: P) -> str:
+        return profile.setup_hint()
 
-    def setup_hint(self, profile: IbkrProfile) -> str:
-        return setup_hint(profile)
-
-    def stored_health(self, profile: IbkrProfile, vault: SecretStore, checks: Sequence[BlobCheck]) -> HealthAt:
+    def stored_health(self, profile: P, vault: SecretStore, checks: Sequence[BlobCheck]) -> HealthAt:
         health = CredentialHealth(
             **identity(profile),
             state=ConnectionState.NOT_CONNECTED,
@@ -62,7 +70,7 @@ class IbkrConnector(Connector[IbkrProfile]):
         )
         return lambda _now: health
 
-    def published_health(self, profile: IbkrProfile, facts: Mapping[str, Any]) -> HealthAt | None:
+    def published_health(self, profile: P, facts: Mapping[str, Any]) -> HealthAt | None:
         from brokers.ibkr.health import ibkr_health
         from brokers.ibkr.session import SessionSnapshot
 
@@ -71,7 +79,7 @@ class IbkrConnector(Connector[IbkrProfile]):
             return None
         return lambda now: ibkr_health(profile, snapshot, now)
 
-    def offers(self, profile: IbkrProfile, health: CredentialHealth) -> tuple[ActionOffer, ...]:
+    def offers(self, profile: P, health: CredentialHealth) -> tuple[ActionOffer, ...]:
         command = f"brokerdeck keys init {profile.name}"
         setup = ActionOffer(
             NextAction.SETUP_KEYS,
@@ -82,8 +90,21 @@ class IbkrConnector(Connector[IbkrProfile]):
         )
         return (*(ActionOffer(a, label, ActionRoute.SESSION) for a, label in _SESSION_ACTIONS.items()), setup)
 
+
+class IbkrConnector(IbkrConnectorBase[IbkrProfile]):
+    profile_class = IbkrProfile
+    title = "Interactive Brokers (Client Portal Web API, OAuth 1.0a self-service keys)"
+
+    def required_secrets(self, profile: IbkrProfile) -> frozenset[str]:
+        return vault_entries.REQUIRED
+
     def open_session(self, profile: IbkrProfile, env: SessionEnv) -> ConnectorSession:
-        return IbkrLiveSession(profile, env)
+        return IbkrLiveSession(
+            profile,
+            env,
+            load=lambda vault: _load_credentials(vault, profile),
+            provision=lambda vault, service_url: _provision_sandbox(vault, profile, service_url),
+        )
 
     async def setup_keys(
         self, profile: IbkrProfile, vault: SecretStore, dialogue: Dialogue, *, dhparam_pem: bytes | None, replace: bool
@@ -93,16 +114,33 @@ class IbkrConnector(Connector[IbkrProfile]):
         return await keys_init(vault, profile, dialogue, dhparam_pem=dhparam_pem, replace=replace)
 
 
+def _load_credentials(vault: SecretStore, profile: IbkrProfile) -> IbkrCredentials | None:
+    from brokers.ibkr.credentials import load_credentials
+
+    return load_credentials(vault, profile)
+
+
+def _provision_sandbox(vault: SecretStore, profile: IbkrProfile, service_url: str) -> None:
+    from brokers.ibkr.sandbox_setup import provision_sandbox_ibkr
+
+    provision_sandbox_ibkr(vault, profile, service_url)
+
+
 class IbkrLiveSession(ConnectorSession):
     """Loads the credentials (setting a sandbox profile up first), then runs the keep-alive.
 
     Until the credentials load, it tries again at every vault inspection and when the trader presses
-    Connect, so keys set up while the window is open connect without a restart.
+    Connect, so keys set up while the window is open connect without a restart. `load` and `provision`
+    are the profile kind's: everything after them is the same for both IBKR kinds.
     """
 
-    def __init__(self, profile: IbkrProfile, env: SessionEnv) -> None:
+    def __init__(
+        self, profile: AnyIbkrProfile, env: SessionEnv, *, load: LoadCredentials, provision: ProvisionSandbox
+    ) -> None:
         self._profile = profile
         self._env = env
+        self._load_credentials = load
+        self._provision = provision
         self._session: IbkrSession | None = None
         self._route: IbkrOrderRoute | None = None
         self._reader: IbkrAccountsReader | None = None
@@ -158,18 +196,15 @@ class IbkrLiveSession(ConnectorSession):
         if self._waiting_for_credentials:
             self._wake.wake()
 
-    def _load(self) -> tuple[IbkrCredentials | None, bool]:
+    def _load(self) -> tuple[IbkrAuth | IbkrCredentials | None, bool]:
         """Blocking: a sandbox profile is set up once, as a trader would with `keys init`; then the credentials.
         The flag says whether this call stored new secrets."""
-        from brokers.ibkr.credentials import load_credentials
-        from brokers.ibkr.sandbox_setup import provision_sandbox_ibkr
-
-        portal = (self._env.sandbox or {}).get(SANDBOX_SERVICE)
-        if portal is None or self._provisioned:
-            return load_credentials(self._env.vault, self._profile), False
-        provision_sandbox_ibkr(self._env.vault, self._profile, portal)
+        service_url = (self._env.sandbox or {}).get(SANDBOX_SERVICE)
+        if service_url is None or self._provisioned:
+            return self._load_credentials(self._env.vault), False
+        self._provision(self._env.vault, service_url)
         self._provisioned = True
-        return load_credentials(self._env.vault, self._profile), True
+        return self._load_credentials(self._env.vault), True
 
     @property
     def _waiting_for_credentials(self) -> bool:

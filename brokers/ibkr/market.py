@@ -11,7 +11,7 @@ from typing import Any
 from brokers.core.market import Instrument
 from brokers.core.profiles import ProfileOrigin
 from brokers.ibkr.book import BookModel
-from brokers.ibkr.profile import IbkrProfile
+from brokers.ibkr.profile import AnyIbkrProfile
 from brokers.ibkr.session import IbkrSession
 from brokers.ibkr.stream import MarketStream
 
@@ -20,7 +20,7 @@ SANDBOX_FIRST_INSTRUMENT = 265598  # what a first run against the sandbox opens 
 
 @dataclass(frozen=True)
 class IbkrMarketSource:
-    profile: IbkrProfile
+    profile: AnyIbkrProfile
     session: IbkrSession
 
     @property

@@ -25,12 +25,12 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from brokers.core.actions import NextAction
 from brokers.core.errors import BrokerError
+from brokers.ibkr.auth import USER_AGENT
 
 RSA_SHA256 = "RSA-SHA256"
 HMAC_SHA256 = "HMAC-SHA256"
 NONCE_ALPHABET = string.ascii_letters + string.digits
 NONCE_LENGTH = 16
-USER_AGENT = "brokerdeck"
 
 
 class OAuth1aInputError(BrokerError, ValueError):

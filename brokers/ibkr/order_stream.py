@@ -232,7 +232,7 @@ class OrderStream:
     def _describe(self, error: BaseException) -> str:
         """An exception as text with the access token and the cookie masked (URIs can carry them)."""
         text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-        token = self._session.access_token
+        token = self._session.stream_credential[1]
         for secret in (token, quote(token, safe=""), self._session.api_session):
             if secret:
                 text = text.replace(secret, "***")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from brokers.core.profiles import Profile, declared, parse_identifier, parse_one_of, parse_url
+from brokers.ibkr.oauth2_profile import IbkrOAuth2Profile
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -16,7 +17,10 @@ class IbkrProfile(Profile):
     realm: str = declared(parse_one_of("limited_poa", "test_realm"), default="limited_poa")
     account: str = declared(parse_identifier, default="")
 
+    def setup_hint(self) -> str:
+        """How the trader gets the profile's keys in place: the one wording every view uses."""
+        return f"Run `brokerdeck keys init {self.name}` and register what it prints in IBKR's self-service portal."
 
-def setup_hint(profile: IbkrProfile) -> str:
-    """How the trader gets the profile's keys in place: the one wording every view uses."""
-    return f"Run `brokerdeck keys init {profile.name}` and register what it prints in IBKR's self-service portal."
+
+#: an IBKR profile of either kind: they share the session, the stream and the orders
+type AnyIbkrProfile = IbkrProfile | IbkrOAuth2Profile

@@ -1,11 +1,12 @@
-"""One IBKR OAuth 1.0a session: live session token, brokerage session, and keeping both alive.
+"""One IBKR session: its tokens, the brokerage session, and keeping both alive.
 
-The live session token (LST) is minted with a Diffie-Hellman exchange and signs every later request.
-The session renews it at 80 % of its lifetime, tickles IBKR every minute so the brokerage session does
-not time out, and checks the session status when asked (Check now, the window's schedule). Only a 401
-means the token is bad and re-mints it (once per request); a 429 waits out IBKR's penalty and a 5xx or
-a network failure retries the failed request, neither mints. Every change is published as an immutable
-`SessionSnapshot`, which the health view renders; nothing in a snapshot is secret.
+How requests are authorised is the session's `IbkrAuth`: OAuth 1.0a mints a live session token (LST)
+that signs every request, OAuth 2.0 gets an access token and then an SSO bearer token. Either way the
+session renews its tokens at 80 % of their lifetime, tickles IBKR every minute so the brokerage session
+does not time out, and checks the session status when asked (Check now, the window's schedule). Only a
+401 means a token is bad and gets new ones (once per request); a 429 waits out IBKR's penalty and a 5xx
+or a network failure retries the failed request, neither renews. Every change is published as an
+immutable `SessionSnapshot`, which the health view renders; nothing in a snapshot is secret.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
@@ -25,24 +26,16 @@ import httpx
 from brokers.core.actions import NextAction
 from brokers.core.errors import BrokerError
 from brokers.core.retry import Backoff, Wakeable
-from brokers.ibkr import oauth1a
+from brokers.ibkr.auth import USER_AGENT, IbkrAuth, Transport, renewal_time
 from brokers.ibkr.credentials import IbkrCredentials
-from brokers.ibkr.errors import (
-    IbkrAuthError,
-    IbkrError,
-    IbkrLiveSessionTokenInvalid,
-    IbkrRateLimited,
-    IbkrUnreachable,
-    error_from_response,
-)
+from brokers.ibkr.errors import IbkrAuthError, IbkrError, IbkrRateLimited, IbkrUnreachable, error_from_response
+from brokers.ibkr.oauth1a_auth import OAuth1aAuth
 
 log = logging.getLogger(__name__)
 
 _NO_ERROR: dict[str, Any] = {"error": "", "error_action": NextAction.NONE, "retry_at": None, "rate_limited": False}
 
-RENEW_AT_FRACTION = 0.8
 TICKLE_INTERVAL_S = 60.0
-DEFAULT_LST_LIFETIME_S = 24 * 3600.0
 FIRST_BACKOFF_S = 1.0
 MAX_BACKOFF_S = 60.0
 # IBKR puts an IP that keeps exceeding its rate limits in a 10-minute penalty box: after a 429, wait minutes.
@@ -61,12 +54,33 @@ class SessionPhase(StrEnum):
 
 
 @dataclass(frozen=True)
+class TokenLifetime:
+    """One token of the session as the health view shows it; `gates_requests`: every request needs it."""
+
+    name: str
+    minted_at: float
+    expires_at: float
+    gates_requests: bool
+
+    @property
+    def renew_at(self) -> float:
+        return renewal_time(self.minted_at, self.expires_at)
+
+
+@dataclass(frozen=True)
 class SessionSnapshot:
-    """The session as the health view sees it; times are epoch seconds."""
+    """The session as the health view sees it; times are epoch seconds.
+
+    An OAuth 1.0a session has a live session token (`lst_*`); an OAuth 2.0 one an access token and the
+    SSO bearer token it bought (`access_token_*`, `sso_*`). `renew_at` is the next renewal of any of them."""
 
     phase: SessionPhase = SessionPhase.IDLE
     lst_minted_at: float | None = None
     lst_expires_at: float | None = None
+    access_token_minted_at: float | None = None
+    access_token_expires_at: float | None = None
+    sso_minted_at: float | None = None
+    sso_expires_at: float | None = None
     renew_at: float | None = None
     authenticated: bool | None = None
     competing: bool = False
@@ -75,11 +89,29 @@ class SessionSnapshot:
     last_tickle_at: float | None = None
     next_tickle_at: float | None = None
     checked_at: float | None = None  # when IBKR last accepted a signed request
-    renewing: bool = False  # a new LST is being minted while the session stays usable
+    renewing: bool = False  # new tokens are being fetched while the session stays usable
     error: str = ""
     error_action: NextAction = NextAction.NONE
     retry_at: float | None = None
     rate_limited: bool = False  # the retry waits out IBKR's penalty: trying earlier prolongs it
+
+    def tokens(self) -> tuple[TokenLifetime, ...]:
+        """The session's tokens with their lifetimes, in the order they are obtained."""
+        named = (
+            ("live session token", self.lst_minted_at, self.lst_expires_at, True),
+            ("access token", self.access_token_minted_at, self.access_token_expires_at, False),
+            ("SSO session token", self.sso_minted_at, self.sso_expires_at, True),
+        )
+        return tuple(
+            TokenLifetime(name, minted, expires, gates)
+            for name, minted, expires, gates in named
+            if minted is not None and expires is not None
+        )
+
+    @property
+    def request_token(self) -> TokenLifetime | None:
+        """The token every request carries (the LST, or the SSO bearer token), once there is one."""
+        return next((token for token in self.tokens() if token.gates_requests), None)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -97,12 +129,14 @@ class SessionSnapshot:
 
 
 class IbkrSession:
-    """Owns the LST and the brokerage session of one IBKR profile. Runs in the app's asyncio loop."""
+    """Owns the tokens and the brokerage session of one IBKR profile. Runs in the app's asyncio loop.
+
+    `auth` is how requests are authorised; OAuth 1.0a credentials stand for their `OAuth1aAuth`."""
 
     def __init__(
         self,
         base_url: str,
-        credentials: IbkrCredentials,
+        auth: IbkrAuth | IbkrCredentials,
         *,
         http: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.time,
@@ -110,13 +144,12 @@ class IbkrSession:
         on_change: Callable[[SessionSnapshot], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._credentials = credentials
+        self._auth = auth if isinstance(auth, IbkrAuth) else OAuth1aAuth(auth)
         self._own_http = http is None
         self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=10.0))
         self._clock = clock
         self._tickle_interval_s = tickle_interval_s
         self._on_change = on_change
-        self._lst: str | None = None
         self._api_session: str | None = None
         self._wake = Wakeable()
         self._backoff = Backoff(FIRST_BACKOFF_S, MAX_BACKOFF_S)
@@ -131,9 +164,14 @@ class IbkrSession:
     # -- what the rest of the app uses ---------------------------------------------------------
 
     @property
-    def access_token(self) -> str:
-        """The OAuth access token. IBKR's WebSocket URL must carry it (`?oauth_token=`): never log that URL."""
-        return self._credentials.access_token
+    def stream_credential(self) -> tuple[str, str]:
+        """The WebSocket URL's query parameter and the token it carries: never log that URL."""
+        return self._auth.stream_parameter, self._auth.stream_token
+
+    @property
+    def transport(self) -> Transport:
+        """How this session sends: for a setup step that proves credentials outside the keep-alive."""
+        return self._send
 
     @property
     def api_session(self) -> str | None:
@@ -141,57 +179,21 @@ class IbkrSession:
         return self._api_session
 
     async def connect(self) -> None:
-        """Open the brokerage session with a valid LST (minted only when there is none), and read its status.
+        """Open the brokerage session with valid tokens (fetched only when there are none), and read its status.
 
         A retry keeps showing the failure it retries until it succeeds, rather than flickering to "connecting"."""
         if self.snapshot.phase != SessionPhase.RETRYING:
             self._publish(phase=SessionPhase.CONNECTING, **_NO_ERROR)
-        if self._lst is None or self._lst_expired():
-            await self.mint_live_session_token()
+        if not self._auth.usable(self._clock()):
+            await self.authorize()
         await self.open_brokerage_session()
         await self.tickle()
         self._connect_due = False
         self._publish(phase=SessionPhase.READY, **_NO_ERROR)
 
-    async def mint_live_session_token(self) -> str:
-        creds = self._credentials
-        prepend = oauth1a.decrypt_prepend(creds.keys.encryption_key, creds.access_token_secret)
-        secret = oauth1a.new_dh_secret()
-        url = f"{self.base_url}/oauth/live_session_token"
-        headers = oauth1a.lst_request_headers(
-            url,
-            consumer_key=creds.consumer_key,
-            access_token=creds.access_token,
-            prepend=prepend,
-            signature_key=creds.keys.signature_key,
-            realm=creds.realm,
-            dh_prime=creds.keys.dh_prime,
-            dh_secret=secret,
-        )
-        response = await self._send("POST", url, headers, what="the live session token request")
-        body = response.json()
-        lst = oauth1a.compute_live_session_token(
-            format(creds.keys.dh_prime, "x"), format(secret, "x"), body["diffie_hellman_response"], prepend
-        )
-        if not oauth1a.validate_live_session_token(lst, body["live_session_token_signature"], creds.consumer_key):
-            raise IbkrLiveSessionTokenInvalid(
-                "The live session token IBKR sent does not validate. The DH parameters or the encryption key "
-                "in the vault differ from the ones registered in IBKR's self-service portal: run "
-                "`brokerdeck keys init PROFILE` and register the keys it prints."
-            )
-        now = self._clock()
-        expires = float(body.get("live_session_token_expiration", 0)) / 1000.0
-        if expires <= now:  # a past or missing expiry: IBKR documents ~24 h
-            expires = now + DEFAULT_LST_LIFETIME_S
-        self._lst = lst
-        self._publish(
-            renewing=False,
-            lst_minted_at=now,
-            lst_expires_at=expires,
-            renew_at=now + (expires - now) * RENEW_AT_FRACTION,
-        )
-        log.info("Minted a live session token for %s, valid for %.0f s", creds.consumer_key, expires - now)
-        return lst
+    async def authorize(self) -> None:
+        """Get every token afresh (a live session token, or an access token and an SSO token)."""
+        self._publish(renewing=False, **await self._auth.authorize(self._send, self.base_url, self._clock()))
 
     async def open_brokerage_session(self, compete: bool | None = None) -> dict[str, Any]:
         compete = self._compete if compete is None else compete
@@ -210,7 +212,7 @@ class IbkrSession:
         return body
 
     async def check(self) -> dict[str, Any]:
-        """Prove the session now: the status request IBKR answers only for a valid LST and session."""
+        """Prove the session now: the status request IBKR answers only for valid tokens and session."""
         body = await self.auth_status()
         if not body.get("authenticated") and not body.get("competing"):
             await self.open_brokerage_session()  # it lapsed; a competing one waits for the trader
@@ -229,27 +231,26 @@ class IbkrSession:
     async def request(
         self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None, what: str = ""
     ) -> Any:
-        """A signed request; a 401 re-mints the LST once and retries once. Returns the JSON body."""
+        """An authorised request; a 401 gets new tokens once and retries once. Returns the JSON body."""
         what = what or f"{method} {path}"
-        lst = self._lst
-        if lst is None or self._lst_expired():
-            lst = await self.mint_live_session_token()
+        if not self._auth.usable(self._clock()):
+            await self.authorize()
         url = f"{self.base_url}{path}"
         sent = self._clock()
-        response = await self._signed(lst, method, url, json, params, what)
+        response = await self._authorised(method, url, json, params, what)
         if response.status_code == 401:
-            log.info("IBKR answered 401 to %s: minting a new live session token and retrying once", what)
+            log.info("IBKR answered 401 to %s: getting a new %s and retrying once", what, self._auth.token_name)
             self._publish(renewing=True)
             try:
-                lst = await self.mint_live_session_token()
+                await self.authorize()
             finally:
                 self._publish(renewing=False)
             sent = self._clock()
-            response = await self._signed(lst, method, url, json, params, what)
+            response = await self._authorised(method, url, json, params, what)
             if response.status_code == 401:
                 raise IbkrAuthError(
-                    f"IBKR refused {what} twice, even with a fresh live session token. Reconnect; if it "
-                    "keeps failing, generate a new access token in IBKR's portal and run `brokerdeck keys init`."
+                    f"IBKR refused {what} twice, even with a fresh {self._auth.token_name}. Reconnect; if it "
+                    f"keeps failing, {self._auth.keys_advice}"
                 )
         self._publish(checked_at=self._clock())
         if (date := _http_date(response.headers.get("date"))) is not None:
@@ -260,7 +261,7 @@ class IbkrSession:
         """Keep the session alive until cancelled: connect, tickle, renew, check when asked, retry with backoff.
 
         After a failure the loop retries what failed; it reconnects only when IBKR ended the session or
-        refused the token, so a rate limit or a server error never costs a new LST.
+        refused the token, so a rate limit or a server error never costs new tokens.
         """
         while True:
             try:
@@ -279,7 +280,7 @@ class IbkrSession:
                     await self._sleep_until(None)
                     continue
                 if error.action == NextAction.RECONNECT:
-                    self._connect_due = True  # IBKR ended the session or refused even a fresh LST
+                    self._connect_due = True  # IBKR ended the session or refused even fresh tokens
                 limited = isinstance(error, IbkrRateLimited)
                 if isinstance(error, IbkrRateLimited):
                     wait = max(error.retry_after_s, self._rate_limit_backoff.next())
@@ -297,12 +298,12 @@ class IbkrSession:
                 await self._sleep_until(self._clock() + wait)
 
     def retry_now(self, compete: bool | None = None, *, fresh_token: bool = False) -> None:
-        """Wake the keep-alive to reconnect at once: optionally taking over a competing session, and with a new
-        LST when the trader asked for a fresh start (Reconnect)."""
+        """Wake the keep-alive to reconnect at once: optionally taking over a competing session, and with new
+        tokens when the trader asked for a fresh start (Reconnect)."""
         if compete is not None:
             self._compete = compete
         if fresh_token:
-            self._lst = None
+            self._auth.forget()
         self._connect_due = True
         self._publish(phase=SessionPhase.IDLE)
         self._wake.wake()
@@ -318,29 +319,21 @@ class IbkrSession:
     async def close(self) -> None:
         """Log out (best effort) and close the HTTP client this session made, however the logout ends."""
         try:
-            if self._lst is not None:
+            if self._auth.usable(self._clock()):
                 with contextlib.suppress(IbkrError, httpx.HTTPError):
                     await self.request("POST", "/logout", what="logging out")
         finally:
-            self._lst = None  # logged out: a second close has nothing to log out (and no open client to do it with)
+            self._auth.forget()  # logged out: a second close has nothing to log out (and no open client to do it with)
             if self._own_http:
                 await self._http.aclose()
 
     # -- internals -----------------------------------------------------------------------------
 
-    async def _signed(
-        self, lst: str, method: str, url: str, json: Any, params: dict[str, str] | None, what: str
+    async def _authorised(
+        self, method: str, url: str, json: Any, params: dict[str, str] | None, what: str
     ) -> httpx.Response:
-        creds = self._credentials
-        headers = oauth1a.signed_request_headers(
-            method,
-            url,
-            consumer_key=creds.consumer_key,
-            access_token=creds.access_token,
-            live_session_token=lst,
-            realm=creds.realm,
-        )
-        return await self._send(method, url, headers, what=what, json=json, params=params, raise_for_401=False)
+        headers = self._auth.headers(method, url, self._api_session)
+        return await self._send(method, url, headers, what=what, json=json, params=params, keep=(401,))
 
     async def _send(
         self,
@@ -351,16 +344,22 @@ class IbkrSession:
         what: str,
         json: Any = None,
         params: dict[str, str] | None = None,
-        raise_for_401: bool = True,
+        data: Mapping[str, str] | None = None,
+        content: str | None = None,
+        keep: Container[int] = (),
     ) -> httpx.Response:
+        """One request; an answer of 400 and above raises its typed error unless its status is in `keep`."""
+        headers = {"User-Agent": USER_AGENT, **headers}
         try:
-            response = await self._http.request(method, url, headers=headers, json=json, params=params)
+            response = await self._http.request(
+                method, url, headers=headers, json=json, params=params, data=data, content=content
+            )
         except httpx.HTTPError as exc:
             raise IbkrUnreachable(
                 f"Cannot reach IBKR at {self.base_url} for {what} ({type(exc).__name__}). Check the network "
                 "connection; Brokerdeck keeps retrying."
             ) from None
-        if response.status_code >= 400 and (raise_for_401 or response.status_code != 401):
+        if response.status_code >= 400 and response.status_code not in keep:
             raise error_from_response(response, what)
         return response
 
@@ -378,11 +377,11 @@ class IbkrSession:
         return min(self.snapshot.renew_at or 0, self.snapshot.next_tickle_at or 0)
 
     async def _do_duties(self) -> None:
-        """Whatever is due now: a renewal of the LST, a check the trader or the window asked for, a tickle."""
+        """Whatever is due now: a renewal of the tokens, a check the trader or the window asked for, a tickle."""
         if self._clock() >= (self.snapshot.renew_at or 0):
             self._publish(renewing=True)
             try:
-                await self.mint_live_session_token()
+                self._publish(**await self._auth.renew(self._send, self.base_url, self._clock()))
             finally:
                 self._publish(renewing=False)
             self._check_due = True
@@ -393,9 +392,6 @@ class IbkrSession:
             await self.tickle()
             if self.snapshot.authenticated is False and not self.snapshot.competing:
                 await self.open_brokerage_session()  # it lapsed; a competing one waits for the trader
-
-    def _lst_expired(self) -> bool:
-        return self.snapshot.lst_expires_at is not None and self._clock() >= self.snapshot.lst_expires_at
 
     async def _sleep_until(self, moment: float | None) -> None:
         """Sleep until `moment` (forever when None), or until `retry_now` wakes us."""

@@ -107,7 +107,7 @@ async def prove_and_store(
     oauth1a.decrypt_prepend(keys.encryption_key, credentials.access_token_secret)  # precise error early
     session = IbkrSession(profile.base_url, credentials, http=http)
     try:
-        await session.mint_live_session_token()
+        await session.authorize()
     finally:
         await session.close()
     store_access_token(vault, profile.name, credentials.access_token, credentials.access_token_secret)

@@ -324,13 +324,11 @@ class MarketStream:
         conid, exchange = depth
         return f"sbd+{self._account}+{conid}" + (f"+{exchange}" if exchange else "")
 
-    def _access_token(self) -> str:
-        return self._session.access_token
-
     def _describe(self, error: BaseException) -> str:
         """An exception as text with the access token and the cookie masked (URIs can carry them)."""
         text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-        for secret in (self._access_token(), quote(self._access_token(), safe=""), self._session.api_session):
+        token = self._session.stream_credential[1]
+        for secret in (token, quote(token, safe=""), self._session.api_session):
             if secret:
                 text = text.replace(secret, "***")
         return text[:300]
@@ -347,9 +345,11 @@ def _smd(conid: int, fields: tuple[str, ...]) -> str:
 
 
 def websocket_url(session: IbkrSession) -> str:
-    """IBKR's WebSocket URL for `session`. It carries the access token: never log it."""
+    """IBKR's WebSocket URL for `session`: `?oauth_token=` (OAuth 1.0a) or `?bearer_token=` (OAuth 2.0) with its
+    token. It carries that token: never log it."""
     base = session.base_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
-    return f"{base}/ws?oauth_token={quote(session.access_token, safe='')}"
+    parameter, token = session.stream_credential
+    return f"{base}/ws?{parameter}={quote(token, safe='')}"
 
 
 async def authenticate(session: IbkrSession, *, reopen: bool, purpose: str) -> None:

@@ -1,4 +1,4 @@
-"""The names of an IBKR profile's vault entries: what `keys init` writes and a session needs."""
+"""The names of an IBKR profile's vault entries (either kind): what `keys init` writes and a session needs."""
 
 from __future__ import annotations
 
@@ -9,3 +9,7 @@ ACCESS_TOKEN = "access-token"  # noqa: S105 - the vault entry's name
 
 #: every entry that must exist before the profile can connect
 REQUIRED = frozenset({SIGNATURE_KEY, ENCRYPTION_KEY, DH_PARAMS, ACCESS_TOKEN})
+
+#: the `ibkr-oauth2` kind's one secret: the RSA private key whose public half IBKR registered
+OAUTH2_PRIVATE_KEY = "oauth2-private-key"
+OAUTH2_REQUIRED = frozenset({OAUTH2_PRIVATE_KEY})

@@ -93,26 +93,33 @@ def test_a_gateway_that_goes_away_turns_amber_with_a_retry_button(home, vault, s
 
 def test_credentials_loaded_after_the_window_stopped_start_no_session(home, vault, sandbox, qloop, qtbot, monkeypatch):
     """A session started after shutdown would never be closed: its HTTP client and connections would leak."""
-    from brokers.ibkr import credentials, session
+    from brokers.ibkr import credentials, oauth2_credentials, session
 
-    entered, release, finished = threading.Event(), threading.Event(), threading.Event()
-    load_credentials = credentials.load_credentials
+    entered, release = threading.Event(), threading.Event()
+    finished: list[str] = []
     started: list[object] = []
 
-    def slow_load(*args, **kwargs):
-        entered.set()
-        release.wait(30)
-        try:
-            return load_credentials(*args, **kwargs)
-        finally:
-            finished.set()
+    def slowed(load):
+        def slow_load(*args, **kwargs):
+            entered.set()
+            release.wait(30)
+            try:
+                return load(*args, **kwargs)
+            finally:
+                finished.append(load.__name__)
+
+        return slow_load
 
     class RecordedSession(session.IbkrSession):
         def __init__(self, *args, **kwargs) -> None:
             super().__init__(*args, **kwargs)
             started.append(self)
 
-    monkeypatch.setattr(credentials, "load_credentials", slow_load)
+    # both sandbox IBKR profiles (OAuth 1.0a and 2.0) load slowly, until after the window stopped
+    monkeypatch.setattr(credentials, "load_credentials", slowed(credentials.load_credentials))
+    monkeypatch.setattr(
+        oauth2_credentials, "load_oauth2_credentials", slowed(oauth2_credentials.load_oauth2_credentials)
+    )
     monkeypatch.setattr(session, "IbkrSession", RecordedSession)
     window = MainWindow()
     qtbot.addWidget(window)
@@ -124,7 +131,7 @@ def test_credentials_loaded_after_the_window_stopped_start_no_session(home, vaul
     finally:
         run_on_qt_loop(qloop, qtbot, controller.stop())
         release.set()
-    qtbot.waitUntil(finished.is_set, timeout=30_000)  # the load ended after the stop
+    qtbot.waitUntil(lambda: len(finished) == 2, timeout=30_000)  # both loads ended after the stop
     assert started == []  # the stop ended the session's task: nothing is left to start one
     assert controller.sessions.market_sources() == []
     assert errors == []

@@ -124,4 +124,4 @@ def test_keys_init_refuses_a_profile_without_self_service_keys(home):
     home.profiles_file.write_text('[profiles.x]\nkind = "oauth2"\nissuer = "https://auth.example.com"\n')
     result = run_cli("keys", "init", "x")
     assert result.returncode == 2
-    assert "is not an ibkr-oauth1a or schwab profile" in result.stderr
+    assert "is not an ibkr-oauth1a or ibkr-oauth2 or schwab profile" in result.stderr

@@ -13,6 +13,7 @@ from tests.app.desk_cli import ACCOUNT, CHECKLIST, PROFILE, REFUSED, Desk
 pytestmark = pytest.mark.secretservice
 
 ROBINHOOD = "sandbox-robinhood"  # trades too (agentic orders), so it shows its own checklist
+IBKR_OAUTH2 = "sandbox-ibkr-oauth2"  # the same IBKR orders over OAuth 2.0: its own checklist too
 LIMITS_FIX = f"→ Set both in the Trading panel, or run `brokerdeck limits {PROFILE} --per-order N --daily N`."
 
 
@@ -34,9 +35,10 @@ def test_mode_lists_every_profile_in_shadow_with_the_checklist_where_it_can_trad
     assert [line[:6] for line in checklist] == [*["  [ok]"] * 4, "  [NO]", "      ", "  [ok]", "  [ok]"]
     assert checklist[4] == "  [NO] Cap and daily limit set: No per-order cap and no daily limit set."
     assert checklist[5] == f"       {LIMITS_FIX}"
-    robinhood = lines[lines.index(f"{ROBINHOOD}: SHADOW") + 1]
-    assert robinhood == "  [ok] Broker can trade: Orders can be sent through this connection."
-    for name in set(names) - {PROFILE, ROBINHOOD}:
+    for trader in (ROBINHOOD, IBKR_OAUTH2):
+        below = lines[lines.index(f"{trader}: SHADOW") + 1]
+        assert below == "  [ok] Broker can trade: Orders can be sent through this connection."
+    for name in set(names) - {PROFILE, ROBINHOOD, IBKR_OAUTH2}:
         below = lines[lines.index(f"{name}: SHADOW") + 1]
         assert below == "  cannot trade: Brokerdeck sends no orders to this broker (SHADOW only)"
     assert lines[-1] == "Audit log: intact (0 record(s))."
@@ -48,7 +50,9 @@ def test_mode_lists_every_profile_in_shadow_with_the_checklist_where_it_can_trad
     assert {item["item"]: item["ok"] for item in ibkr["checklist"]} == {key: key != "limits" for key in CHECKLIST}
     (limits,) = [item for item in ibkr["checklist"] if item["item"] == "limits"]
     assert limits["fix"] == LIMITS_FIX.removeprefix("→ ")
-    assert all("checklist" not in p for p in report["profiles"] if p["profile"] not in (PROFILE, ROBINHOOD))
+    assert all(
+        "checklist" not in p for p in report["profiles"] if p["profile"] not in (PROFILE, ROBINHOOD, IBKR_OAUTH2)
+    )
     assert report["audit"] == {"ok": True, "records": 0, "problems": []}
 
 

@@ -60,7 +60,9 @@ async def baseline_rate(session: Any, seconds: float) -> float:
     """Frames/s of a bare websockets receive loop on the same stream: no parsing, no book."""
     import websockets
 
-    url = session.base_url.replace("http://", "ws://") + f"/ws?oauth_token={session.access_token}"
+    from brokers.ibkr.stream import websocket_url
+
+    url = websocket_url(session)
     headers = {"Cookie": f"api={session.api_session}", "User-Agent": "brokerdeck"}
     async with websockets.connect(
         url, additional_headers=headers, compression=None, max_size=2**22, ping_interval=None

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from brokers.core.profiles import ProfileOrigin, ProfileSet, required_fields
+from brokers.ibkr.oauth2_profile import IbkrOAuth2Profile
 from brokers.ibkr.profile import IbkrProfile
 from brokers.oauth2.profile import OAuth2Profile
 from brokers.registry import REGISTRY
@@ -24,6 +25,14 @@ base_url = "https://api.ibkr.com/v1/api"
 consumer_key = "TESTCONS1"
 realm = "limited_poa"
 account = "DU1234567"
+
+[profiles.ibkr-firm]
+kind = "ibkr-oauth2"
+base_url = "https://1.api.ibkr.com/v1/api"
+client_id = "BDCLIENT1"
+key_id = "main"
+credential = "firmuser"
+public_ip = "203.0.113.7"
 
 [profiles.robinhood]
 kind = "robinhood-mcp"
@@ -46,10 +55,17 @@ redirect_port = 0
 def test_every_kind_loads_with_typed_fields():
     result = parse_profiles(GOOD)
     assert result.errors == ()
-    ibkr, robinhood, schwab, custom = result.profiles
+    ibkr, firm, robinhood, schwab, custom = result.profiles
     assert isinstance(ibkr, IbkrProfile)
     assert ibkr.consumer_key == "TESTCONS1"
     assert ibkr.account == "DU1234567"
+    assert isinstance(firm, IbkrOAuth2Profile)
+    assert (firm.client_id, firm.key_id, firm.credential, firm.public_ip) == (
+        "BDCLIENT1",
+        "main",
+        "firmuser",
+        "203.0.113.7",
+    )
     assert isinstance(robinhood, RobinhoodProfile)
     assert robinhood.url.endswith("/mcp/trading")
     assert isinstance(schwab, SchwabProfile)
@@ -78,7 +94,7 @@ def test_a_bad_field_is_named_by_line_and_field_and_the_good_profiles_still_load
     result = parse_profiles(text)
     assert [(e.line, e.profile, e.field) for e in result.errors] == [(3, "ibkr-paper", "base_url")]
     assert "https" in result.errors[0].message
-    assert [p.name for p in result.profiles] == ["robinhood", "schwab", "custom"]
+    assert [p.name for p in result.profiles] == ["ibkr-firm", "robinhood", "schwab", "custom"]
     assert str(result.errors[0]).startswith("line 3, profile 'ibkr-paper', field 'base_url':")
 
 

@@ -23,7 +23,7 @@ from tests.conftest import run_async
 
 
 def test_the_registry_lists_every_kind_once_in_its_order():
-    assert REGISTRY.kinds == ("ibkr-oauth1a", "robinhood-mcp", "schwab", "oauth2")
+    assert REGISTRY.kinds == ("ibkr-oauth1a", "ibkr-oauth2", "robinhood-mcp", "schwab", "oauth2")
     assert [c.profile_class.kind for c in REGISTRY.connectors] == list(REGISTRY.kinds)
     assert REGISTRY.schema.kinds == REGISTRY.kinds
 

@@ -138,6 +138,7 @@ def test_context_manager_serves_and_publishes_then_cleans_up(tmp_path: Path) -> 
             assert read_endpoints(endpoints_file) == sb.endpoints
             assert [p["name"] for p in sb.endpoints.profiles] == [
                 "sandbox-ibkr",
+                "sandbox-ibkr-oauth2",
                 "sandbox-oauth2",
                 "sandbox-schwab",
                 "sandbox-robinhood",

@@ -91,11 +91,11 @@ def test_login_lists_the_new_kind_among_those_it_refuses(desk_profiles, vault):
     assert refused.returncode == 2
     assert "'north' is a throwaway profile" in refused.stderr
     assert "Ping the desk from the window." in refused.stderr
-    assert "Refuses the kinds that connect another way: ibkr-oauth1a" in refused.stderr
+    assert "Refuses the kinds that connect another way: ibkr-oauth1a, ibkr-oauth2" in refused.stderr
     assert refused.stderr.rstrip().endswith(f", {KIND}.")
     help_text = " ".join(brokerdeck_with_desk("login", "--help").stdout.split())
     refuses = help_text.split("Refuses the kinds that connect another way: ")[1]
-    assert refuses.startswith(f"ibkr-oauth1a, {KIND}.")
+    assert refuses.startswith(f"ibkr-oauth1a, ibkr-oauth2, {KIND}.")
 
 
 @pytest.fixture

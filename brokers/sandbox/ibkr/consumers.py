@@ -77,6 +77,13 @@ class Consumer:
     tokens: list[IssuedToken] = field(default_factory=list)
     nonces: dict[str, float] = field(default_factory=dict)
     session: Session | None = None
+    credential: str | None = None
+    """The IBKR username of an OAuth 2.0 SSO principal (`oauth2_sessions.py`); None for an OAuth 1.0a consumer."""
+
+    @property
+    def username(self) -> str:
+        """The username the stream greets with."""
+        return self.credential or self.consumer_key.lower()
 
     @property
     def user_id(self) -> int:
@@ -175,7 +182,7 @@ class ConsumerRegistry:
         if missing:
             raise OAuthRejected(f"missing OAuth parameter(s): {', '.join(missing)}")
         consumer = self.get(params["oauth_consumer_key"])
-        if consumer is None:
+        if consumer is None or consumer.credential is not None:  # an SSO principal signs nothing
             raise OAuthRejected("id: 3931, error: invalid consumer")
         token = params["oauth_token"]
         if token != consumer.access_token:

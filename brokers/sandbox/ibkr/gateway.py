@@ -1,7 +1,8 @@
 """The emulated IBKR Client Portal Web API (`https://api.ibkr.com/v1/api`) with first-party OAuth 1.0a.
 
 Every `/v1/api` route checks the OAuth header as IBKR does: the LST route an RSA-SHA256 signature
-over the prepended base string, every other route HMAC-SHA256 keyed by a live LST. The session
+over the prepended base string, every other route HMAC-SHA256 keyed by a live LST, or else an
+OAuth 2.0 SSO bearer token (`oauth2_routes.py` issues those). The session
 quirks clients trip over are kept: "no bridge" before ssodh/init, the snapshot pre-flight, idle
 session expiry, 410 on paper ssodh/init, and injectable faults.
 """
@@ -33,6 +34,9 @@ from brokers.sandbox.ibkr.crypto import (
     rsa_sha256_matches,
 )
 from brokers.sandbox.ibkr.faults import FaultInjector, control_routes, fault_response
+from brokers.sandbox.ibkr.oauth2_clients import Oauth2Clients
+from brokers.sandbox.ibkr.oauth2_routes import Oauth2Endpoints
+from brokers.sandbox.ibkr.oauth2_sessions import Oauth2Sessions, is_bearer
 from brokers.sandbox.ibkr.order_control import order_control_routes
 from brokers.sandbox.ibkr.order_desk import OrderDesk
 from brokers.sandbox.ibkr.order_routes import OrderEndpoints
@@ -66,12 +70,13 @@ class _Gateway:
         self.market = context.market
         self.idle_timeout_s = idle_timeout_s
         self.registry = ConsumerRegistry()
+        self.sso = Oauth2Sessions(self.registry)
         self.faults = FaultInjector()
         self.last_trade: dict[int, float] = {}
         self.desk = OrderDesk(context.market, self.last_trade)
         self.portfolio = PortfolioEndpoints(context.market, self.last_trade, self.desk)
         self.stream = StreamHub(
-            context.market, self.registry, self.last_trade, idle_timeout_s, self.desk, self.portfolio
+            context.market, self.registry, self.last_trade, idle_timeout_s, self.desk, self.sso, self.portfolio
         )
         self.orders = OrderEndpoints(context.market, self.desk, self.stream.streaming)
 
@@ -141,13 +146,18 @@ class _Gateway:
         return fault_response(fault.status or 500, request.url.path)
 
     def signed(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        """Wrap an API handler: faults first, then the HMAC check, then the (touched) session."""
+        """Wrap an API handler: faults first, then the HMAC check (or OAuth 2.0's SSO bearer token),
+        then the (touched) session."""
 
         async def endpoint(request: Request) -> Response:
             if (injected := await self._inject(request)) is not None:
                 return injected
+            header = request.headers.get("authorization")
             try:
-                consumer = self._authenticate(request)
+                if header is not None and is_bearer(header):
+                    consumer = self.sso.bearer(header, time.time())
+                else:
+                    consumer = self._authenticate(request)
             except OAuthRejected as rejected:
                 return _error(rejected.status, str(rejected))
             return await handler(request, consumer, consumer.current_session(self.idle_timeout_s))
@@ -282,6 +292,7 @@ class _Gateway:
             *order_control_routes(self.orders),
             *portfolio_control_routes(self.portfolio),
             *portal_routes(self.registry),
+            *Oauth2Endpoints(Oauth2Clients(), self.sso).routes(),
             *self.stream.routes(API),
         ]
         return Starlette(routes=routes)
@@ -305,4 +316,15 @@ class IbkrEmulator:
             "label": "IBKR (sandbox)",
             "base_url": urls[self.name] + API,
         }
-        return [profile | {"consumer_key": "BDSANDBOX", "realm": "limited_poa", "account": "DU1234567"}]
+        oauth2 = {
+            "name": "sandbox-ibkr-oauth2",
+            "kind": "ibkr-oauth2",
+            "label": "IBKR OAuth 2.0 (sandbox)",
+            "base_url": profile["base_url"],
+            "client_id": "BDSANDBOX2",
+            "key_id": "main",
+            "credential": "sandboxfirm1",
+            "public_ip": "127.0.0.1",
+            "account": "DU7654321",
+        }
+        return [profile | {"consumer_key": "BDSANDBOX", "realm": "limited_poa", "account": "DU1234567"}, oauth2]

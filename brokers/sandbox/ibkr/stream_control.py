@@ -23,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from brokers.sandbox.ibkr.consumers import SERVER_INFO, Consumer, ConsumerRegistry, Session
+from brokers.sandbox.ibkr.oauth2_sessions import Oauth2Sessions
 from brokers.sandbox.ibkr.order_desk import OrderDesk
 from brokers.sandbox.ibkr.portfolio_routes import PortfolioEndpoints
 from brokers.sandbox.ibkr.stream import Connection
@@ -57,9 +58,11 @@ class StreamHub:
         trades: dict[int, float],
         idle_timeout_s: float,
         desk: OrderDesk,
+        sso: Oauth2Sessions,
         portfolio: PortfolioEndpoints | None = None,
     ) -> None:
         self.market, self.registry, self.idle_timeout_s, self.desk = market, registry, idle_timeout_s, desk
+        self.sso = sso
         self.portfolio = portfolio  # `spl`: none, and the topic is refused
         self.settings = StreamSettings()
         table = micro_table(random.Random(f"{market.seed}/stream"))  # noqa: S311 - synthetic and reproducible
@@ -138,7 +141,7 @@ class StreamHub:
 
     def hello(self, consumer: Consumer) -> list[str]:
         """The frames a new connection starts with: system, act, sts."""
-        username, accounts = consumer.consumer_key.lower(), list(consumer.accounts)
+        username, accounts = consumer.username, list(consumer.accounts)
         paper = all(a.startswith("D") for a in accounts)
         act = {"accounts": accounts, "selectedAccount": accounts[0], "isPaper": paper, "serverInfo": SERVER_INFO}
         sts = {"authenticated": True, "competing": False, "connected": True, "message": "", "fail": ""}
@@ -150,18 +153,27 @@ class StreamHub:
 
     # ---- sessions ------------------------------------------------------------------------------
 
-    def authenticate(self, cookie: str | None, token: str | None) -> tuple[Consumer, Session] | None:
-        """The consumer and live brokerage session an `api` cookie and `oauth_token` stand for."""
-        if not cookie or not token:
+    def authenticate(
+        self, cookie: str | None, token: str | None, bearer: str | None = None
+    ) -> tuple[Consumer, Session] | None:
+        """The consumer and live brokerage session an `api` cookie stands for, with OAuth 1.0a's
+        `oauth_token` or OAuth 2.0's SSO bearer token (the cookie goes with either, not instead)."""
+        if not cookie:
             return None
-        for consumer in self.registry.all():
+        if bearer:
+            principal = self.sso.principal(bearer, time.time())
+            candidates = [] if principal is None else [principal]
+        elif token:
+            candidates = [
+                c
+                for c in self.registry.all()
+                if c.credential is None and hmac.compare_digest(c.access_token.encode(), token.encode())
+            ]
+        else:
+            return None
+        for consumer in candidates:
             session = consumer.session
-            if (
-                hmac.compare_digest(consumer.access_token.encode(), token.encode())
-                and session is not None
-                and session.session_id == cookie
-                and self.authenticated(consumer, session)
-            ):
+            if session is not None and session.session_id == cookie and self.authenticated(consumer, session):
                 return consumer, session
         return None
 
@@ -205,7 +217,9 @@ class StreamHub:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive, send)
-        identity = self.authenticate(websocket.cookies.get("api"), websocket.query_params.get("oauth_token"))
+        query = websocket.query_params
+        bearer = query.get("bearer_token") or query.get("sessionToken")
+        identity = self.authenticate(websocket.cookies.get("api"), query.get("oauth_token"), bearer)
         await websocket.accept()
         if identity is None:
             await websocket.close(code=1008, reason="not authenticated")

@@ -1,4 +1,4 @@
-"""The IBKR connector's live session reads its accounts, as the window runs it, from the sandbox process."""
+"""Both IBKR connectors' live sessions read their accounts, as the window runs them, from the sandbox process."""
 
 from __future__ import annotations
 
@@ -23,10 +23,15 @@ pytestmark = pytest.mark.secretservice
 WAIT_S = 30.0
 
 
-def test_the_live_session_reads_its_accounts_and_again_after_its_own_fill(sandbox, vault) -> None:
-    profile = next(p for p in sandbox_profiles(sandbox.endpoints, REGISTRY.schema).profiles if p.name == "sandbox-ibkr")
+@pytest.mark.parametrize(
+    ("profile_name", "account_id"), [("sandbox-ibkr", "DU1234567"), ("sandbox-ibkr-oauth2", "DU7654321")]
+)
+def test_the_live_session_reads_its_accounts_and_again_after_its_own_fill(
+    sandbox, vault, profile_name: str, account_id: str
+) -> None:
+    profile = next(p for p in sandbox_profiles(sandbox.endpoints, REGISTRY.schema).profiles if p.name == profile_name)
     control = f"{sandbox.services['ibkr']}/sandbox/ibkr/portfolio/account"
-    httpx.post(control, json={"account": "DU1234567", "cash": "250000"}, timeout=10).raise_for_status()
+    httpx.post(control, json={"account": account_id, "cash": "250000"}, timeout=10).raise_for_status()
 
     async def scenario() -> tuple[AccountsReport, AccountsReport, AccountsReport, int]:
         changes = 0
@@ -61,6 +66,7 @@ def test_the_live_session_reads_its_accounts_and_again_after_its_own_fill(sandbo
     assert before.accounts == ()
     assert "brokerage session" in before.problem
     (account,) = first.accounts
+    assert account.account.endswith(account_id[-4:])  # masked
     assert account.cash == Decimal(250000)
     assert account.day_pnl is not None
     assert first.refresh_s == 15

@@ -204,7 +204,7 @@ def test_known_ibkr_errors_tell_the_trader_what_to_do():
             credentials = await gw.credentials()
             unknown = IbkrSession(gw.base_url, replace(credentials, consumer_key="NOSUCHKEY"))
             with pytest.raises(IbkrInvalidConsumer, match="weekend restart"):
-                await unknown.mint_live_session_token()
+                await unknown.authorize()
             await unknown.close()
 
             paper = IbkrSession(gw.base_url, await gw.credentials(consumer_key="BDPAPER01", paper_410=True))
@@ -227,7 +227,7 @@ def test_keys_that_do_not_match_the_registration_fail_validation():
             wrong_prime = replace(credentials.keys, dh_prime=credentials.keys.dh_prime - 2)
             session = IbkrSession(gw.base_url, replace(credentials, keys=wrong_prime))
             with pytest.raises(IbkrLiveSessionTokenInvalid, match="keys init"):
-                await session.mint_live_session_token()
+                await session.authorize()
             await session.close()
 
     run_async(scenario)

@@ -110,10 +110,21 @@ def test_the_profile_table_builds_an_ibkr_profile() -> None:
             "consumer_key": "BDSANDBOX",
             "realm": "limited_poa",
             "account": "DU1234567",
-        }
+        },
+        {
+            "name": "sandbox-ibkr-oauth2",
+            "kind": "ibkr-oauth2",
+            "label": "IBKR OAuth 2.0 (sandbox)",
+            "base_url": base + "/v1/api",
+            "client_id": "BDSANDBOX2",
+            "key_id": "main",
+            "credential": "sandboxfirm1",
+            "public_ip": "127.0.0.1",
+            "account": "DU7654321",
+        },
     ]
     endpoints = SandboxEndpoints(pid=1, seed=1, started_at="x", services={"ibkr": base}, profiles=tuple(tables))
-    (profile,) = sandbox_profiles(endpoints, REGISTRY.schema).profiles
+    profile = next(p for p in sandbox_profiles(endpoints, REGISTRY.schema).profiles if p.name == "sandbox-ibkr")
     assert isinstance(profile, IbkrProfile)
     assert (profile.base_url, profile.consumer_key, profile.account) == (base + "/v1/api", "BDSANDBOX", "DU1234567")
     assert profile.origin is ProfileOrigin.SANDBOX
