@@ -21,6 +21,7 @@ class NextAction(StrEnum):
     FIX_PROFILE = "fix_profile"
     UNLOCK_KEYRING = "unlock_keyring"
     RESTORE_VAULT = "restore_vault"
+    ROTATE_KEYS = "rotate_keys"  # start a due rotation, or resume or abort one a crash cut off
 
 
 class ActionRoute(StrEnum):

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from brokers.core.accounts import AccountsReport
     from brokers.core.market import MarketSource
     from brokers.core.order_route import OrderRoute
+    from brokers.core.rotation import ArchivedSet, Progress, RotationStatus
     from brokers.core.secrets import BlobCheck, SecretStore
 
 
@@ -161,6 +162,7 @@ class Connector[P: Profile](ABC):
     signs_in: bool = False  # True when `sign_in` runs a browser sign-in (`brokerdeck login`, Connect)
     sets_up_keys: bool = False  # True when `setup_keys` runs a self-service key setup (`brokerdeck keys init`)
     trades: bool = False  # True when its sessions offer an `order_route`: the mode gate refuses LIVE otherwise
+    rotates: bool = False  # True when its credentials rotate by hand (`brokerdeck keys rotate`, the wizard)
 
     @property
     def kind(self) -> str:
@@ -207,6 +209,37 @@ class Connector[P: Profile](ABC):
         """Create or reuse keys, show what to register, prove what the broker issued, store it (only when
         `sets_up_keys`); the closing sentence. `dhparam_pem` and `replace` are the command's options."""
         raise NotOffered(f"{self.kind} profiles have no self-service keys to set up.")
+
+    # ---- rotation (only when `rotates`; the model is brokers/core/rotation.py) -----------------------
+
+    def rotation_status(self, profile: P, vault: SecretStore) -> RotationStatus:
+        """Blocking: where `profile`'s rotation stands, from its journal."""
+        raise NotOffered(f"{self.kind} profiles have no credentials to rotate.")
+
+    async def rotation_start(
+        self, profile: P, vault: SecretStore, progress: Progress, *, new_dh: bool
+    ) -> RotationStatus:
+        """Stage new material beside the active set and say what to register; the active set keeps working."""
+        raise NotOffered(f"{self.kind} profiles have no credentials to rotate.")
+
+    async def rotation_confirm(
+        self, profile: P, vault: SecretStore, answers: dict[str, str], progress: Progress
+    ) -> RotationStatus:
+        """Prove what the broker issued, then switch; on failure roll back, prove the old set and raise
+        `RotationFailed`. Also resumes an interrupted confirm (`answers` may then be empty)."""
+        raise NotOffered(f"{self.kind} profiles have no credentials to rotate.")
+
+    def rotation_abort(self, profile: P, vault: SecretStore) -> RotationStatus:
+        """Blocking: discard what is staged; the active set stays as it is."""
+        raise NotOffered(f"{self.kind} profiles have no credentials to rotate.")
+
+    def archived_sets(self, profile: P, vault: SecretStore) -> tuple[ArchivedSet, ...]:
+        """Blocking: the sets earlier rotations replaced, newest first."""
+        raise NotOffered(f"{self.kind} profiles have no archived credentials.")
+
+    async def restore_archived(self, profile: P, vault: SecretStore, archive_id: str, progress: Progress) -> str:
+        """Prove an archived set and make it active again (archiving the current one); the closing sentence."""
+        raise NotOffered(f"{self.kind} profiles have no archived credentials.")
 
 
 class UnavailableConnector(Connector[Profile]):
