@@ -31,6 +31,7 @@ class ActionRoute(StrEnum):
     SIGN_IN = "sign_in"  # an interactive sign-in in the system browser
     SIGN_OUT = "sign_out"  # revoke and delete the stored sign-in; the window asks first
     COMMAND = "command"  # a terminal command the trader runs; the window copies it
+    ROTATION = "rotation"  # the rotation wizard (`brokerdeck keys rotate` in a terminal)
 
 
 @dataclass(frozen=True)
