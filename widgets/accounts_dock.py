@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from widgets.account_view_models import AccountBook, AccountsDockView, PositionLine
+from widgets.flow_layout import FlowLayout
 from widgets.table_spec import Column, KeyedRowTableModel
 from widgets.theme import THEME
 from widgets.trading_views import MODE_COLORS, SHADOW
@@ -124,10 +124,7 @@ class AccountsDock(QWidget):
         self.problem_label.setStyleSheet(f"color: {THEME['stale']};")
         self.balances = QFrame(self)
         self.balances.setObjectName("accountsBalances")
-        self._balance_grid = QGridLayout(self.balances)
-        self._balance_grid.setContentsMargins(0, 2, 0, 2)
-        self._balance_grid.setHorizontalSpacing(18)
-        self._balance_grid.setVerticalSpacing(0)
+        self._balance_flow = FlowLayout(self.balances, spacing=18)  # wraps: a narrow dock never widens the window
         self.balance_labels: dict[str, QLabel] = {}
         self.model = PositionsModel(POSITION_COLUMNS)
         self.table = self._build_table()
@@ -252,24 +249,29 @@ class AccountsDock(QWidget):
         self.model.set_rows((*rows, book.total) if book.total is not None else tuple(rows))
 
     def _show_balances(self, book: AccountBook) -> None:
-        """A title over each figure; the strip is laid out again only when the book's set of figures changes."""
+        """A title over each figure, wrapping onto more rows in a narrow dock; the strip is laid out again only
+        when the book's set of figures changes."""
         self.balances.setVisible(bool(book.balances))
         keys = tuple(figure.key for figure in book.balances)
         if keys != tuple(self.balance_labels):
-            while (item := self._balance_grid.takeAt(0)) is not None:
+            while (item := self._balance_flow.takeAt(0)) is not None:
                 if (widget := item.widget()) is not None:
                     widget.deleteLater()
             self.balance_labels = {}
-            for column, figure in enumerate(book.balances):
-                title = QLabel(figure.title, self.balances)
+            for figure in book.balances:
+                cell = QWidget(self.balances)
+                stack = QVBoxLayout(cell)
+                stack.setContentsMargins(0, 2, 0, 2)
+                stack.setSpacing(0)
+                title = QLabel(figure.title, cell)
                 title.setProperty("role", "muted")
-                value = QLabel(self.balances)
+                value = QLabel(cell)
                 value.setObjectName(f"balance-{figure.key}")
                 value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-                self._balance_grid.addWidget(title, 0, column)
-                self._balance_grid.addWidget(value, 1, column)
+                stack.addWidget(title)
+                stack.addWidget(value)
+                self._balance_flow.addWidget(cell)
                 self.balance_labels[figure.key] = value
-            self._balance_grid.setColumnStretch(len(keys), 1)
         for figure in book.balances:
             label = self.balance_labels[figure.key]
             label.setText(figure.text)

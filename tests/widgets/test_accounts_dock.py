@@ -224,3 +224,13 @@ def test_without_a_profile_the_dock_says_so(dock: AccountsDock) -> None:
     assert dock.age_label.text() == "No connected profile shows accounts yet."
     assert not dock.refresh_button.isEnabled()
     assert symbols(dock) == []
+
+
+def test_the_balances_wrap_in_a_narrow_dock_instead_of_widening_the_window(dock: AccountsDock, qtbot: Any) -> None:
+    dock.show_accounts(view(broker_report(position("AAPL", "265598", "1900", "900"))))
+    figures = [dock.balance_labels[key] for key in ("net_liquidation", "cash", "buying_power", "day_pnl")]
+    strip = sum(label.parentWidget().sizeHint().width() for label in dock.balance_labels.values())  # on one line
+    assert dock.minimumSizeHint().width() < strip
+    dock.resize(strip // 2, 400)
+    qtbot.waitUntil(lambda: figures[-1].mapTo(dock, QPoint(0, 0)).y() > figures[0].mapTo(dock, QPoint(0, 0)).y())
+    assert all(label.isVisible() for label in dock.balance_labels.values())
