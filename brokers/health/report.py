@@ -20,6 +20,7 @@ from brokers.core.health import ConnectionState, CredentialHealth, CredentialIte
 from brokers.core.profiles import Profile, ProfileError, ProfileSet
 from brokers.core.registry import Registry
 from brokers.core.secrets import BlobCheck
+from brokers.health.credential_check import CredentialCheck, check_credentials, with_notes
 from brokers.registry import REGISTRY
 from brokers.vault import Vault, VaultError
 
@@ -84,9 +85,10 @@ def collect_status(
     registry: Registry = REGISTRY,
     accounts: Mapping[str, AccountsReport] | None = None,
 ) -> StatusReport:
-    """Blocking (keyring and disk): call it off the UI thread."""
+    """Blocking (keyring and disk): call it off the UI thread. Runs the credential check too."""
     findings = inspect_vault(profiles, vault, registry)
-    return build_report(profiles, findings, live or {}, time.time(), sandbox, registry, accounts)
+    check = check_credentials(profiles, findings.checks, frozenset(findings.stored), vault, registry)
+    return build_report(profiles, findings, live or {}, time.time(), sandbox, registry, accounts, check)
 
 
 def inspect_vault(profiles: ProfileSet, vault: Vault, registry: Registry = REGISTRY) -> VaultFindings:
@@ -123,14 +125,18 @@ def build_report(
     sandbox: dict[str, str] | None = None,
     registry: Registry = REGISTRY,
     accounts: Mapping[str, AccountsReport] | None = None,
+    check: CredentialCheck | None = None,
 ) -> StatusReport:
     """Pure: the report for `profiles` at `now`, from vault findings and the running sessions (and the
-    accounts they read)."""
+    accounts they read), with the notes of the last credential check."""
     health = []
     offers = {}
+    notes = check.notes if check is not None else {}
     for profile in profiles.profiles:
         connector = registry.of(profile)
         current = _health(profile, findings, live, now, connector)
+        if profile.name in notes and profile.name in findings.stored:  # still stored and intact as checked
+            current = with_notes(current, notes[profile.name], now)
         health.append(current)
         offers[profile.name] = connector.offers(profile, current)
     return StatusReport(
