@@ -71,7 +71,7 @@ def with_notes(health: CredentialHealth, notes: Sequence[CredentialNote], now: f
     lead = _most_pressing([note for note in notes if note.is_due(now) and note.due != Due.EXPIRY], now)
     if lead is None or _RANK[current.severity] >= _RANK[SEVERITY[lead.state(now)]]:
         return current
-    reason = f"{lead.headline(now)} {current.reason}".strip()
+    reason = f"{lead.headline(now)} {current.reason[:1].upper()}{current.reason[1:]}".strip()
     if lead.action != NextAction.NONE or current.next_action == NextAction.NONE:
         action, hint = lead.action, lead.hint
     else:  # the current action still leads; say how the note is dealt with in the reason

@@ -131,12 +131,9 @@ def build_report(
     accounts they read), with the notes of the last credential check."""
     health = []
     offers = {}
-    notes = check.notes if check is not None else {}
     for profile in profiles.profiles:
         connector = registry.of(profile)
-        current = _health(profile, findings, live, now, connector)
-        if profile.name in notes and profile.name in findings.stored:  # still stored and intact as checked
-            current = with_notes(current, notes[profile.name], now)
+        current = _health(profile, findings, live, now, connector, check)
         health.append(current)
         offers[profile.name] = connector.offers(profile, current)
     return StatusReport(
@@ -151,9 +148,15 @@ def build_report(
 
 
 def _health(
-    profile: Profile, findings: VaultFindings, live: Mapping[str, LiveHealth], now: float, connector: Connector[Any]
+    profile: Profile,
+    findings: VaultFindings,
+    live: Mapping[str, LiveHealth],
+    now: float,
+    connector: Connector[Any],
+    check: CredentialCheck | None,
 ) -> CredentialHealth:
-    """Vault problems first (nothing else can be trusted), then the running session, then what is stored."""
+    """Vault problems first (nothing else can be trusted), then the running session, then what is stored; the
+    credential check's notes join the last two."""
     if profile.name in findings.errors:
         return _vault_failure(profile, findings.errors[profile.name])
     checks = findings.checks.get(profile.name, [])
@@ -165,6 +168,9 @@ def _health(
     current = running(now) if running is not None else None
     if current is None:
         current = _at_rest(profile, findings, now, connector)
+    notes = check.notes.get(profile.name) if check is not None else None
+    if notes and profile.name in findings.stored:  # still stored and intact, as when it was checked
+        current = with_notes(current, notes, now)
     if current.state == ConnectionState.SIGN_IN_NEEDED:
         items = tuple(_unusable(item) for item in items)
     return replace(current, items=current.items + items)

@@ -100,7 +100,7 @@ def test_keys_eighty_days_old_are_due_in_ten_days_amber_with_the_one_action_that
     assert desk.state == ConnectionState.ROTATION_DUE
     assert desk.severity == Severity.WARN
     assert desk.reason.startswith(
-        "Rotation due in 10 days: the signature key is 80 days old (policy: every 90 days). credentials stored;"
+        "Rotation due in 10 days: the signature key is 80 days old (policy: every 90 days). Credentials stored;"
     )
     assert desk.next_action == NextAction.ROTATE_KEYS
     assert desk.hint == "Press Rotate keys…, or run `brokerdeck keys rotate desk start`."
