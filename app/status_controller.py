@@ -60,6 +60,7 @@ class StatusController(QObject):
     """Collects vault findings in the background and renders them; `applied` fires after each render."""
 
     applied = Signal()
+    credentialsChecked = Signal()  # a credential check finished (its notes are rendered)
     rotationRequested = Signal(str)  # profile: open the rotation wizard for it (the window connects the wizard)
 
     def __init__(
@@ -108,7 +109,6 @@ class StatusController(QObject):
         self._ticker.timeout.connect(self.render)
         self._ticker.timeout.connect(self._probe_when_due)
         self._check_timer = QTimer(self)
-        self._check_timer.setInterval(CREDENTIAL_CHECK_INTERVAL_MS)
         self._check_timer.timeout.connect(self.check_credentials)
         self._probed_at = time.monotonic()
         self._debounce = QTimer(self)
@@ -130,7 +130,7 @@ class StatusController(QObject):
         self._watch()
         self._timer.start()
         self._ticker.start()
-        self._check_timer.start()
+        self._check_timer.start(CREDENTIAL_CHECK_INTERVAL_MS)
         self.refresh()  # the first inspection runs the first credential check
 
     async def stop(self) -> None:
@@ -234,6 +234,7 @@ class StatusController(QObject):
         if not self._stopped:
             self._check = check
             self.render()
+            self.credentialsChecked.emit()
 
     def _check_failed(self, error: BaseException) -> None:
         self._checking = False
