@@ -42,9 +42,8 @@ REFRESH_INTERVAL_MS = 30_000
 RENDER_INTERVAL_MS = 1_000
 PROBE_INTERVAL_S = 60.0
 PROBE_INTERVAL_MINIMISED_S = 300.0
-CREDENTIAL_CHECK_INTERVAL_MS = (
-    4 * 60 * 60 * 1000
-)  # key ages change by the day: a few checks a day keep "due in N days" true
+# Key ages change by the day: a few credential checks a day keep "due in N days" true.
+CREDENTIAL_CHECK_INTERVAL_MS = 4 * 60 * 60 * 1000
 _CONNECT_ACTIONS = (NextAction.CONNECT, NextAction.RECONNECT)
 
 
