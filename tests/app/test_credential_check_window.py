@@ -85,7 +85,8 @@ def test_the_indicator_shows_rotation_due_in_n_days_and_the_button_that_starts_i
     assert indicator.action_button.text() == "Rotate keys…"
     assert not indicator.action_button.isHidden()
     assert "`brokerdeck keys rotate ibkr-paper start`" in indicator.action_button.toolTip()
-    rows = {indicator.credentials.row_object(r).name: indicator.credentials.row_object(r) for r in range(4)}
+    table = indicator.credentials
+    rows = {table.row_object(r).name: table.row_object(r) for r in range(table.rowCount())}
     assert (rows["signature key"].state, rows["signature key"].severity) == ("Rotation due", "warn")
     assert "rotation due in 10 days" in rows["signature key"].detail
     panel_row = window.connection_panel.model.row_object(0)
