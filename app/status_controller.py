@@ -3,9 +3,11 @@
 The vault is inspected off the UI thread (keyring and disk block) on start, on request, when
 profiles.toml changes and every 30 s. Every running session proves its credential with the broker
 (a probe) about once a minute, every five minutes while the window is minimised, and at once on
-Check now. Between inspections the window is re-rendered from the last findings and the live sessions
-once a second, so countdowns move without any I/O. Each button comes from the profile's connector (an
-`ActionOffer`), and a click is routed by the offer's route.
+Check now. The credential check (key ages against the rotation policy, sign-in horizons, certificates) runs
+off the UI thread after the first inspection, every four hours, on Check now and whenever an inspection finds
+the vault changed. Between inspections the window is re-rendered from the last findings, the last check and
+the live sessions once a second, so countdowns move without any I/O. Each button comes from the profile's
+connector (an `ActionOffer`), and a click is routed by the offer's route.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
+from PySide6.QtCore import QFileSystemWatcher, QMetaMethod, QObject, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
 from app.account_rows import accounts_view
@@ -30,8 +32,9 @@ from brokers.core.errors import BrokerError
 from brokers.core.health import SEVERITY, CredentialHealth
 from brokers.core.profiles import Profile, ProfileSet
 from brokers.core.timefmt import countdown
+from brokers.health.credential_check import CredentialCheck, check_credentials
 from brokers.health.report import StatusReport, VaultFindings, build_report, inspect_vault
-from brokers.vault import Vault
+from brokers.vault import Vault, VaultError
 from widgets.main_window import MainWindow
 from widgets.view_models import CredentialRow, LoginView, ProfileRow, StatusView
 
@@ -39,6 +42,8 @@ REFRESH_INTERVAL_MS = 30_000
 RENDER_INTERVAL_MS = 1_000
 PROBE_INTERVAL_S = 60.0
 PROBE_INTERVAL_MINIMISED_S = 300.0
+# Key ages change by the day: a few credential checks a day keep "due in N days" true.
+CREDENTIAL_CHECK_INTERVAL_MS = 4 * 60 * 60 * 1000
 _CONNECT_ACTIONS = (NextAction.CONNECT, NextAction.RECONNECT)
 
 
@@ -54,6 +59,8 @@ class StatusController(QObject):
     """Collects vault findings in the background and renders them; `applied` fires after each render."""
 
     applied = Signal()
+    credentialsChecked = Signal()  # a credential check finished (its notes are rendered)
+    rotationRequested = Signal(str)  # profile: open the rotation wizard for it (the window connects the wizard)
 
     def __init__(
         self,
@@ -74,6 +81,9 @@ class StatusController(QObject):
         self._last: _Inspection | None = None
         self._shown: StatusView | None = None
         self._offers: dict[str, tuple[ActionOffer, ...]] = {}
+        self._check: CredentialCheck | None = None
+        self._checking = False
+        self._check_wanted = False
         self.sessions = SessionBridge(context.registry, vault, context.paths.data_dir, operations, self)
         self.sessions.changed.connect(self.render)
         self.sessions.vaultChanged.connect(self.refresh)
@@ -97,6 +107,8 @@ class StatusController(QObject):
         self._ticker.setInterval(RENDER_INTERVAL_MS)
         self._ticker.timeout.connect(self.render)
         self._ticker.timeout.connect(self._probe_when_due)
+        self._check_timer = QTimer(self)
+        self._check_timer.timeout.connect(self.check_credentials)
         self._probed_at = time.monotonic()
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -117,7 +129,8 @@ class StatusController(QObject):
         self._watch()
         self._timer.start()
         self._ticker.start()
-        self.refresh()
+        self._check_timer.start(CREDENTIAL_CHECK_INTERVAL_MS)
+        self.refresh()  # the first inspection runs the first credential check
 
     async def stop(self) -> None:
         self._stopped = True
@@ -126,6 +139,7 @@ class StatusController(QObject):
             self._watcher.removePaths(watched)
         self._timer.stop()
         self._ticker.stop()
+        self._check_timer.stop()
         self._debounce.stop()
         await self.sessions.shutdown()
 
@@ -143,9 +157,15 @@ class StatusController(QObject):
         return self._last.profiles.profiles if self._last is not None else ()
 
     def check_now(self) -> None:
-        """Check now: inspect the vault and ask every running session to prove its credential with the broker."""
-        self.refresh()
+        """Check now: inspect the vault, check the credentials and ask every running session to prove its
+        credential with the broker."""
+        self.check_credentials()
         self._probe()
+
+    def check_credentials(self) -> None:
+        """Run the credential check on a fresh inspection of the vault (the schedule, Check now)."""
+        self._check_wanted = True
+        self.refresh()
 
     def render(self) -> None:
         """Render the last inspection with the sessions' current state, if the picture changed. No I/O."""
@@ -155,7 +175,14 @@ class StatusController(QObject):
         services = last.sandbox.services if last.sandbox else None
         live = self.sessions.live_health()
         report = build_report(
-            last.profiles, last.findings, live, time.time(), services, self._context.registry, self.sessions.accounts()
+            last.profiles,
+            last.findings,
+            live,
+            time.time(),
+            services,
+            self._context.registry,
+            self.sessions.accounts(),
+            self._check,
         )
         self._offers = report.offers
         view = status_view(report, last.sandbox, last.at, self.login.view)
@@ -182,7 +209,36 @@ class StatusController(QObject):
         self.sessions.sync(inspection.profiles, inspection.sandbox)
         self._shown = None  # a new inspection is always shown, so `applied` follows every refresh
         self._finish()
+        self._check_when_due(inspection)
         self.render()
+
+    def _check_when_due(self, inspection: _Inspection) -> None:
+        """The credential check, off the UI thread: when asked, and when the vault holds other entries (or other
+        versions of them) than at the last check, so a rotation or a new sign-in is seen at once."""
+        stale = self._check is None or not self._check.matches(inspection.findings.checks)
+        if self._checking or not (stale or self._check_wanted):
+            return  # a check under way: the next inspection runs the one asked for
+        self._check_wanted = False
+        self._checking = True
+        findings, registry = inspection.findings, self._context.registry
+
+        def work() -> CredentialCheck:
+            ready = frozenset(findings.stored)
+            return check_credentials(inspection.profiles, findings.checks, ready, self._vault, registry)
+
+        self._operations.run_blocking(work, self._checked, self._check_failed)
+
+    def _checked(self, check: CredentialCheck) -> None:
+        self._checking = False
+        if not self._stopped:
+            self._check = check
+            self.render()
+            self.credentialsChecked.emit()
+
+    def _check_failed(self, error: BaseException) -> None:
+        self._checking = False
+        if not isinstance(error, VaultError):  # the vault's own problems show in its inspection
+            self._operations.report(error)
 
     def _failed(self, error: BaseException) -> None:
         self._window.show_message(f"Could not check status: {error}")
@@ -208,10 +264,23 @@ class StatusController(QObject):
         elif offer.route == ActionRoute.COMMAND:
             QGuiApplication.clipboard().setText(offer.command)
             self._window.show_message(f"Copied `{offer.command}`: run it in a terminal.")
+        elif offer.route == ActionRoute.ROTATION:
+            self._rotate(name, offer)
         else:
             message = self.sessions.act(name, offer.action)
             if message:
                 self._window.show_message(message)
+
+    def _rotate(self, name: str, offer: ActionOffer) -> None:
+        """The rotation wizard, once the window connects one to `rotationRequested`; until then the command that
+        rotates from a terminal, copied, and said to be that."""
+        if self.isSignalConnected(QMetaMethod.fromSignal(self.rotationRequested)):
+            self.rotationRequested.emit(name)
+            return
+        QGuiApplication.clipboard().setText(offer.command)
+        self._window.show_message(
+            f"This window has no rotation wizard yet: copied `{offer.command}`; run it in a terminal."
+        )
 
     def _on_connect(self, name: str) -> None:
         """The panel's Connect or Reconnect: whichever the connector offers now."""
@@ -300,6 +369,7 @@ def _profile_row(
         expires=countdown(health.expires_at, now),
         action=fix.action.value if fix else "",
         action_label=fix.label if fix else "",
+        action_tooltip=fix.tooltip if fix else "",
         connect_actions=tuple(o.action.value for o in offers if o.panel),
         credentials=tuple(
             CredentialRow(

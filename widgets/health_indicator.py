@@ -136,6 +136,7 @@ class HealthIndicator(QWidget):
         self.reason.setText(row.reason)
         self.action.setText(f"Next: {row.hint}" if row.hint else "")
         self.action_button.setText(row.action_label)
+        self.action_button.setToolTip(row.action_tooltip)
         self.action_button.setVisible(bool(row.action))
         self.credentials.set_rows(row.credentials)
         self.accounts_panel.show_accounts(row.accounts)

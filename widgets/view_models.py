@@ -58,6 +58,7 @@ class ProfileRow:
     expires: str = ""
     action: str = ""  # the intent sent back when the trader presses the action button
     action_label: str = ""  # the button's text; no button when empty
+    action_tooltip: str = ""  # what the button does, in more words (the command it runs in a terminal)
     credentials: tuple[CredentialRow, ...] = ()
     # What the trader may do with the connection now: a subset of ("connect", "reconnect", "disconnect"),
     # in that order. The profile's connector decides; the panel only enables the matching buttons.

@@ -2,9 +2,10 @@
 
 The loader, the status report, the CLI and the window loop over connectors and never ask which broker a
 profile belongs to. A connector answers, for its profiles: what the vault must hold before it can connect,
-the health from stored or published facts, the actions it offers in each state, and how to run a session
-(and, when it can, a browser sign-in). `ConnectorSession` is the running half, one per profile while the
-window is open. Capabilities a connector lacks keep the defaults here, which offer nothing.
+the health from stored or published facts, what its scheduled credential check notes, the actions it offers
+in each state, and how to run a session (and, when it can, a browser sign-in). `ConnectorSession` is the
+running half, one per profile while the window is open. Capabilities a connector lacks keep the defaults
+here, which offer nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from brokers.core.profiles import Profile
 
 if TYPE_CHECKING:
     from brokers.core.accounts import AccountsReport
+    from brokers.core.credential_notes import CredentialNote
     from brokers.core.market import MarketSource
     from brokers.core.order_route import OrderRoute
     from brokers.core.rotation import ArchivedSet, Progress, RotationStatus
@@ -186,6 +188,16 @@ class Connector[P: Profile](ABC):
     def published_health(self, profile: P, facts: Mapping[str, Any]) -> HealthAt | None:
         """The health of a session another process published (`ConnectorSession.published`), if readable."""
         return None
+
+    def credential_checks(
+        self, profile: P, vault: SecretStore, checks: Sequence[BlobCheck]
+    ) -> tuple[CredentialNote, ...]:
+        """Blocking (keyring, disk): the scheduled credential check, one note per stored credential worth watching
+        (a key's age against the profile's rotation policy, a sign-in's horizon, a certificate's expiry).
+
+        Called only once every required secret is stored and intact; `checks` say when each was written.
+        """
+        return ()
 
     @abstractmethod
     def offers(self, profile: P, health: CredentialHealth) -> tuple[ActionOffer, ...]:

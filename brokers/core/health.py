@@ -29,6 +29,7 @@ class ConnectionState(StrEnum):
     RETRYING = "RETRYING"  # a request or renewal failed; the next try is scheduled
     COMPETING = "COMPETING"  # another session of the same broker user competes with this one
     EXPIRING = "EXPIRING"  # usable now, but ends soon unless the trader acts
+    ROTATION_DUE = "ROTATION_DUE"  # usable, but the profile's rotation policy says to replace the keys soon (or now)
     EXPIRED = "EXPIRED"
     SIGN_IN_NEEDED = "SIGN_IN_NEEDED"  # the broker no longer accepts the sign-in: only a new one helps
     FAILED = "FAILED"  # unusable until the trader acts (broken config, damaged vault, bad keys)
@@ -47,6 +48,7 @@ _LABELS: dict[ConnectionState, str] = {
     ConnectionState.RETRYING: "Retrying",
     ConnectionState.COMPETING: "Competing",
     ConnectionState.EXPIRING: "Expiring soon",
+    ConnectionState.ROTATION_DUE: "Rotation due",
     ConnectionState.EXPIRED: "Expired",
     ConnectionState.SIGN_IN_NEEDED: "Sign-in needed",
     ConnectionState.FAILED: "Failed",
@@ -70,6 +72,7 @@ SEVERITY: dict[ConnectionState, Severity] = {
     ConnectionState.RETRYING: Severity.WARN,
     ConnectionState.COMPETING: Severity.WARN,
     ConnectionState.EXPIRING: Severity.WARN,
+    ConnectionState.ROTATION_DUE: Severity.WARN,
     ConnectionState.EXPIRED: Severity.ERROR,
     ConnectionState.SIGN_IN_NEEDED: Severity.ERROR,
     ConnectionState.FAILED: Severity.ERROR,

@@ -20,6 +20,7 @@ class BlobCheck:
     size: int
     intact: bool
     problem: str = ""
+    written_at: float | None = None  # epoch seconds the entry was last written (its age); None when unknown
 
 
 class SecretStore(Protocol):
@@ -34,7 +35,7 @@ class SecretStore(Protocol):
     def kinds(self, profile: str) -> list[str]: ...
 
     def check(self, profile: str) -> list[BlobCheck]:
-        """Every stored secret of `profile`, each verified but never returned."""
+        """Every stored secret of `profile`, each verified but never returned, with when it was written."""
         ...
 
     def lock_path(self, profile: str, purpose: str) -> Path:

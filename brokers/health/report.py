@@ -20,6 +20,7 @@ from brokers.core.health import ConnectionState, CredentialHealth, CredentialIte
 from brokers.core.profiles import Profile, ProfileError, ProfileSet
 from brokers.core.registry import Registry
 from brokers.core.secrets import BlobCheck
+from brokers.health.credential_check import CredentialCheck, check_credentials, with_notes
 from brokers.registry import REGISTRY
 from brokers.vault import Vault, VaultError
 
@@ -84,9 +85,10 @@ def collect_status(
     registry: Registry = REGISTRY,
     accounts: Mapping[str, AccountsReport] | None = None,
 ) -> StatusReport:
-    """Blocking (keyring and disk): call it off the UI thread."""
+    """Blocking (keyring and disk): call it off the UI thread. Runs the credential check too."""
     findings = inspect_vault(profiles, vault, registry)
-    return build_report(profiles, findings, live or {}, time.time(), sandbox, registry, accounts)
+    check = check_credentials(profiles, findings.checks, frozenset(findings.stored), vault, registry)
+    return build_report(profiles, findings, live or {}, time.time(), sandbox, registry, accounts, check)
 
 
 def inspect_vault(profiles: ProfileSet, vault: Vault, registry: Registry = REGISTRY) -> VaultFindings:
@@ -123,14 +125,15 @@ def build_report(
     sandbox: dict[str, str] | None = None,
     registry: Registry = REGISTRY,
     accounts: Mapping[str, AccountsReport] | None = None,
+    check: CredentialCheck | None = None,
 ) -> StatusReport:
     """Pure: the report for `profiles` at `now`, from vault findings and the running sessions (and the
-    accounts they read)."""
+    accounts they read), with the notes of the last credential check."""
     health = []
     offers = {}
     for profile in profiles.profiles:
         connector = registry.of(profile)
-        current = _health(profile, findings, live, now, connector)
+        current = _health(profile, findings, live, now, connector, check)
         health.append(current)
         offers[profile.name] = connector.offers(profile, current)
     return StatusReport(
@@ -145,9 +148,15 @@ def build_report(
 
 
 def _health(
-    profile: Profile, findings: VaultFindings, live: Mapping[str, LiveHealth], now: float, connector: Connector[Any]
+    profile: Profile,
+    findings: VaultFindings,
+    live: Mapping[str, LiveHealth],
+    now: float,
+    connector: Connector[Any],
+    check: CredentialCheck | None,
 ) -> CredentialHealth:
-    """Vault problems first (nothing else can be trusted), then the running session, then what is stored."""
+    """Vault problems first (nothing else can be trusted), then the running session, then what is stored; the
+    credential check's notes join the last two."""
     if profile.name in findings.errors:
         return _vault_failure(profile, findings.errors[profile.name])
     checks = findings.checks.get(profile.name, [])
@@ -159,6 +168,9 @@ def _health(
     current = running(now) if running is not None else None
     if current is None:
         current = _at_rest(profile, findings, now, connector)
+    notes = check.notes.get(profile.name) if check is not None else None
+    if notes and profile.name in findings.stored:  # still stored and intact, as when it was checked
+        current = with_notes(current, notes, now)
     if current.state == ConnectionState.SIGN_IN_NEEDED:
         items = tuple(_unusable(item) for item in items)
     return replace(current, items=current.items + items)

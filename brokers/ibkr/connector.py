@@ -18,12 +18,14 @@ from brokers.core.actions import ActionOffer, ActionRoute, NextAction
 from brokers.core.connector import Connector, ConnectorSession, Dialogue, SessionEnv
 from brokers.core.health import ConnectionState, CredentialHealth, HealthAt, identity
 from brokers.core.retry import Wakeable
+from brokers.core.rotation_policy import rotation_offer
 from brokers.ibkr import vault_entries
 from brokers.ibkr.oauth2_profile import IbkrOAuth2Profile
 from brokers.ibkr.profile import AnyIbkrProfile, IbkrProfile
 
 if TYPE_CHECKING:
     from brokers.core.accounts import AccountsReport
+    from brokers.core.credential_notes import CredentialNote
     from brokers.core.market import MarketSource
     from brokers.core.order_route import OrderRoute
     from brokers.core.secrets import BlobCheck, SecretStore
@@ -56,6 +58,7 @@ class IbkrConnectorBase[P: (IbkrProfile, IbkrOAuth2Profile)](Connector[P]):
 
     sets_up_keys = True
     trades = True
+    aged_entries: Mapping[str, str]  # the vault entries the rotation policy watches (health row name -> kind)
 
     def setup_hint(self, profile: P) -> str:
         return profile.setup_hint()
@@ -79,6 +82,13 @@ class IbkrConnectorBase[P: (IbkrProfile, IbkrOAuth2Profile)](Connector[P]):
             return None
         return lambda now: ibkr_health(profile, snapshot, now)
 
+    def credential_checks(
+        self, profile: P, vault: SecretStore, checks: Sequence[BlobCheck]
+    ) -> tuple[CredentialNote, ...]:
+        from brokers.ibkr.rotation_due import rotation_notes
+
+        return rotation_notes(profile, checks, self.aged_entries, rotates=self.rotates)
+
     def offers(self, profile: P, health: CredentialHealth) -> tuple[ActionOffer, ...]:
         command = f"brokerdeck keys init {profile.name}"
         setup = ActionOffer(
@@ -88,12 +98,18 @@ class IbkrConnectorBase[P: (IbkrProfile, IbkrOAuth2Profile)](Connector[P]):
             tooltip=f"Copies `{command}`: run it in a terminal to set up the keys",
             command=command,
         )
-        return (*(ActionOffer(a, label, ActionRoute.SESSION) for a, label in _SESSION_ACTIONS.items()), setup)
+        offers = [ActionOffer(a, label, ActionRoute.SESSION) for a, label in _SESSION_ACTIONS.items()]
+        offers.append(setup)
+        if self.rotates:
+            offers.append(rotation_offer(profile.name))
+        return tuple(offers)
 
 
 class IbkrConnector(IbkrConnectorBase[IbkrProfile]):
     profile_class = IbkrProfile
     title = "Interactive Brokers (Client Portal Web API, OAuth 1.0a self-service keys)"
+    rotates = True
+    aged_entries = vault_entries.AGED
 
     def required_secrets(self, profile: IbkrProfile) -> frozenset[str]:
         return vault_entries.REQUIRED

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 class IbkrOAuth2Connector(IbkrConnectorBase[IbkrOAuth2Profile]):
     profile_class = IbkrOAuth2Profile
     title = "Interactive Brokers (Client Portal Web API, OAuth 2.0 for firms)"
+    aged_entries = vault_entries.OAUTH2_AGED
 
     def required_secrets(self, profile: IbkrOAuth2Profile) -> frozenset[str]:
         return vault_entries.OAUTH2_REQUIRED

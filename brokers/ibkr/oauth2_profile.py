@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from brokers.core.profiles import FieldValueError, Profile, declared, parse_identifier, parse_text, parse_url
+from brokers.core.rotation_policy import rotate_after_days_field
 
 
 def parse_ip_address(value: Any) -> str:
@@ -31,6 +32,7 @@ class IbkrOAuth2Profile(Profile):
     credential: str = declared(parse_identifier, title="IBKR username", help_text="whose brokerage session")
     public_ip: str = declared(parse_ip_address, title="Public IP", help_text="the address IBKR sees requests from")
     account: str = declared(parse_identifier, default="")
+    rotate_after_days: int = rotate_after_days_field()
 
     def setup_hint(self) -> str:
         return (

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from brokers.core.profiles import Profile, declared, parse_identifier, parse_one_of, parse_url
+from brokers.core.rotation_policy import rotate_after_days_field
 from brokers.ibkr.oauth2_profile import IbkrOAuth2Profile
 
 
@@ -16,6 +17,7 @@ class IbkrProfile(Profile):
     consumer_key: str = declared(parse_identifier)
     realm: str = declared(parse_one_of("limited_poa", "test_realm"), default="limited_poa")
     account: str = declared(parse_identifier, default="")
+    rotate_after_days: int = rotate_after_days_field()
 
     def setup_hint(self) -> str:
         """How the trader gets the profile's keys in place: the one wording every view uses."""

@@ -9,7 +9,11 @@ ACCESS_TOKEN = "access-token"  # noqa: S105 - the vault entry's name
 
 #: every entry that must exist before the profile can connect
 REQUIRED = frozenset({SIGNATURE_KEY, ENCRYPTION_KEY, DH_PARAMS, ACCESS_TOKEN})
+#: the entries whose age the rotation policy watches, by the name the health shows (the encryption key is
+#: made with the signature key, so the signature key's age is the keys' age)
+AGED = {"signature key": SIGNATURE_KEY, "access token": ACCESS_TOKEN}
 
 #: the `ibkr-oauth2` kind's one secret: the RSA private key whose public half IBKR registered
 OAUTH2_PRIVATE_KEY = "oauth2-private-key"
 OAUTH2_REQUIRED = frozenset({OAUTH2_PRIVATE_KEY})
+OAUTH2_AGED = {"private key": OAUTH2_PRIVATE_KEY}

@@ -19,6 +19,7 @@ from brokers.oauth2.profile import OAuth2Profile
 if TYPE_CHECKING:
     import httpx
 
+    from brokers.core.credential_notes import CredentialNote
     from brokers.core.secrets import BlobCheck, SecretStore
     from brokers.oauth2.login import LoginFlow
     from brokers.oauth2.session import OAuthSession, SessionFacts
@@ -43,6 +44,13 @@ class OAuth2Connector(Connector[OAuth2Profile]):
 
         facts = stored_sign_in(vault, profile)
         return lambda now: oauth2_health(profile, facts, now, live=False)
+
+    def credential_checks(
+        self, profile: OAuth2Profile, vault: SecretStore, checks: Sequence[BlobCheck]
+    ) -> tuple[CredentialNote, ...]:
+        from brokers.oauth2.sign_in_notes import sign_in_notes
+
+        return sign_in_notes(profile, stored_sign_in(vault, profile), vault, checks)
 
     def published_health(self, profile: OAuth2Profile, facts: Mapping[str, Any]) -> HealthAt | None:
         from brokers.oauth2.health import oauth2_health

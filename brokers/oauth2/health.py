@@ -79,12 +79,18 @@ def _retrying(profile: Profile, reason: str, retry_at: float | None, action: Nex
     return Verdict(ConnectionState.RETRYING, reason + when, action, hint)
 
 
-def _horizon_ending(facts: SessionFacts, now: float) -> float | None:
-    """When the refresh horizon ends, if that is near enough to warn about now."""
+def horizon_warning_from(facts: SessionFacts) -> float | None:
+    """From when the end of the refresh horizon is near enough to warn about; None without a horizon."""
     ends, began = facts.refresh_expires_at, facts.authorized_at
     if ends is None or began is None:
         return None
-    return ends if ends - now < (ends - began) * HORIZON_WARN_SHARE else None
+    return ends - (ends - began) * HORIZON_WARN_SHARE
+
+
+def _horizon_ending(facts: SessionFacts, now: float) -> float | None:
+    """When the refresh horizon ends, if that is near enough to warn about now."""
+    warn = horizon_warning_from(facts)
+    return facts.refresh_expires_at if warn is not None and now > warn else None
 
 
 def _items(facts: SessionFacts, now: float, live: bool) -> tuple[CredentialItem, ...]:

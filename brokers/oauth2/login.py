@@ -24,7 +24,7 @@ from brokers.oauth2.listener import LoopbackListener
 from brokers.oauth2.profile import OAuth2Profile
 from brokers.oauth2.registration import ClientRegistration, configured_client, register
 from brokers.oauth2.store import OAuthStore
-from brokers.oauth2.tls import make_loopback_certificate, server_context
+from brokers.oauth2.tls import make_loopback_certificate, needs_renewal, server_context
 from brokers.oauth2.tokens import TokenRecord, TokenSet, exchange_code
 
 #: how long the trader has to approve in the browser
@@ -208,7 +208,7 @@ class LoginFlow:
     async def _tls_context(self) -> ssl.SSLContext:
         def load() -> bytes:
             bundle = self._store.tls_material()
-            if bundle is None:
+            if bundle is None or needs_renewal(bundle, time.time()):
                 bundle = make_loopback_certificate()
                 self._store.save_tls_material(bundle)
             return bundle

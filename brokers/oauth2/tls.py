@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from brokers.core.credential_notes import DAY_S, DUE_SOON_DAYS
+
 VALIDITY_DAYS = 825
 
 
@@ -48,6 +50,20 @@ def certificate_pem(bundle: bytes) -> bytes:
     """Only the certificate of a bundle (what a client may trust)."""
     end = b"-----END CERTIFICATE-----\n"
     return bundle[: bundle.index(end) + len(end)]
+
+
+def certificate_expires_at(bundle: bytes) -> float:
+    """When the bundle's certificate stops being valid, in epoch seconds; ValueError when it is no certificate."""
+    return x509.load_pem_x509_certificate(certificate_pem(bundle)).not_valid_after_utc.timestamp()
+
+
+def needs_renewal(bundle: bytes, now: float) -> bool:
+    """A certificate that ends within DUE_SOON_DAYS (or has ended) is replaced at the next sign-in, before the
+    browser refuses it; an unreadable one too."""
+    try:
+        return certificate_expires_at(bundle) - now < DUE_SOON_DAYS * DAY_S
+    except ValueError:
+        return True
 
 
 def server_context(bundle: bytes) -> ssl.SSLContext:

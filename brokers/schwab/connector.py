@@ -20,6 +20,7 @@ from brokers.schwab.app_secret import APP_SECRET_KIND
 from brokers.schwab.profile import SchwabProfile
 
 if TYPE_CHECKING:
+    from brokers.core.credential_notes import CredentialNote
     from brokers.core.secrets import BlobCheck, SecretStore
     from brokers.oauth2.profile import OAuth2Profile
     from brokers.schwab.sign_in import SchwabSignIn
@@ -48,6 +49,17 @@ class SchwabConnector(Connector[SchwabProfile]):
 
         facts = stored_sign_in(vault, _engine(profile))
         return lambda now: oauth2_health(profile, facts, now, live=False)
+
+    def credential_checks(
+        self, profile: SchwabProfile, vault: SecretStore, checks: Sequence[BlobCheck]
+    ) -> tuple[CredentialNote, ...]:
+        """The sign-in's 7-day horizon and the https listener's certificate. The app secret has no rotation policy:
+        no lifetime is known for it, so it is replaced when the trader decides, not on a schedule."""
+        from brokers.oauth2.connector import stored_sign_in
+        from brokers.oauth2.sign_in_notes import sign_in_notes
+
+        engine = _engine(profile)
+        return sign_in_notes(engine, stored_sign_in(vault, engine), vault, checks)
 
     def published_health(self, profile: SchwabProfile, facts: Mapping[str, Any]) -> HealthAt | None:
         from brokers.oauth2.health import oauth2_health

@@ -109,17 +109,26 @@ class Vault:
         return sorted(found)
 
     def check(self, profile: str) -> list[BlobCheck]:
-        """Authenticate every secret of `profile` without returning any content."""
+        """Authenticate every secret of `profile` without returning any content.
+
+        Each check says when its entry was written: every write replaces the whole file, so the file's
+        modification time is the moment the secret was stored (a key's age, an access token's age).
+        """
         results = []
         for kind in self.kinds(profile):
             path = self._path(profile, kind)
-            size = path.stat().st_size if path.exists() else 0
             try:
-                self.get(profile, kind)
+                stat = path.stat()
+            except FileNotFoundError:
+                continue  # deleted since it was listed: nothing is stored any more
+            size, written_at = stat.st_size, stat.st_mtime
+            try:
+                stored = self.get(profile, kind)
             except VaultBlobDamaged as exc:
-                results.append(BlobCheck(profile, kind, size, intact=False, problem=exc.how))
+                results.append(BlobCheck(profile, kind, size, intact=False, problem=exc.how, written_at=written_at))
             else:
-                results.append(BlobCheck(profile, kind, size, intact=True))
+                if stored is not None:
+                    results.append(BlobCheck(profile, kind, size, intact=True, written_at=written_at))
         return results
 
     def lock_path(self, profile: str, purpose: str) -> Path:

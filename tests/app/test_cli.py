@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +13,7 @@ from app.cli import format_status
 from brokers.core.actions import NextAction
 from brokers.core.health import ConnectionState, CredentialHealth
 from brokers.health.report import StatusReport, VaultStatus
+from brokers.ibkr import vault_entries
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.secretservice
@@ -98,6 +101,30 @@ def test_status_table_for_a_person(home, vault):
     assert lines[5].index("→") == lines[4].index("keys not set up")  # the next step sits under the reason
     for code in ("NOT_CONNECTED", "next:", "setup_keys", "connect:"):
         assert code not in result.stdout
+
+
+def test_status_says_when_keys_are_due_for_rotation_and_how_to_start_it(home, vault):
+    home.config_dir.mkdir(parents=True)
+    home.profiles_file.write_text(PROFILES.replace('client_secret = "do-not-put-me-here"\n', ""))
+    eighty_days_ago = time.time() - 80 * 86400
+    for kind in vault_entries.REQUIRED:
+        vault.put("ibkr-paper", kind, b"stored")
+        os.utime(vault.directory / f"ibkr-paper.{kind}.blob", (eighty_days_ago, eighty_days_ago))
+
+    result = run_cli("status")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    (paper,) = [i for i, line in enumerate(lines) if line.startswith("ibkr-paper")]
+    assert lines[paper].split()[:4] == ["ibkr-paper", "ibkr-oauth1a", "Rotation", "due"]
+    assert "Rotation due in 10 days: the signature key is 80 days old (policy: every 90 days)." in lines[paper]
+    assert lines[paper + 1].strip() == "→ Press Rotate keys…, or run `brokerdeck keys rotate ibkr-paper start`."
+
+    profile = next(p for p in json.loads(run_cli("status", "--json").stdout)["profiles"] if p["kind"] == "ibkr-oauth1a")
+    assert (profile["state"], profile["next_action"]) == ("ROTATION_DUE", "rotate_keys")
+    rows = {item["name"]: item for item in profile["items"]}
+    assert rows["signature key"]["state"] == "ROTATION_DUE"
+    assert rows["signature key"]["detail"].startswith("age 80 days; rotation due in 10 days (on ")
+    assert rows["access token"]["state"] == "ROTATION_DUE"
 
 
 def test_status_table_reads_expiry_as_the_window_does_and_shows_no_empty_next_step():

@@ -80,6 +80,8 @@ def test_keys_init_prints_keys_then_proves_and_stores_the_portal_tokens(sandbox,
     (ibkr,) = [p for p in status["profiles"] if p["profile"] == "sandbox-ibkr"]
     assert ibkr["reason"].startswith("credentials stored")
     assert {i["name"] for i in ibkr["items"]} == {
+        "signature key",  # the keys' age, from the credential check
+        "access token",
         "vault: access-token",
         "vault: dh-params",
         "vault: encryption-key",

@@ -15,6 +15,8 @@ import pytest
 
 from brokers.core.actions import NextAction
 from brokers.core.health import SEVERITY, ConnectionState, CredentialHealth
+from brokers.core.rotation_policy import rotation_hint, rotation_note
+from brokers.health.credential_check import with_notes
 from brokers.ibkr.connector import IbkrConnector
 from brokers.ibkr.health import ibkr_health, setup_failure_health
 from brokers.ibkr.profile import IbkrProfile
@@ -245,11 +247,31 @@ def test_a_setup_failure_offers_the_setup_command_it_names():
     assert_words_match_offers(health)
 
 
+def rotation_due(snapshot: SessionSnapshot) -> CredentialHealth:
+    """The IBKR profile's health in `snapshot` with keys 80 days old under its 90-day policy."""
+    note = rotation_note(
+        "signature key",
+        NOW - 80 * 86400,
+        IBKR.rotate_after_days,
+        action=NextAction.ROTATE_KEYS,
+        hint=rotation_hint("desk"),
+    )
+    return with_notes(ibkr_health(IBKR, snapshot, NOW), (note,), NOW)
+
+
+def test_a_due_rotation_names_only_what_is_offered():
+    health = rotation_due(READY)
+    assert health.state == ConnectionState.ROTATION_DUE
+    assert health.next_action in {o.action for o in IbkrConnector().offers(IBKR, health)}
+    assert_words_match_offers(health)
+
+
 def test_every_state_has_its_own_words_and_a_colour():
     labels = [state.label for state in ConnectionState]
     assert len(set(labels)) == len(labels)
     assert set(SEVERITY) == set(ConnectionState)
     produced = {state for _, state in IBKR_CASES.values()} | {state for *_, state in OAUTH_CASES.values()}
+    produced.add(rotation_due(READY).state)
     assert produced == set(ConnectionState)  # the cases above walk every state there is
 
 

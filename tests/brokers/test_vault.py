@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import time
 
 import keyring
 import pytest
@@ -80,6 +81,26 @@ def test_tampered_blob_is_reported_and_left_in_place(vault):
     assert "left untouched" in str(caught.value)
     assert path.read_bytes() == tampered
     assert [c.intact for c in vault.check("p")] == [False]
+
+
+def test_check_says_when_each_entry_was_written_and_a_new_write_renews_it(vault):
+    vault.put("p", "signature-key", b"the key")
+    vault.put("p", "access-token", b"the token")
+    long_ago = time.time() - 80 * 86400
+    os.utime(vault.directory / "p.signature-key.blob", (long_ago, long_ago))
+    (vault.directory / "p.access-token.blob").write_text("{}")  # damaged: still dated, never read as a secret
+
+    checks = {c.kind: c for c in vault.check("p")}
+    assert checks["signature-key"].intact
+    assert checks["signature-key"].written_at == pytest.approx(long_ago)
+    assert not checks["access-token"].intact
+    assert checks["access-token"].written_at is not None
+    assert checks["access-token"].written_at > long_ago + 79 * 86400
+
+    vault.put("p", "signature-key", b"a new key")
+    renewed = {c.kind: c.written_at for c in vault.check("p")}["signature-key"]
+    assert renewed is not None
+    assert renewed > long_ago + 79 * 86400
 
 
 def test_truncated_blob_is_reported_as_truncated(vault):

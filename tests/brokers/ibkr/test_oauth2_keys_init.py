@@ -67,7 +67,7 @@ def test_keys_init_prints_the_public_key_keeps_it_and_says_it_is_not_proven_yet(
     (firm,) = [p for p in status["profiles"] if p["profile"] == "firm"]
     assert firm["kind"] == "ibkr-oauth2"
     assert firm["reason"].startswith("credentials stored")
-    assert {i["name"] for i in firm["items"]} == {"vault: oauth2-private-key"}
+    assert {i["name"] for i in firm["items"]} == {"private key", "vault: oauth2-private-key"}  # its age, the entry
 
 
 def test_dh_parameters_belong_to_the_other_kind(home, tmp_path):
