@@ -203,22 +203,22 @@ class SchwabRotation:
             current = "The current app secret is still in use and still renews the sign-in."
         except BrokerError as exc:
             said = exc.reply if isinstance(exc, OAuthError) and exc.reply else str(exc)
-            current = (
-                f"The current app secret no longer renews the sign-in either ({said}): Schwab may have ended its "
-                "grace period."
-            )
+            grace = " Schwab may have ended its grace period." if "invalid_client" in said else ""
+            current = f"The current app secret no longer renews the sign-in either ({said}).{grace}"
         restoring = entry.values.get(_RESTORING)
         if restoring:
             back = entry.ended(f"restoring {restoring} failed at {_now()}: {reason}")
-            todo = "The archived secret is no longer valid at Schwab; keep the current one."
+            what = f"The app secret archived as {restoring} did not prove: {reason}."
+            todo = "Nothing was changed."
         else:
             back = JournalEntry(RotationStep.STAGED, entry.started_at, last_result=f"rolled back at {_now()}: {reason}")
+            what = f"The new app secret did not prove: {reason}."
             todo = (
                 f"Copy the new App Secret of app {self.profile.app_key} exactly as developer.schwab.com shows it and "
                 "confirm again, or abort."
             )
         await asyncio.to_thread(self.journal.write, back)
-        raise RotationFailed(f"The new app secret did not prove: {reason}. {current} {todo}")
+        raise RotationFailed(f"{what} {current} {todo}")
 
     async def _renew_current(self) -> None:
         """Renew with the secret in use and store the result (a renewal like any other)."""
