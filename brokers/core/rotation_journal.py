@@ -152,6 +152,9 @@ class RotationArchive:
         }
         self.vault.put(self.profile, self._kind(archive_id), json.dumps(body).encode("utf-8"))
 
+    def drop(self, archive_id: str) -> None:
+        self.vault.delete(self.profile, self._kind(archive_id))
+
     def listed(self) -> tuple[ArchivedSet, ...]:
         found = []
         for kind in self.vault.kinds(self.profile):

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import NoReturn
 
 from brokers.core.errors import BrokerError
+from brokers.core.filelock import held
 from brokers.core.rotation import (
     ArchivedSet,
     Progress,
@@ -32,7 +33,7 @@ from brokers.core.rotation import (
 from brokers.core.rotation_journal import UNDER_WAY, JournalEntry, RotationArchive, RotationJournal
 from brokers.core.secrets import SecretStore
 from brokers.oauth2.errors import OAuthError
-from brokers.oauth2.refresh_lock import refresh_lock
+from brokers.oauth2.refresh_lock import REFRESH_LOCK_TIMEOUT_S, refresh_lock
 from brokers.oauth2.store import OAuthStore
 from brokers.oauth2.tokens import TokenRecord, TokenSet, refresh_tokens
 from brokers.oauth2.transport import new_http_client
@@ -140,9 +141,13 @@ class SchwabRotation:
     # -- steps -------------------------------------------------------------------------------------
 
     def _settled(self) -> JournalEntry:
-        """Blocking, under the lock: the journal, with a proven switch completed."""
+        """Blocking, under the rotation lock: the journal, with a proven switch completed (under the refresh lock,
+        so no renewal with the replaced secret is written over the switch)."""
         entry = self.journal.read()
-        return self._switch(entry) if entry.step == RotationStep.SWITCHING else entry
+        if entry.step != RotationStep.SWITCHING:
+            return entry
+        with held(self.store.refresh_lock_path(), REFRESH_LOCK_TIMEOUT_S):
+            return self._switch(entry)
 
     def _stage_secret(self, entry: JournalEntry, typed: str) -> JournalEntry:
         """Blocking: PROVING with the secret the trader typed, once it looks like one and is not the current one."""
