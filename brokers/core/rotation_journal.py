@@ -52,6 +52,10 @@ class JournalEntry:
         """Back to IDLE, nothing kept but how it ended."""
         return JournalEntry(last_result=result)
 
+    def closing(self) -> str:
+        """How the last step ended, as the closing sentence of a command."""
+        return self.last_result[:1].upper() + self.last_result[1:] + "."
+
     def to_bytes(self) -> bytes:
         body = {"step": self.step.value, "started_at": self.started_at, "values": dict(self.values)}
         return json.dumps({**body, "last_result": self.last_result}).encode("utf-8")
@@ -115,6 +119,11 @@ class RotationJournal:
     def interrupted(self, entry: JournalEntry) -> bool:
         """A step under way in the journal that nobody is running: a crash cut it off."""
         return entry.step in UNDER_WAY and not self.busy()
+
+
+def stamp() -> str:
+    """Now, as a journal's results say when something happened (local time, with its zone)."""
+    return datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def archive_id_at(moment: float) -> str:

@@ -34,7 +34,7 @@ from brokers.core.rotation import (
     RotationStatus,
     RotationStep,
 )
-from brokers.core.rotation_journal import UNDER_WAY, JournalEntry, RotationArchive, RotationJournal
+from brokers.core.rotation_journal import UNDER_WAY, JournalEntry, RotationArchive, RotationJournal, stamp
 from brokers.core.secrets import SecretStore
 from brokers.oauth2.discovery import discover
 from brokers.oauth2.login import callback_path, free_port
@@ -134,7 +134,7 @@ class ReRegistration:
             entry = self._settled()
             if entry.step != RotationStep.IDLE:
                 self._drop_staged(keep_client=False)
-                entry = self.journal.write(entry.ended(f"aborted at {_now()}; the current sign-in stays in use"))
+                entry = self.journal.write(entry.ended(f"aborted at {stamp()}; the current sign-in stays in use"))
             return self._status(entry)
 
     def archived(self) -> tuple[ArchivedSet, ...]:
@@ -151,8 +151,7 @@ class ReRegistration:
             await asyncio.to_thread(self._stage_archived, TokenRecord.from_bytes(payload))
             proving = JournalEntry(RotationStep.PROVING, time.time(), {_RESTORING: archive_id})
             await self._prove_and_switch(await asyncio.to_thread(self.journal.write, proving), progress)
-            ended = (await asyncio.to_thread(self.journal.read)).last_result
-            return ended[:1].upper() + ended[1:] + "."
+            return (await asyncio.to_thread(self.journal.read)).closing()
 
     # -- steps -------------------------------------------------------------------------------------
 
@@ -249,7 +248,7 @@ class ReRegistration:
             done = f"restored the sign-in archived as {restoring}"
         else:
             done = "re-registered: the new client's sign-in is in use"
-        return self.journal.write(entry.ended(f"{done} at {_now()}; the one it replaced is archived as {archive_id}"))
+        return self.journal.write(entry.ended(f"{done} at {stamp()}; the one it replaced is archived as {archive_id}"))
 
     async def _roll_back(self, entry: JournalEntry, progress: Progress) -> NoReturn:
         """Drop the staged sign-in, prove the current one, and raise RotationFailed saying why the new one failed."""
@@ -263,10 +262,12 @@ class ReRegistration:
             else "The current sign-in is still in use and works."
         )
         if restoring:
-            back = entry.ended(f"restoring {restoring} failed at {_now()}: {reason}")
+            back = entry.ended(f"restoring {restoring} failed at {stamp()}: {reason}")
             what, todo = f"The sign-in archived as {restoring} did not prove: {reason}.", "Nothing was changed."
         else:
-            back = JournalEntry(RotationStep.STAGED, entry.started_at, last_result=f"rolled back at {_now()}: {reason}")
+            back = JournalEntry(
+                RotationStep.STAGED, entry.started_at, last_result=f"rolled back at {stamp()}: {reason}"
+            )
             what, todo = f"The new sign-in did not prove: {reason}.", f"{self._sign_in_step()} and confirm, or abort."
         await asyncio.to_thread(self.journal.write, back)
         raise RotationFailed(f"{what} {current} {todo}")
@@ -324,7 +325,3 @@ def _doing(step: RotationStep) -> str:
         RotationStep.SWITCHING: "switching to the proven sign-in",
         RotationStep.ROLLING_BACK: "proving that the current sign-in still works",
     }.get(step, "re-registering")
-
-
-def _now() -> str:
-    return datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")

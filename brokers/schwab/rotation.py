@@ -16,7 +16,6 @@ import dataclasses
 import hashlib
 import json
 import time
-from datetime import datetime
 from typing import NoReturn
 
 from brokers.core.errors import BrokerError
@@ -30,7 +29,7 @@ from brokers.core.rotation import (
     RotationStatus,
     RotationStep,
 )
-from brokers.core.rotation_journal import UNDER_WAY, JournalEntry, RotationArchive, RotationJournal
+from brokers.core.rotation_journal import UNDER_WAY, JournalEntry, RotationArchive, RotationJournal, stamp
 from brokers.core.secrets import SecretStore
 from brokers.oauth2.errors import OAuthError
 from brokers.oauth2.refresh_lock import REFRESH_LOCK_TIMEOUT_S, refresh_lock
@@ -115,7 +114,7 @@ class SchwabRotation:
         with self.journal.running():
             entry = self._settled()
             if entry.step != RotationStep.IDLE:
-                entry = self.journal.write(entry.ended(f"aborted at {_now()}; the current app secret stays in use"))
+                entry = self.journal.write(entry.ended(f"aborted at {stamp()}; the current app secret stays in use"))
             return self._status(entry)
 
     def archived(self) -> tuple[ArchivedSet, ...]:
@@ -136,7 +135,7 @@ class SchwabRotation:
             proving = JournalEntry(RotationStep.PROVING, time.time(), {_NEW: secret, _RESTORING: archive_id})
             entry = await asyncio.to_thread(self.journal.write, proving)
             await self._prove_and_switch(entry, progress)
-            return entry_result(await asyncio.to_thread(self.journal.read))
+            return (await asyncio.to_thread(self.journal.read)).closing()
 
     # -- steps -------------------------------------------------------------------------------------
 
@@ -195,7 +194,7 @@ class SchwabRotation:
         store_app_secret(self.vault, self.profile, new)
         restoring = entry.values.get(_RESTORING)
         done = f"restored the app secret archived as {restoring}" if restoring else "rotated the app secret"
-        ended = f"{done} at {_now()}; it renews the sign-in, and the one it replaced is archived as {archive_id}"
+        ended = f"{done} at {stamp()}; it renews the sign-in, and the one it replaced is archived as {archive_id}"
         return self.journal.write(entry.ended(ended))
 
     async def _roll_back(self, entry: JournalEntry, progress: Progress) -> NoReturn:
@@ -212,11 +211,13 @@ class SchwabRotation:
             current = f"The current app secret no longer renews the sign-in either ({said}).{grace}"
         restoring = entry.values.get(_RESTORING)
         if restoring:
-            back = entry.ended(f"restoring {restoring} failed at {_now()}: {reason}")
+            back = entry.ended(f"restoring {restoring} failed at {stamp()}: {reason}")
             what = f"The app secret archived as {restoring} did not prove: {reason}."
             todo = "Nothing was changed."
         else:
-            back = JournalEntry(RotationStep.STAGED, entry.started_at, last_result=f"rolled back at {_now()}: {reason}")
+            back = JournalEntry(
+                RotationStep.STAGED, entry.started_at, last_result=f"rolled back at {stamp()}: {reason}"
+            )
             what = f"The new app secret did not prove: {reason}."
             todo = (
                 f"Copy the new App Secret of app {self.profile.app_key} exactly as developer.schwab.com shows it and "
@@ -284,11 +285,6 @@ def settle_profile(profile: SchwabProfile, vault: SecretStore) -> None:
     SchwabRotation(profile, vault).settle()
 
 
-def entry_result(entry: JournalEntry) -> str:
-    """The closing sentence of a step, from how the journal says it ended."""
-    return entry.last_result[:1].upper() + entry.last_result[1:] + "."
-
-
 def _tokens(record: TokenRecord) -> TokenSet:
     if record.tokens is None:
         raise RotationConflict("the stored sign-in has no tokens to renew")
@@ -306,7 +302,3 @@ def _doing(step: RotationStep) -> str:
         RotationStep.SWITCHING: "switching to the proven app secret",
         RotationStep.ROLLING_BACK: "proving that the current app secret still renews",
     }.get(step, "rotating")
-
-
-def _now() -> str:
-    return datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
