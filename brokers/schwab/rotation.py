@@ -187,8 +187,8 @@ class SchwabRotation:
             self.archive.put(archive_id, self._summary(old), old.encode("utf-8"), time.time())
         proven = TokenSet.from_json(json.loads(entry.values[_TOKENS]))
         record = self.store.record()
-        held = record.tokens if record is not None else None
-        tokens = held if held is not None and _later(held, proven) else proven
+        stored = record.tokens if record is not None else None
+        tokens = stored if stored is not None and _later(stored, proven) else proven
         server = record.server if record is not None else server_of(self.profile)
         self.store.save_record(TokenRecord(server=server, client=client_of(self.profile, new), tokens=tokens))
         store_app_secret(self.vault, self.profile, new)
