@@ -20,8 +20,10 @@ if TYPE_CHECKING:
     import httpx
 
     from brokers.core.credential_notes import CredentialNote
+    from brokers.core.rotation import ArchivedSet, Progress, RotationStatus
     from brokers.core.secrets import BlobCheck, SecretStore
     from brokers.oauth2.login import LoginFlow
+    from brokers.oauth2.rotation import ReRegistration
     from brokers.oauth2.session import OAuthSession, SessionFacts
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ class OAuth2Connector(Connector[OAuth2Profile]):
     profile_class = OAuth2Profile
     title = "OAuth 2.1 authorization server (browser sign-in)"
     signs_in = True
+    rotates = True  # re-registration: a new dynamic client and a sign-in with it (brokers/oauth2/rotation.py)
 
     def setup_hint(self, profile: OAuth2Profile) -> str:
         from brokers.oauth2.health import sign_in_hint
@@ -101,6 +104,36 @@ class OAuth2Connector(Connector[OAuth2Profile]):
 
         async with new_http_client() as http:
             return await OAuthSession(profile, OAuthStore(vault, profile.name), http).logout()
+
+    def rotation_status(self, profile: OAuth2Profile, vault: SecretStore) -> RotationStatus:
+        return _reregistration(profile, vault).status()
+
+    async def rotation_start(
+        self, profile: OAuth2Profile, vault: SecretStore, progress: Progress, *, new_dh: bool
+    ) -> RotationStatus:
+        return await _reregistration(profile, vault).start(progress)
+
+    async def rotation_confirm(
+        self, profile: OAuth2Profile, vault: SecretStore, answers: dict[str, str], progress: Progress
+    ) -> RotationStatus:
+        return await _reregistration(profile, vault).confirm(progress)
+
+    def rotation_abort(self, profile: OAuth2Profile, vault: SecretStore) -> RotationStatus:
+        return _reregistration(profile, vault).abort()
+
+    def archived_sets(self, profile: OAuth2Profile, vault: SecretStore) -> tuple[ArchivedSet, ...]:
+        return _reregistration(profile, vault).archived()
+
+    async def restore_archived(
+        self, profile: OAuth2Profile, vault: SecretStore, archive_id: str, progress: Progress
+    ) -> str:
+        return await _reregistration(profile, vault).restore(archive_id, progress)
+
+
+def _reregistration(profile: OAuth2Profile, vault: SecretStore) -> ReRegistration:
+    from brokers.oauth2.rotation import ReRegistration
+
+    return ReRegistration(profile, vault)
 
 
 def stored_sign_in(vault: SecretStore, profile: OAuth2Profile) -> SessionFacts:
@@ -233,8 +266,11 @@ class OAuthSignIn:
     """A `LoginFlow` with its own HTTP client, closed when the sign-in ends however it ends."""
 
     def __init__(self, profile: OAuth2Profile, vault: SecretStore, *, listen: bool) -> None:
+        from brokers.oauth2.store import OAuthStore
+
         self._profile = profile
         self._vault = vault
+        self._store = OAuthStore(vault, profile.name)
         self._listen = listen
         self._http: httpx.AsyncClient | None = None
         self._flow: LoginFlow | None = None
@@ -257,24 +293,26 @@ class OAuthSignIn:
         return LOGIN_TIMEOUT_S
 
     async def start(self) -> SignInStarted:
+        from brokers.oauth2.rotation import sign_in_store
         from brokers.oauth2.transport import new_http_client
 
         self._http = new_http_client()
-        self._flow = self._new_flow(self._http)
-        if self._cancelled:
-            self._flow.cancel()
         try:
+            self._store = await asyncio.to_thread(sign_in_store, self._vault, self._profile.name)
+            self._flow = self._new_flow(self._http)
+            if self._cancelled:
+                self._flow.cancel()
             return await self._flow.start()
         except BaseException:
             await self._close()
             raise
 
     def _new_flow(self, http: httpx.AsyncClient) -> LoginFlow:
-        """The login this sign-in runs; a broker whose server needs no discovery brings its own."""
+        """The login this sign-in runs, into `_store` (the staged entries while a re-registration waits for this
+        sign-in); a broker whose server needs no discovery brings its own."""
         from brokers.oauth2.login import LoginFlow
-        from brokers.oauth2.store import OAuthStore
 
-        return LoginFlow(self._profile, OAuthStore(self._vault, self._profile.name), http, listen=self._listen)
+        return LoginFlow(self._profile, self._store, http, listen=self._listen)
 
     async def finish(self) -> SignedIn:
         if self._flow is None:

@@ -10,14 +10,16 @@ class OAuthError(BrokerError):
     """Base class; `str(error)` says what happened and what to do.
 
     Given apart, `what` (what happened) can be shown where the remedy is said another way: the browser's
-    page after a refused redirect says what to do in the app itself.
+    page after a refused redirect says what to do in the app itself; `reply` is the server's error, for a
+    caller that words the situation itself (a rotation proving a new secret).
     """
 
     action = NextAction.RETRY
 
-    def __init__(self, what: str, todo: str = "") -> None:
+    def __init__(self, what: str, todo: str = "", *, reply: str = "") -> None:
         super().__init__(f"{what}; {todo}" if todo else what)
         self.what = what
+        self.reply = reply  # the server's own error ("invalid_client: Unauthorized"), when it sent one
 
 
 class ServerUnreachable(OAuthError):

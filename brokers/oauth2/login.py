@@ -124,7 +124,7 @@ class LoginFlow:
         path = callback_path(self.profile.name)
         listener = LoopbackListener(path, self._on_callback, port=port, tls=tls)
         if not self._listen:
-            listener.port = port or _free_port()
+            listener.port = port or free_port()
             return listener.redirect_uri
         try:
             await listener.start()
@@ -223,7 +223,7 @@ def _registered_port(stored: ClientRegistration | None, issuer: str) -> int:
     return urlsplit(stored.redirect_uris[0]).port or 0
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]

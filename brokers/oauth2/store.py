@@ -4,6 +4,8 @@ Three kinds: the client registration (reused across logins), the token record (t
 refresh them), and the loopback listener's TLS certificate when the profile uses one. Every write
 replaces a whole blob atomically, so a crash leaves the old record or the new one. Beside them, the
 vault keeps the profile's refresh lock file, which every process renewing the tokens holds meanwhile.
+A re-registration (rotation.py) keeps its new client and the sign-in made with it in two staged kinds
+until it is proven; `staged()` is the same store over those.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from brokers.oauth2.tokens import TokenRecord
 CLIENT_KIND = "oauth-client"
 TOKENS_KIND = "oauth-tokens"
 TLS_KIND = "loopback-tls"
-ALL_KINDS = (TOKENS_KIND, CLIENT_KIND, TLS_KIND)
+STAGED_CLIENT_KIND = "oauth-client-staged"
+STAGED_TOKENS_KIND = "oauth-tokens-staged"
+ALL_KINDS = (TOKENS_KIND, CLIENT_KIND, TLS_KIND, STAGED_TOKENS_KIND, STAGED_CLIENT_KIND)
 REFRESH_LOCK = "oauth-refresh"
 
 
@@ -27,19 +31,25 @@ REFRESH_LOCK = "oauth-refresh"
 class OAuthStore:
     vault: SecretStore
     profile: str
+    client_kind: str = CLIENT_KIND
+    tokens_kind: str = TOKENS_KIND
+
+    def staged(self) -> OAuthStore:
+        """The same profile's staged client and sign-in (a re-registration not yet proven)."""
+        return dataclasses.replace(self, client_kind=STAGED_CLIENT_KIND, tokens_kind=STAGED_TOKENS_KIND)
 
     def registration(self) -> ClientRegistration | None:
-        raw = self.vault.get(self.profile, CLIENT_KIND)
+        raw = self.vault.get(self.profile, self.client_kind)
         return ClientRegistration.from_bytes(raw) if raw is not None else None
 
     def save_registration(self, registration: ClientRegistration) -> None:
-        self.vault.put(self.profile, CLIENT_KIND, registration.to_bytes())
+        self.vault.put(self.profile, self.client_kind, registration.to_bytes())
 
     def forget_registration(self) -> None:
-        self.vault.delete(self.profile, CLIENT_KIND)
+        self.vault.delete(self.profile, self.client_kind)
 
     def record(self) -> TokenRecord | None:
-        raw = self.vault.get(self.profile, TOKENS_KIND)
+        raw = self.vault.get(self.profile, self.tokens_kind)
         return TokenRecord.from_bytes(raw) if raw is not None else None
 
     def sign_in_for(self, issuer: str) -> TokenRecord | None:
@@ -55,7 +65,10 @@ class OAuthStore:
         return dataclasses.replace(record, tokens=None, login_required=reason)
 
     def save_record(self, record: TokenRecord) -> None:
-        self.vault.put(self.profile, TOKENS_KIND, record.to_bytes())
+        self.vault.put(self.profile, self.tokens_kind, record.to_bytes())
+
+    def forget_record(self) -> None:
+        self.vault.delete(self.profile, self.tokens_kind)
 
     def refresh_lock_path(self) -> Path:
         """The file every process locks while it refreshes this profile's tokens (refresh_lock.py)."""

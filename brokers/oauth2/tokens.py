@@ -184,8 +184,9 @@ async def _token_request(
             "gateway's or firewall's page, or nothing), so nothing was changed; try again later"
         )
     error = error_body(response)
+    reply = str(error)
     if refreshing and error.error in DEAD_REFRESH_ERRORS:
-        raise LoginRequired(f"{server.issuer} no longer accepts the stored grant ({error}): sign in again")
+        raise LoginRequired(f"{server.issuer} no longer accepts the stored grant ({error}): sign in again", reply=reply)
     if error.error in DEAD_GRANT_ERRORS:
-        raise TokenRequestFailed(f"{server.issuer} refused the login ({error}); connect again")
-    raise TokenRequestFailed(f"the token request to {server.issuer} failed ({error}); try again")
+        raise TokenRequestFailed(f"{server.issuer} refused the login ({error}); connect again", reply=reply)
+    raise TokenRequestFailed(f"the token request to {server.issuer} failed ({error}); try again", reply=reply)

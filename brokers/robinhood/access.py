@@ -85,6 +85,15 @@ async def check_access(
     return facts, report
 
 
+async def sign_in_accepted(url: str, tokens: OAuthSession) -> str:
+    """The MCP server's word on a sign-in (a re-registration's proof): "" when it grants access (a waitlisted
+    user is signed in too), else why not."""
+    access, _ = await check_access(url, tokens)
+    if access.granted_at is not None or access.waitlisted:
+        return ""
+    return access.refused or access.error or tokens.facts.login_required or "Robinhood did not accept the sign-in"
+
+
 async def list_accounts(mcp: McpConnection) -> list[dict[str, Any]]:
     """`get_accounts`: every brokerage account of the trader, agentic or not."""
     return [a for a in _list(envelope(await mcp.read("get_accounts")), "accounts") if isinstance(a, dict)]

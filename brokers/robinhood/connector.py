@@ -24,8 +24,10 @@ if TYPE_CHECKING:
 
     from brokers.core.accounts import AccountsReport
     from brokers.core.order_route import OrderRoute
+    from brokers.core.rotation import ArchivedSet, Progress, RotationStatus
     from brokers.core.secrets import BlobCheck, SecretStore
     from brokers.core.tools import ToolSession
+    from brokers.oauth2.rotation import ReRegistration
     from brokers.robinhood.access import AccessFacts
     from brokers.robinhood.orders import RobinhoodOrderRoute
 
@@ -39,6 +41,7 @@ class RobinhoodConnector(Connector[RobinhoodProfile]):
     title = "Robinhood agentic trading (MCP server, OAuth 2.1)"
     signs_in = True
     trades = True
+    rotates = True  # re-registration, proven by the MCP handshake (brokers/oauth2/rotation.py)
 
     def setup_hint(self, profile: RobinhoodProfile) -> str:
         return _ENGINE.setup_hint(profile.oauth())
@@ -71,9 +74,41 @@ class RobinhoodConnector(Connector[RobinhoodProfile]):
     async def sign_out(self, profile: RobinhoodProfile, vault: SecretStore) -> str:
         return await _ENGINE.sign_out(profile.oauth(), vault)
 
+    def rotation_status(self, profile: RobinhoodProfile, vault: SecretStore) -> RotationStatus:
+        return _reregistration(profile, vault).status()
+
+    async def rotation_start(
+        self, profile: RobinhoodProfile, vault: SecretStore, progress: Progress, *, new_dh: bool
+    ) -> RotationStatus:
+        return await _reregistration(profile, vault).start(progress)
+
+    async def rotation_confirm(
+        self, profile: RobinhoodProfile, vault: SecretStore, answers: dict[str, str], progress: Progress
+    ) -> RotationStatus:
+        return await _reregistration(profile, vault).confirm(progress)
+
+    def rotation_abort(self, profile: RobinhoodProfile, vault: SecretStore) -> RotationStatus:
+        return _reregistration(profile, vault).abort()
+
+    def archived_sets(self, profile: RobinhoodProfile, vault: SecretStore) -> tuple[ArchivedSet, ...]:
+        return _reregistration(profile, vault).archived()
+
+    async def restore_archived(
+        self, profile: RobinhoodProfile, vault: SecretStore, archive_id: str, progress: Progress
+    ) -> str:
+        return await _reregistration(profile, vault).restore(archive_id, progress)
+
     def open_tools(self, profile: RobinhoodProfile, vault: SecretStore) -> AbstractAsyncContextManager[ToolSession]:
         """The MCP server's tools on the stored sign-in (`brokerdeck mcp`); renews silently, never a browser."""
         return _tools(profile, vault)
+
+
+def _reregistration(profile: RobinhoodProfile, vault: SecretStore) -> ReRegistration:
+    """The engine's re-registration, proven where Robinhood proves a sign-in: an authenticated MCP handshake."""
+    from brokers.oauth2.rotation import ReRegistration
+    from brokers.robinhood.access import sign_in_accepted
+
+    return ReRegistration(profile.oauth(), vault, prove=lambda session: sign_in_accepted(profile.url, session))
 
 
 @asynccontextmanager

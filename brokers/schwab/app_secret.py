@@ -27,12 +27,15 @@ def store_app_secret(vault: SecretStore, profile: SchwabProfile, secret: str) ->
 
 
 def provision_sandbox_secret(vault: SecretStore, profile: SchwabProfile) -> None:
-    """For the sandbox's own profile: store the secret its app was started with, when the vault lacks it or
-    holds an older sandbox's. A profile from profiles.toml is never touched."""
+    """For the sandbox's own profile: store its app's current secret when the vault lacks one or holds one the
+    sandbox no longer accepts (an older sandbox's, or one replaced by a rotation whose grace period ended).
+    A secret the sandbox still accepts is kept: it may be what a rotation just proved. A profile from
+    profiles.toml is never touched."""
     if profile.origin != ProfileOrigin.SANDBOX:
         return
     response = httpx.get(profile.api + SANDBOX_APP_PATH, timeout=10)
     response.raise_for_status()
-    secret = str(response.json()["app_secret"])
-    if load_app_secret(vault, profile) != secret:
-        store_app_secret(vault, profile, secret)
+    app = response.json()
+    accepted = [str(s) for s in app.get("app_secrets") or [app["app_secret"]]]
+    if load_app_secret(vault, profile) not in accepted:
+        store_app_secret(vault, profile, str(app["app_secret"]))

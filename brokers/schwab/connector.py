@@ -21,8 +21,10 @@ from brokers.schwab.profile import SchwabProfile
 
 if TYPE_CHECKING:
     from brokers.core.credential_notes import CredentialNote
+    from brokers.core.rotation import ArchivedSet, Progress, RotationStatus
     from brokers.core.secrets import BlobCheck, SecretStore
     from brokers.oauth2.profile import OAuth2Profile
+    from brokers.schwab.rotation import SchwabRotation
     from brokers.schwab.sign_in import SchwabSignIn
 
 _ENGINE = OAuth2Connector()
@@ -33,6 +35,7 @@ class SchwabConnector(Connector[SchwabProfile]):
     title = "Charles Schwab Trader API (OAuth 2.0)"
     signs_in = True
     sets_up_keys = True
+    rotates = True  # the app secret (brokers/schwab/rotation.py)
 
     def required_secrets(self, profile: SchwabProfile) -> frozenset[str]:
         # The sandbox's profile gets its secret at sign-in from the sandbox itself.
@@ -108,6 +111,36 @@ class SchwabConnector(Connector[SchwabProfile]):
         from brokers.schwab.setup import store_secret_from
 
         return await store_secret_from(dialogue, profile, vault, replace=replace)
+
+    def rotation_status(self, profile: SchwabProfile, vault: SecretStore) -> RotationStatus:
+        return _rotation(profile, vault).status()
+
+    async def rotation_start(
+        self, profile: SchwabProfile, vault: SecretStore, progress: Progress, *, new_dh: bool
+    ) -> RotationStatus:
+        return await _rotation(profile, vault).start(progress)
+
+    async def rotation_confirm(
+        self, profile: SchwabProfile, vault: SecretStore, answers: dict[str, str], progress: Progress
+    ) -> RotationStatus:
+        return await _rotation(profile, vault).confirm(answers, progress)
+
+    def rotation_abort(self, profile: SchwabProfile, vault: SecretStore) -> RotationStatus:
+        return _rotation(profile, vault).abort()
+
+    def archived_sets(self, profile: SchwabProfile, vault: SecretStore) -> tuple[ArchivedSet, ...]:
+        return _rotation(profile, vault).archived()
+
+    async def restore_archived(
+        self, profile: SchwabProfile, vault: SecretStore, archive_id: str, progress: Progress
+    ) -> str:
+        return await _rotation(profile, vault).restore(archive_id, progress)
+
+
+def _rotation(profile: SchwabProfile, vault: SecretStore) -> SchwabRotation:
+    from brokers.schwab.rotation import SchwabRotation
+
+    return SchwabRotation(profile, vault)
 
 
 def _engine(profile: SchwabProfile) -> OAuth2Profile:

@@ -1,11 +1,13 @@
 """A connected Schwab profile while the window runs: the engine's live OAuth session, plus the accounts.
 
 The engine renews the 30-minute access token ahead of expiry and proves it with `accountNumbers`; each
-proof also reads the accounts again, so the snapshot is as fresh as the health it stands beside.
+proof also reads the accounts again, so the snapshot is as fresh as the health it stands beside. Before it
+loads the stored sign-in, a secret rotation a crash cut off after its proof is completed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 from brokers.core.accounts import AccountsReport
@@ -16,6 +18,7 @@ from brokers.oauth2.health import oauth2_health
 from brokers.schwab.accounts import AccountHashes, read_accounts
 from brokers.schwab.engine import engine_profile
 from brokers.schwab.profile import SchwabProfile
+from brokers.schwab.rotation import settle_profile
 
 ACCOUNTS_REFRESH_S = 60.0  # two calls a minute, far inside Schwab's 120 requests a minute
 NOT_READ = "The accounts are read once the sign-in has been proven at Schwab."
@@ -29,6 +32,10 @@ class SchwabLiveSession(OAuthLiveSession):
         self._schwab = profile
         self._accounts: AccountsReport | None = None
         self._hashes: AccountHashes = {}  # for account paths; never shown or published
+
+    async def run(self) -> None:
+        await asyncio.to_thread(settle_profile, self._schwab, self._env.vault)
+        await super().run()
 
     def health(self, now: float) -> CredentialHealth | None:
         return oauth2_health(self._schwab, self._session.facts, now, live=True) if self._loaded else None

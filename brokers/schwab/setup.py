@@ -14,7 +14,7 @@ from brokers.schwab.app_secret import load_app_secret, store_app_secret
 from brokers.schwab.engine import client_of
 from brokers.schwab.profile import SchwabProfile
 
-_SECRET_SHAPE = re.compile(r"[A-Za-z0-9._~+/=-]{8,256}")
+SECRET_SHAPE = re.compile(r"[A-Za-z0-9._~+/=-]{8,256}")
 
 
 class SecretRefused(OAuthError):
@@ -34,7 +34,7 @@ async def store_secret_from(dialogue: Dialogue, profile: SchwabProfile, vault: S
         f"Its Callback URL must be exactly {profile.callback}"
     )
     secret = dialogue.ask(f"App Secret for {profile.name}: ", hidden=True).strip()
-    if not _SECRET_SHAPE.fullmatch(secret):
+    if not SECRET_SHAPE.fullmatch(secret):
         raise SecretRefused(
             "that does not look like a Schwab App Secret (8 or more letters and digits, no spaces)",
             f"run `brokerdeck keys init {profile.name}` again and paste the App Secret",

@@ -27,6 +27,7 @@ from brokers.oauth2.tokens import TokenSet
 from brokers.schwab.app_secret import load_app_secret, provision_sandbox_secret
 from brokers.schwab.engine import client_of, engine_profile, server_of
 from brokers.schwab.profile import SchwabProfile
+from brokers.schwab.rotation import settle_profile
 
 #: Schwab's refresh token ends this long after the code grant, however often it is used
 REFRESH_HORIZON_S = 7 * 86400.0
@@ -98,8 +99,10 @@ class SchwabLoginFlow(LoginFlow):
         )
 
     def _app_secret(self) -> str:
-        """Blocking: the app secret from the vault (provisioned first for the sandbox's profile)."""
+        """Blocking: the app secret from the vault (a proven rotation completed, and the sandbox's profile
+        provisioned, first)."""
         vault = self._store.vault
+        settle_profile(self.schwab, vault)
         provision_sandbox_secret(vault, self.schwab)
         secret = load_app_secret(vault, self.schwab)
         if not secret:

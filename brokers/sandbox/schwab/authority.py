@@ -4,10 +4,14 @@ What sets Schwab apart from the generic OAuth sandbox is kept here: the app is c
 secret over HTTP Basic), the callback must match the registered one byte for byte (a trailing "/" is
 refused, as Schwab refuses it), PKCE is not asked for, and the refresh token dies 7 days after the
 code grant however often it is used. The clock can be moved forward so tests need not wait for days.
+
+The app's secret can be replaced, as the developer portal does: the new secret works at once, and the ones
+it replaced keep working beside it until their grace period ends (`secret_grace_s`, or ended at once).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 import time
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 CODE_LIFETIME_S = 30.0
 ACCESS_LIFETIME_S = 1800.0
 REFRESH_LIFETIME_S = 7 * 86400.0
+SECRET_GRACE_S = 86400.0  # how long a replaced app secret keeps working beside the new one
 
 
 class SchwabOAuthError(Exception):
@@ -79,6 +84,7 @@ class Lifetimes:
     code_s: float = CODE_LIFETIME_S
     access_s: float = ACCESS_LIFETIME_S
     refresh_s: float = REFRESH_LIFETIME_S
+    secret_grace_s: float = SECRET_GRACE_S
 
 
 class SchwabAuthority:
@@ -92,6 +98,7 @@ class SchwabAuthority:
         self._pending: dict[str, Pending] = {}
         self._codes: dict[str, Code] = {}
         self._grants: list[Grant] = []
+        self._retired: dict[str, float] = {}  # replaced secret -> end of its grace period
 
     def now(self) -> float:
         return time.time() + self.offset_s
@@ -121,13 +128,34 @@ class SchwabAuthority:
         self._codes[code] = Code(pending.redirect_uri, self.now() + self.lifetimes.code_s)
         return {"code": code, "session": secrets.token_hex(16), **extra}
 
-    def authenticate(self, basic: tuple[str, str] | None) -> None:
+    def authenticate(self, basic: tuple[str, str] | None) -> str:
+        """Which of the app's secrets authenticated ("current", or "replaced" while one is in its grace period)."""
         if basic is None:
             raise SchwabOAuthError("invalid_client", "Client authentication failed: send the app key and secret", 401)
         key, secret = basic
-        same_key = secrets.compare_digest(key.encode(), self.app.key.encode())
-        if not (same_key and secrets.compare_digest(secret.encode(), self.app.secret.encode())):
-            raise SchwabOAuthError("invalid_client", "Unauthorized", 401)
+        if secrets.compare_digest(key.encode(), self.app.key.encode()):
+            for number, known in enumerate(self.accepted_secrets()):
+                if secrets.compare_digest(secret.encode(), known.encode()):
+                    return "replaced" if number else "current"
+        raise SchwabOAuthError("invalid_client", "Unauthorized", 401)
+
+    def accepted_secrets(self) -> list[str]:
+        """The app's secret, newest first, then those it replaced whose grace period still runs."""
+        now = self.now()
+        return [self.app.secret, *(s for s, until in self._retired.items() if until > now)]
+
+    def issue_secret(self, grace_s: float | None = None) -> tuple[str, float]:
+        """A new app secret, as the developer portal issues one; the old one works until the grace ends then."""
+        until = self.now() + (self.lifetimes.secret_grace_s if grace_s is None else max(0.0, grace_s))
+        self._retired[self.app.secret] = until
+        self.app = dataclasses.replace(self.app, secret=secrets.token_urlsafe(24))
+        return self.app.secret, until
+
+    def end_grace(self) -> int:
+        """Replaced secrets stop working now; how many still worked."""
+        ended = len(self.accepted_secrets()) - 1
+        self._retired.clear()
+        return ended
 
     def token(self, form: dict[str, str]) -> dict[str, object]:
         grant_type = form.get("grant_type")

@@ -3,11 +3,14 @@ API's account paths, and `/sandbox/schwab/*` controls for tests and for provisio
 
 The app's callback port is picked free when the sandbox starts and registered exactly, as a trader
 registers `https://127.0.0.1:PORT/path` with Schwab; the app secret is handed out only by the control
-route, which the connector calls once for the sandbox profile instead of the trader typing it.
+route, which the connector calls once for the sandbox profile instead of the trader typing it. Two more
+controls play the developer portal's part in a secret rotation: issue a new secret (the old one keeps working
+for a grace period) and end the grace period now.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 import socket
@@ -96,7 +99,7 @@ class _Routes:
         return Response(status_code=302, headers={"Location": f"{pending.redirect_uri}?{query}", **SECURITY_HEADERS})
 
     async def token(self, request: Request) -> JSONResponse:
-        record = {"grant_type": "", "outcome": ""}
+        record = {"grant_type": "", "outcome": "", "app_secret": ""}
         try:
             form = await read_form(request)
             record["grant_type"] = form.get("grant_type", "")
@@ -104,7 +107,7 @@ class _Routes:
                 basic = basic_credentials(request.headers.get("authorization"))
             except OAuthError:
                 basic = None
-            self.authority.authenticate(basic)
+            record["app_secret"] = self.authority.authenticate(basic)
             body = self.authority.token(form)
         except OAuthError as exc:
             record["outcome"] = exc.error
@@ -159,7 +162,18 @@ class _Routes:
 
     async def app(self, _: Request) -> JSONResponse:
         app = self.authority.app
-        return JSONResponse({"app_key": app.key, "app_secret": app.secret, "callback": app.callback}, headers=NO_STORE)
+        body = {"app_key": app.key, "app_secret": app.secret, "callback": app.callback}
+        return JSONResponse(body | {"app_secrets": self.authority.accepted_secrets()}, headers=NO_STORE)
+
+    async def new_secret(self, request: Request) -> JSONResponse:
+        """The developer portal's "new secret": `{"grace_s": …}` overrides how long the old one keeps working."""
+        body = await request.json() if await request.body() else {}
+        grace = body.get("grace_s") if isinstance(body, dict) else None
+        secret, until = self.authority.issue_secret(float(grace) if grace is not None else None)
+        return JSONResponse({"app_secret": secret, "old_secret_until": until}, headers=NO_STORE)
+
+    async def end_grace(self, _: Request) -> JSONResponse:
+        return JSONResponse({"ended": self.authority.end_grace()})
 
     async def advance(self, request: Request) -> JSONResponse:
         seconds = float((await request.json()).get("seconds", 0))
@@ -171,9 +185,9 @@ class _Routes:
         for name, value in (await request.json()).items():
             if name in ("code_s", "access_s", "refresh_s") and float(value) > 0:
                 setattr(lifetimes, name, float(value))
-        return JSONResponse(
-            {"code_s": lifetimes.code_s, "access_s": lifetimes.access_s, "refresh_s": lifetimes.refresh_s}
-        )
+            if name == "secret_grace_s" and float(value) >= 0:
+                lifetimes.secret_grace_s = float(value)
+        return JSONResponse(dataclasses.asdict(lifetimes))
 
     async def expire_access(self, _: Request) -> JSONResponse:
         self.authority.expire_access()
@@ -184,6 +198,7 @@ class _Routes:
         return JSONResponse({})
 
     async def state(self, _: Request) -> Response:
+        """Every token request: grant type, outcome, and which app secret authenticated it."""
         body = {"token_requests": self.authority.token_requests, "now": self.authority.now()}
         return Response(json.dumps(body), media_type="application/json")
 
@@ -210,6 +225,8 @@ class SchwabEmulator:
                 Route("/trader/v1/accounts", routes.all_accounts, methods=["GET"]),
                 Route("/trader/v1/accounts/{hash_value}", routes.one_account, methods=["GET"]),
                 Route(f"{CONTROL}/app", routes.app, methods=["GET"]),
+                Route(f"{CONTROL}/app/secret", routes.new_secret, methods=["POST"]),
+                Route(f"{CONTROL}/app/end-grace", routes.end_grace, methods=["POST"]),
                 Route(f"{CONTROL}/advance", routes.advance, methods=["POST"]),
                 Route(f"{CONTROL}/settings", routes.settings, methods=["POST"]),
                 Route(f"{CONTROL}/expire-access", routes.expire_access, methods=["POST"]),

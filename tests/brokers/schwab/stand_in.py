@@ -80,6 +80,15 @@ class SchwabSandbox:
     def expire_access(self) -> None:
         self._post("/sandbox/schwab/expire-access", {})
 
+    def new_secret(self, **body: float) -> str:
+        """What the developer portal does: a new app secret; the old one keeps working for the grace period."""
+        response = self.http.post(self.base + "/sandbox/schwab/app/secret", json=body)
+        response.raise_for_status()
+        return str(response.json()["app_secret"])
+
+    def end_grace(self) -> None:
+        self._post("/sandbox/schwab/app/end-grace", {})
+
     def _get(self, path: str) -> Any:
         response = self.http.get(self.base + path)
         response.raise_for_status()
