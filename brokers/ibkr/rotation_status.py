@@ -40,7 +40,7 @@ def register_parts(staged: CredentialSet, new_dh: bool) -> tuple[RegisterPart, .
         RegisterPart("Public signature key", public_key_fingerprint(signature), public_key_pem(signature)),
         RegisterPart("Public encryption key", public_key_fingerprint(encryption), public_key_pem(encryption)),
         RegisterPart(
-            "Diffie-Hellman parameters" + (" (new)" if new_dh else " (unchanged)"),
+            "Diffie-Hellman parameters" + (", new" if new_dh else ", unchanged"),
             dh_params_fingerprint(load_dh_prime(dh_text)),
             dh_text,
         ),

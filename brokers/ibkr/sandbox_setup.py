@@ -81,7 +81,7 @@ def register_rotation(service_url: str, consumer_key: str, status: RotationStatu
     them. Blocking."""
     if status.step != RotationStep.STAGED:
         raise ValueError(f"the rotation is {status.step.value}, not staged: nothing to register")
-    parts = {part.label.split(" (")[0]: part.text for part in status.register}
+    parts = {part.label.split(",")[0]: part.text for part in status.register}
     body = {
         "signature_public_key": parts["Public signature key"],
         "encryption_public_key": parts["Public encryption key"],

@@ -82,7 +82,7 @@ def test_a_rotation_proves_the_new_set_switches_to_it_and_archives_the_old(vault
     assert [p.label for p in status.register] == [
         "Public signature key",
         "Public encryption key",
-        "Diffie-Hellman parameters (unchanged)",
+        "Diffie-Hellman parameters, unchanged",
     ]
     assert all(FINGERPRINT.fullmatch(p.fingerprint) for p in status.register)
     assert status.register[0].text.startswith("-----BEGIN PUBLIC KEY-----")
@@ -213,7 +213,7 @@ def test_new_dh_parameters_are_staged_registered_and_switched(vault, module_sand
     status = run_async(
         lambda: rotation.start(vault, profile, lambda _: None, new_dh=True, make_dh_prime=lambda: FFDHE2048)
     )
-    assert status.register[2].label == "Diffie-Hellman parameters (new)"
+    assert status.register[2].label == "Diffie-Hellman parameters, new"
     assert status.register[2].text == dh_params_pem(FFDHE2048)
 
     confirmed(vault, profile, portal_step(module_sandbox, status))
