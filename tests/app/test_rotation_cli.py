@@ -96,6 +96,9 @@ def test_abort_status_and_the_errors(vault, sandbox, profile):
     again = run_cli("keys", "rotate", PROFILE, "start")
     assert again.returncode == 1
     assert "already under way" in again.stderr
+    init = run_cli("keys", "init", PROFILE)
+    assert init.returncode == 1
+    assert "A key rotation of profile 'sandbox-ibkr' is under way (staged)" in init.stderr
     cut_short = confirm("")  # standard input ends before the token
     assert cut_short.returncode == 1
     assert "standard input ended" in cut_short.stderr
