@@ -241,9 +241,8 @@ class IbkrLiveSession(ConnectorSession):
         from brokers.ibkr.portfolio import IbkrPortfolio
 
         self._reader = IbkrAccountsReader(IbkrPortfolio(session, self._profile.account), self._env.on_change)
-        helpers = [
-            asyncio.create_task(self._reader.run())
-        ]  # it catches its own failures: a read never ends the session
+        # the reader catches its own failures: a read never ends the session
+        helpers = [asyncio.create_task(self._reader.run())]
         if self._stored_token is not None:
             helpers.append(asyncio.create_task(self._follow_rotations(session, self._stored_token)))
         try:
