@@ -17,3 +17,8 @@ AGED = {"signature key": SIGNATURE_KEY, "access token": ACCESS_TOKEN}
 OAUTH2_PRIVATE_KEY = "oauth2-private-key"
 OAUTH2_REQUIRED = frozenset({OAUTH2_PRIVATE_KEY})
 OAUTH2_AGED = {"private key": OAUTH2_PRIVATE_KEY}
+
+#: the `ibkr-oauth1a` kind's rotation journal: the step a rotation is at and the material it staged
+ROTATION_JOURNAL = "rotation-journal"
+#: a set a rotation replaced is kept as `archive-<UTC time>`
+ARCHIVE_PREFIX = "archive-"
