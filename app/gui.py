@@ -141,6 +141,12 @@ class _Session:
             window.show_message,
             parent=window,
         )
+        from app.rotation_controller import RotationController
+
+        rotation = RotationController(self.context.registry, vault, window, operations, controller.profiles)
+        controller.rotationRequested.connect(rotation.open)
+        controller.applied.connect(rotation.sync_menu)
+        rotation.credentialsChanged.connect(lambda _name: controller.refresh())
         controller.start()
         market.start()
         trading.start()

@@ -54,6 +54,7 @@ class StatusController(QObject):
     """Collects vault findings in the background and renders them; `applied` fires after each render."""
 
     applied = Signal()
+    rotationRequested = Signal(str)  # an offer routed to the rotation wizard (app/rotation_controller.py)
 
     def __init__(
         self,
@@ -205,6 +206,8 @@ class StatusController(QObject):
             self.login.start(name)
         elif offer.route == ActionRoute.SIGN_OUT:
             self._sign_out(name)
+        elif offer.route == ActionRoute.ROTATION:
+            self.rotationRequested.emit(name)
         elif offer.route == ActionRoute.COMMAND:
             QGuiApplication.clipboard().setText(offer.command)
             self._window.show_message(f"Copied `{offer.command}`: run it in a terminal.")
