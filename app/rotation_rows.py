@@ -32,6 +32,13 @@ STANDS: dict[RotationStep, str] = {
 UNDER_PROOF = frozenset({RotationStep.PROVING, RotationStep.SWITCHING, RotationStep.ROLLING_BACK})
 
 
+def sentence(clause: str) -> str:
+    """An error's clause ("the new token was refused (401)") as a sentence of its own."""
+    clause = clause.strip()
+    ending = "" if clause.endswith((".", "!", "?", "…")) else "."
+    return f"{clause[:1].upper()}{clause[1:]}{ending}"
+
+
 def wizard_page(status: RotationStatus) -> WizardPage:
     """The step of the wizard the journal is at."""
     if status.step == RotationStep.IDLE:
@@ -71,12 +78,15 @@ def switched_result(status: RotationStatus) -> RotationResult:
         Outcome.SWITCHED,
         "Switched: the new credentials proved and are active now.",
         detail=status.last_result,
-        advice="The set they replaced is archived; to go back to it, pick it under Roll back and press Restore….",
+        advice="The set they replaced is archived; to go back to it, pick it under Roll back and press Restore…",
     )
 
 
-def restored_result(sentence: str) -> RotationResult:
-    return RotationResult(Outcome.RESTORED, "Restored: the archived set proved and is active again.", detail=sentence)
+def restored_result(closing: str) -> RotationResult:
+    """`closing` is the connector's closing sentence of the restore."""
+    return RotationResult(
+        Outcome.RESTORED, "Restored: the archived set proved and is active again.", detail=sentence(closing)
+    )
 
 
 def discarded_result() -> RotationResult:
@@ -90,14 +100,15 @@ def discarded_result() -> RotationResult:
 def failed_result(error: BaseException, status: RotationStatus) -> RotationResult | None:
     """How a failed confirm (or resume) ended, from the error and the journal read after it; None when
     nothing was proven or switched (the step was refused: the wizard shows the error where it was)."""
-    why = str(error)
+    why = sentence(str(error))
     if isinstance(error, RotationFailed):
+        again = "what is still staged" if status.step == RotationStep.STAGED else "a new rotation"
         return RotationResult(
             Outcome.ROLLED_BACK,
             "Rolled back: the new credentials did not prove, so the old set is active again, and it works.",
             detail=why,
-            advice=status.next_step
-            or "Check what you entered against what the broker issued and press Try again, or abort the rotation.",
+            advice=f"Check what you entered against what the broker issued, then Try again with {again}, "
+            "or abort the rotation.",
         )
     if status.step == RotationStep.ROLLING_BACK:
         return RotationResult(

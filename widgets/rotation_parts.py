@@ -23,9 +23,26 @@ from PySide6.QtWidgets import (
 )
 
 from widgets.rotation_view_models import PAGE_TITLES, ArchiveView, RegisterPartView, WizardPage
+from widgets.theme import THEME
 
 COPIED_FEEDBACK_MS = 2000
-KEY_TEXT_LINES = 7  # a 2048-bit PEM public key is nine lines; the rest scrolls
+KEY_TEXT_LINES = 9  # a 2048-bit PEM public key, whole; a longer text scrolls
+FINGERPRINT_PAIRS_PER_LINE = 16  # a SHA-256 fingerprint reads as two lines of 16 pairs
+ARCHIVE_ROWS = 4  # shown at once; more scroll
+STEP_STYLES = {
+    "done": f"color: {THEME['muted']};",
+    "current": f"color: {THEME['accent']}; font-weight: bold;",
+    "ahead": f"color: {THEME['text']};",
+}
+
+
+def fingerprint_lines(fingerprint: str) -> str:
+    """'ab:cd:…' in lines of 16 pairs, so it fits beside its button; copying gives it whole, on one line."""
+    pairs = fingerprint.split(":")
+    if len(pairs) <= FINGERPRINT_PAIRS_PER_LINE:
+        return fingerprint
+    step = FINGERPRINT_PAIRS_PER_LINE
+    return "\n".join(":".join(pairs[i : i + step]) for i in range(0, len(pairs), step))
 
 
 def plain_label(parent: QWidget, name: str, *, selectable: bool = False, role: str = "") -> QLabel:
@@ -89,13 +106,8 @@ class StepBar(QWidget):
         self.current = current
         order = list(WizardPage)
         for page, label in self.labels.items():
-            now = page == current
-            label.setProperty("role", "" if now or order.index(page) > order.index(current) else "muted")
-            font = label.font()
-            font.setBold(now)
-            label.setFont(font)
-            label.style().unpolish(label)
-            label.style().polish(label)
+            where = order.index(page) - order.index(current)
+            label.setStyleSheet(STEP_STYLES["current" if where == 0 else "ahead" if where > 0 else "done"])
 
 
 class RegisterPartBox(QFrame):
@@ -111,13 +123,16 @@ class RegisterPartBox(QFrame):
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
+        self.fingerprint_caption = plain_label(self, "partFingerprintCaption", role="muted")
+        self.fingerprint_caption.setText("SHA-256 fingerprint")
         self.fingerprint = plain_label(self, "partFingerprint", selectable=True)
-        self.fingerprint.setText(f"SHA-256 {part.fingerprint}")
+        self.fingerprint.setWordWrap(False)
+        self.fingerprint.setText(fingerprint_lines(part.fingerprint))
         self.fingerprint.setFont(mono)
         self.copy_fingerprint = CopyButton("Copy fingerprint", part.fingerprint, self)
         self.copy_fingerprint.setObjectName("copyFingerprint")
         self.copy_fingerprint.setToolTip("Copy the fingerprint, to compare it with the one the broker shows")
-        self.text = QPlainTextEdit(part.text, self)
+        self.text = QPlainTextEdit(part.text.rstrip("\n"), self)  # no empty last line; Copy text gives it all
         self.text.setObjectName("partText")
         self.text.setReadOnly(True)
         self.text.setFont(mono)
@@ -125,8 +140,9 @@ class RegisterPartBox(QFrame):
         self.text.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
         )
-        lines = min(max(part.text.count("\n") + 1, 2), KEY_TEXT_LINES)
-        self.text.setFixedHeight(self.text.fontMetrics().lineSpacing() * lines + 16)
+        lines = min(max(len(part.text.splitlines()), 2), KEY_TEXT_LINES)
+        margins = 2 * (self.text.document().documentMargin() + self.text.frameWidth()) + 8  # + the sheet's padding
+        self.text.setFixedHeight(round(self.text.fontMetrics().lineSpacing() * lines + margins))
         self.copy_text = CopyButton("Copy text", part.text, self)
         self.copy_text.setObjectName("copyPartText")
         self.copy_text.setToolTip(f"Copy the whole {part.label.lower()}, to paste it at the broker")
@@ -134,13 +150,17 @@ class RegisterPartBox(QFrame):
         heading = QHBoxLayout()
         heading.addWidget(self.title, 1)
         heading.addWidget(self.copy_text)
-        fingerprint = QHBoxLayout()
-        fingerprint.addWidget(self.fingerprint, 1)
-        fingerprint.addWidget(self.copy_fingerprint)
+        fingerprint_row = QHBoxLayout()
+        fingerprint_column = QVBoxLayout()
+        fingerprint_column.setSpacing(2)
+        fingerprint_column.addWidget(self.fingerprint_caption)
+        fingerprint_column.addWidget(self.fingerprint)
+        fingerprint_row.addLayout(fingerprint_column, 1)
+        fingerprint_row.addWidget(self.copy_fingerprint, 0, Qt.AlignmentFlag.AlignBottom)
         layout = QVBoxLayout(self)
         layout.addLayout(heading)
         layout.addWidget(self.text)
-        layout.addLayout(fingerprint)
+        layout.addLayout(fingerprint_row)
 
 
 class ArchivesBox(QGroupBox):
@@ -155,7 +175,6 @@ class ArchivesBox(QGroupBox):
         self.list = QListWidget(self)
         self.list.setObjectName("archiveList")
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.list.setMaximumHeight(96)
         self.restore_button = QPushButton("Restore…", self)
         self.restore_button.setObjectName("restoreArchive")
         self.restore_button.setAutoDefault(False)
@@ -206,6 +225,8 @@ class ArchivesBox(QGroupBox):
         else:
             text = "No set is archived yet: a rotation archives the set it replaces, and it can be restored here."
         self.explain.setText(f"{text} {terminal_hint}".strip())
+        rows = min(max(len(archives), 1), ARCHIVE_ROWS)
+        self.list.setFixedHeight(self.list.sizeHintForRow(0) * rows + 2 * self.list.frameWidth() + 4 if archives else 0)
         self.list.setVisible(bool(archives))
         self.restore_button.setVisible(bool(archives))
         self.confirm.hide()

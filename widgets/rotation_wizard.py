@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QPushButton,
     QScrollArea,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -43,7 +42,7 @@ PASTE_TEXT = (
     "Enter what the broker issued for the new credentials. Hidden values stay masked, and the wizard forgets "
     "everything typed here when it closes."
 )
-PROVING_TEXT = "Proving the new credentials with the broker. The active set stays in use until they prove."
+PROVING_TEXT = "Proving credentials with the broker. The active set stays in use until they prove."
 PRIMARY_TEXT = {
     WizardPage.START: "Start",
     WizardPage.REGISTER: "Next",
@@ -95,7 +94,11 @@ class RotationWizard(QDialog):
         banner_row.addWidget(self.banner_text, 1)
         banner_row.addWidget(self.resume_button)
 
-        self.stack = QStackedWidget(self)
+        # The pages are shown one at a time in a plain column: a stacked widget would size itself to its tallest
+        # page (its height-for-width counts hidden pages too), and every step would be as tall as Register.
+        self.page_host = QWidget(self)
+        self.page_column = QVBoxLayout(self.page_host)
+        self.page_column.setContentsMargins(0, 0, 0, 0)
         self.pages: dict[WizardPage, QWidget] = {}
         self._build_start()
         self._build_register()
@@ -104,7 +107,8 @@ class RotationWizard(QDialog):
         self._build_result()
         self.progress = QListWidget(self)
         self.progress.setObjectName("rotationProgress")
-        self.progress.setMinimumHeight(110)
+        self.progress.setMinimumHeight(90)
+        self.progress.setMaximumHeight(170)
         self.progress.setWordWrap(True)
         self.archives = ArchivesBox(self)
         self.error = plain_label(self, "rotationError", selectable=True, role="error")
@@ -116,7 +120,7 @@ class RotationWizard(QDialog):
         layout.addWidget(self.steps)
         layout.addWidget(self.stands)
         layout.addWidget(self.banner)
-        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.page_host, 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.archives)
         layout.addWidget(self.error)
@@ -129,15 +133,16 @@ class RotationWizard(QDialog):
     # ---- the pages ----------------------------------------------------------------------------
 
     def _page(self, page: WizardPage, intro: str) -> QVBoxLayout:
-        widget = QWidget(self.stack)
+        widget = QWidget(self.page_host)
         widget.setObjectName(f"page-{page.value}")
+        widget.hide()
         layout = QVBoxLayout(widget)
         layout.setContentsMargins(0, 4, 0, 4)
         if intro:
             label = plain_label(widget, f"intro-{page.value}")
             label.setText(intro)
             layout.addWidget(label)
-        self.stack.addWidget(widget)
+        self.page_column.addWidget(widget)
         self.pages[page] = widget
         return layout
 
@@ -157,7 +162,7 @@ class RotationWizard(QDialog):
         self.parts_area.setObjectName("registerParts")
         self.parts_area.setWidgetResizable(True)
         self.parts_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.parts_area.setMinimumHeight(300)
+        self.parts_area.setMinimumHeight(380)
         layout.addWidget(self.parts_area, 1)
         self.part_boxes: list[RegisterPartBox] = []
 
@@ -170,7 +175,10 @@ class RotationWizard(QDialog):
         layout.addStretch(1)
 
     def _build_proving(self) -> None:
-        layout = self._page(WizardPage.PROVING, PROVING_TEXT)
+        layout = self._page(WizardPage.PROVING, "")
+        self.proving_text = plain_label(self, "provingText")
+        self.proving_text.setText(PROVING_TEXT)
+        layout.addWidget(self.proving_text)
         layout.addStretch(1)
 
     def _build_result(self) -> None:
@@ -335,7 +343,7 @@ class RotationWizard(QDialog):
     def _render(self) -> None:
         view, page, busy = self.view, self.page, self.busy
         self.steps.show_page(page)
-        self.stack.setCurrentWidget(self.pages[page])
+        self._show_page(page)
         under_way = view is not None and view.page != WizardPage.START
         stands = view.stands if view is not None else ""
         if view is not None and view.next_step:
@@ -354,6 +362,7 @@ class RotationWizard(QDialog):
         self.resume_button.setEnabled(not busy)
         self.progress.setVisible(page in (WizardPage.PROVING, WizardPage.RESULT) and self.progress.count() > 0)
         self.start_progress.setVisible(busy and page == WizardPage.START)
+        self.proving_text.setVisible(busy)  # a cut-off proof waits for Resume: nothing is being proven
         self.archives.setVisible(page in (WizardPage.START, WizardPage.RESULT) and view is not None)
         self.archives.set_enabled(not busy)
         self.new_dh.setEnabled(not busy)
@@ -371,6 +380,13 @@ class RotationWizard(QDialog):
         self.primary_button.setText(PRIMARY_TEXT.get(page, ""))
         self.primary_button.setEnabled(self._primary_allowed())
         self.primary_button.setDefault(self.primary_button.isEnabled())
+
+    def _show_page(self, page: WizardPage) -> None:
+        """Only the page on screen counts for the wizard's size, so a short step makes a short wizard."""
+        if self.pages[page].isHidden():
+            for each, widget in self.pages.items():
+                widget.setVisible(each == page)
+            self.adjustSize()
 
     def _primary_allowed(self) -> bool:
         if self.busy or self.view is None:

@@ -81,7 +81,9 @@ def open_on(qtbot, wizard: RotationWizard, status: RotationStatus, archives=()) 
 
 
 def page_of(wizard: RotationWizard) -> str:
-    return wizard.stack.currentWidget().objectName()
+    shown = [page.objectName() for page in wizard.pages.values() if page.isVisible()]
+    assert len(shown) == 1
+    return shown[0]
 
 
 def monospaced(font: QFont) -> bool:
@@ -138,11 +140,14 @@ def test_a_staged_journal_shows_each_part_to_register_in_monospace_and_selectabl
     assert not wizard.archives.isVisible()
     assert [box.title.text() for box in wizard.part_boxes] == ["Public signature key", "Public encryption key"]
     signature = wizard.part_boxes[0]
-    assert signature.text.toPlainText() == SIGNATURE_PEM
+    assert signature.text.toPlainText() == SIGNATURE_PEM.rstrip("\n")
+    assert signature.copy_text.payload == SIGNATURE_PEM
     assert signature.text.isReadOnly()
     assert monospaced(signature.text.font())
     assert monospaced(signature.fingerprint.font())
-    assert signature.fingerprint.text() == f"SHA-256 {SIGNATURE_FP}"
+    assert signature.fingerprint_caption.text() == "SHA-256 fingerprint"
+    assert signature.fingerprint.text().replace("\n", ":") == SIGNATURE_FP  # two lines of 16 pairs on screen
+    assert [len(line.split(":")) for line in signature.fingerprint.text().splitlines()] == [16, 16]
     assert signature.fingerprint.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse
     assert signature.text.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse
 
@@ -255,8 +260,11 @@ def test_finish_is_refused_after_a_failed_proof_and_the_wizard_says_why(qtbot, w
     assert wizard.outcome is not None
     assert wizard.outcome.outcome == Outcome.ROLLED_BACK
     assert wizard.headline.text().startswith("Rolled back: the new credentials did not prove")
-    assert wizard.detail.text() == "the new access token was refused by /iserver/auth/status (401)"
-    assert wizard.advice.text() == STAGED.next_step
+    assert wizard.detail.text() == "The new access token was refused by /iserver/auth/status (401)."
+    assert wizard.advice.text() == (
+        "Check what you entered against what the broker issued, then Try again with what is still staged, "
+        "or abort the rotation."
+    )
     assert wizard.primary_button.text() == "Finish"
     assert not wizard.primary_button.isEnabled()
     assert wizard.refusal.isVisible()
