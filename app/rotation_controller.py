@@ -188,9 +188,10 @@ class RotationController(QObject):
                 result = failed_result(error, journal.status) if isinstance(error, BrokerError) else None
                 if result is not None:
                     self.wizard.show_result(result, view)
-                else:
+                else:  # refused before any proof (a mistake in what was entered): back where it was entered
                     self.wizard.show_view(view)
-                    self.wizard.show_error(str(error) if isinstance(error, BrokerError) else UNEXPECTED)
+                    entered = WizardPage.PASTE if answers and view.page != WizardPage.START else None
+                    self.wizard.show_error(str(error) if isinstance(error, BrokerError) else UNEXPECTED, entered)
 
             self._reread(profile, show)
 

@@ -52,6 +52,15 @@ def archived_at(epoch_s: float) -> str:
     return f"{datetime.fromtimestamp(epoch_s):%Y-%m-%d %H:%M}"
 
 
+def guidance(status: RotationStatus) -> str:
+    """The core's next step, where the wizard's own steps do not say it: a staged rotation that asks for nothing
+    here (a sign-in with a new client is done elsewhere), or a step another process is running. Elsewhere the
+    wizard's words stand in for it (the core's also name terminal commands)."""
+    asks_nothing = status.step == RotationStep.STAGED and not status.register and not status.fields
+    elsewhere = status.step in UNDER_PROOF and not status.interrupted
+    return status.next_step if asks_nothing or elsewhere else ""
+
+
 def rotation_view(profile: Profile, status: RotationStatus, archives: Sequence[ArchivedSet]) -> RotationView:
     made = f"made {local_time(status.started_at)} " if status.started_at is not None else ""
     return RotationView(
@@ -59,7 +68,7 @@ def rotation_view(profile: Profile, status: RotationStatus, archives: Sequence[A
         label=profile.display_name,
         page=wizard_page(status),
         stands=STANDS[status.step].format(made=made),
-        next_step=status.next_step,
+        guidance=guidance(status),
         register=tuple(RegisterPartView(p.label, p.fingerprint, p.text) for p in status.register),
         fields=tuple(FieldView(f.name, f.label, f.hidden, f.default) for f in status.fields),
         interrupted=status.interrupted,
@@ -102,13 +111,14 @@ def failed_result(error: BaseException, status: RotationStatus) -> RotationResul
     nothing was proven or switched (the step was refused: the wizard shows the error where it was)."""
     why = sentence(str(error))
     if isinstance(error, RotationFailed):
-        again = "what is still staged" if status.step == RotationStep.STAGED else "a new rotation"
+        # The connector's words say whether the old set proved again (the contract says it did; a connector
+        # may also raise this when neither set proves), so the headline claims only what is always true.
+        again = "with what is still staged" if status.step == RotationStep.STAGED else "from the start"
         return RotationResult(
             Outcome.ROLLED_BACK,
-            "Rolled back: the new credentials did not prove, so the old set is active again, and it works.",
+            "Rolled back: the new credentials did not prove, so nothing was switched.",
             detail=why,
-            advice=f"Check what you entered against what the broker issued, then Try again with {again}, "
-            "or abort the rotation.",
+            advice=f"Read why above, then Try again {again}, or abort the rotation.",
         )
     if status.step == RotationStep.ROLLING_BACK:
         return RotationResult(

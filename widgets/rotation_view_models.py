@@ -66,7 +66,7 @@ class RotationView:
     label: str
     page: WizardPage  # the step the journal is at (a rotation under way never shows START)
     stands: str  # where it stands, in one sentence
-    next_step: str = ""  # what the trader does now, in the core's words
+    guidance: str = ""  # the core's words for what to do, where the wizard has none of its own (a sign-in to do)
     register: tuple[RegisterPartView, ...] = ()
     fields: tuple[FieldView, ...] = ()
     interrupted: bool = False  # a crash cut a step off: the wizard offers resume or abort

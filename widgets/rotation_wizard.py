@@ -93,6 +93,7 @@ class RotationWizard(QDialog):
         banner_row = QHBoxLayout(self.banner)
         banner_row.addWidget(self.banner_text, 1)
         banner_row.addWidget(self.resume_button)
+        self.guidance = plain_label(self, "rotationGuidance", selectable=True)
 
         # The pages are shown one at a time in a plain column: a stacked widget would size itself to its tallest
         # page (its height-for-width counts hidden pages too), and every step would be as tall as Register.
@@ -120,6 +121,7 @@ class RotationWizard(QDialog):
         layout.addWidget(self.steps)
         layout.addWidget(self.stands)
         layout.addWidget(self.banner)
+        layout.addWidget(self.guidance)
         layout.addWidget(self.page_host, 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.archives)
@@ -167,7 +169,10 @@ class RotationWizard(QDialog):
         self.part_boxes: list[RegisterPartBox] = []
 
     def _build_paste(self) -> None:
-        layout = self._page(WizardPage.PASTE, PASTE_TEXT)
+        layout = self._page(WizardPage.PASTE, "")
+        self.paste_intro = plain_label(self, "pasteIntro")
+        self.paste_intro.setText(PASTE_TEXT)
+        layout.addWidget(self.paste_intro)
         self.form_host = QWidget(self)
         self.form = QFormLayout(self.form_host)
         self.form.setContentsMargins(0, 6, 0, 0)
@@ -281,12 +286,15 @@ class RotationWizard(QDialog):
         self.page = WizardPage.RESULT
         self._render()
 
-    def show_error(self, text: str) -> None:
-        """A step was refused or could not run: say why; the step on screen stays."""
+    def show_error(self, text: str, page: WizardPage | None = None) -> None:
+        """A step was refused or could not run: say why, on `page` (what was entered is on Paste), else on the
+        step on screen (a refused proof goes back to the step the journal is at)."""
         self.busy = False
         self.error.setText(text)
         self.error.show()
-        if self.page == WizardPage.PROVING and self.view is not None and not self.view.interrupted:
+        if page is not None:
+            self.page = page
+        elif self.page == WizardPage.PROVING and self.view is not None and not self.view.interrupted:
             self.page = self.view.page
         self._render()
 
@@ -346,10 +354,12 @@ class RotationWizard(QDialog):
         self._show_page(page)
         under_way = view is not None and view.page != WizardPage.START
         stands = view.stands if view is not None else ""
-        if view is not None and view.next_step:
-            stands = f"{stands} Next: {view.next_step}".strip()
         self.stands.setText(stands)
         self.stands.setVisible(bool(stands))
+        guidance = view.guidance if view is not None and page != WizardPage.RESULT else ""
+        self.guidance.setText(guidance)
+        self.guidance.setVisible(bool(guidance))
+        self.paste_intro.setVisible(bool(self.fields))
         interrupted = view is not None and view.interrupted and page != WizardPage.RESULT
         resumable = interrupted and view is not None and view.resumable
         self.banner.setVisible(interrupted)

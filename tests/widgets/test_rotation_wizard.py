@@ -103,9 +103,8 @@ def test_an_idle_journal_opens_at_start_with_the_last_result_and_the_archives(qt
     assert wizard.windowTitle() == "Rotate the credentials of Paper desk"
     assert page_of(wizard) == "page-start"
     assert wizard.steps.current == WizardPage.START
-    assert wizard.stands.text() == (
-        "No rotation is under way: the active set is the only one. Next: Start a rotation when one is due."
-    )
+    assert wizard.stands.text() == "No rotation is under way: the active set is the only one."
+    assert not wizard.guidance.isVisible()  # the wizard's own words say what Start does
     assert wizard.last_result.text() == "Last rotation: rotated at 2026-03-01 10:15"
     assert wizard.primary_button.text() == "Start"
     assert wizard.primary_button.isEnabled()
@@ -218,6 +217,21 @@ def test_with_nothing_to_register_a_staged_journal_opens_at_the_fields(qtbot, wi
     assert wizard.fields["app_secret"].echoMode() == QLineEdit.EchoMode.Password
 
 
+def test_a_staged_journal_that_asks_nothing_here_shows_the_cores_next_step(qtbot, wizard):
+    signing_in = RotationStatus(
+        "desk", RotationStep.STAGED, next_step="Sign in with the new client: press Reconnect, then confirm."
+    )
+    open_on(qtbot, wizard, signing_in)
+    assert page_of(wizard) == "page-paste"
+    assert wizard.guidance.isVisible()
+    assert wizard.guidance.text() == "Sign in with the new client: press Reconnect, then confirm."
+    assert not wizard.paste_intro.isVisible()
+    assert wizard.primary_button.isEnabled()
+    with qtbot.waitSignal(wizard.confirmRequested, timeout=1000) as confirmed:
+        qtbot.mouseClick(wizard.primary_button, Qt.MouseButton.LeftButton)
+    assert confirmed.args == ["desk", {}]
+
+
 def test_proving_shows_the_progress_lines_as_they_come(qtbot, wizard):
     open_on(qtbot, wizard, STAGED)
     wizard.show_busy(WizardPage.PROVING, "Proving the new credentials with the broker…")
@@ -259,12 +273,9 @@ def test_finish_is_refused_after_a_failed_proof_and_the_wizard_says_why(qtbot, w
     wizard.show_result(failed_result(error, STAGED), rotation_view(PROFILE, STAGED, ()))
     assert wizard.outcome is not None
     assert wizard.outcome.outcome == Outcome.ROLLED_BACK
-    assert wizard.headline.text().startswith("Rolled back: the new credentials did not prove")
+    assert wizard.headline.text() == "Rolled back: the new credentials did not prove, so nothing was switched."
     assert wizard.detail.text() == "The new access token was refused by /iserver/auth/status (401)."
-    assert wizard.advice.text() == (
-        "Check what you entered against what the broker issued, then Try again with what is still staged, "
-        "or abort the rotation."
-    )
+    assert wizard.advice.text() == "Read why above, then Try again with what is still staged, or abort the rotation."
     assert wizard.primary_button.text() == "Finish"
     assert not wizard.primary_button.isEnabled()
     assert wizard.refusal.isVisible()
@@ -303,6 +314,8 @@ def test_a_refused_step_is_no_result(qtbot, wizard):
     assert wizard.error.isVisible()
     assert page_of(wizard) == "page-register"
     assert wizard.primary_button.isEnabled()
+    wizard.show_error("the access token is not one IBKR issues", WizardPage.PASTE)
+    assert page_of(wizard) == "page-paste"
 
 
 def test_an_interrupted_journal_offers_resume_or_abort(qtbot, wizard):
