@@ -76,8 +76,8 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
 
     keys = commands.add_parser(
         "keys",
-        help="IBKR self-service keys: `keys init PROFILE`",
-        description="Manage the OAuth 1.0a keys of IBKR profiles.",
+        help="keys: `keys init PROFILE`, `keys rotate PROFILE start|confirm|abort|status`, `keys archive|restore`",
+        description="Set up a profile's keys, rotate them by hand, list and restore the sets rotations archived.",
     )
     keys_cli.add_arguments(keys)
 

@@ -1,15 +1,18 @@
-"""`brokerdeck keys init PROFILE`: IBKR key setup (OAuth 1.0a self-service or OAuth 2.0) from a terminal."""
+"""`brokerdeck keys init PROFILE`: IBKR key setup (OAuth 1.0a self-service or OAuth 2.0) from a terminal.
+
+`keys rotate|archive|restore` are the rotation commands (`rotation_cli.py`)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app import rotation_cli
 from app.missing_profile import explain_missing
+from app.terminal import Terminal
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -33,9 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     init.add_argument("--dhparam", type=Path, help="use this dhparam.pem instead of generating DH parameters")
     init.add_argument("--new-keys", action="store_true", help="replace keys (or a Schwab app secret) already stored")
+    rotation_cli.add_arguments(actions.add_parser)
 
 
 def run(context: AppContext, args: argparse.Namespace) -> int:
+    if args.keys_command in rotation_cli.COMMANDS:
+        return rotation_cli.run(context, args)
     # Crypto and HTTP load only when keys are set up, not for every `brokerdeck` start.
     from brokers.core.actions import NextAction
     from brokers.core.errors import BrokerError
@@ -55,7 +61,7 @@ def run(context: AppContext, args: argparse.Namespace) -> int:
     try:
         dhparam = args.dhparam.read_bytes() if args.dhparam else None
         setup = registry.of(profile).setup_keys(
-            profile, context.vault(), _Terminal(), dhparam_pem=dhparam, replace=args.new_keys
+            profile, context.vault(), Terminal(), dhparam_pem=dhparam, replace=args.new_keys
         )
         print(asyncio.run(setup))
     except BrokerError as exc:
@@ -65,25 +71,6 @@ def run(context: AppContext, args: argparse.Namespace) -> int:
         print(f"error: {_message(exc)}", file=sys.stderr)
         return 1
     return 0
-
-
-class _Terminal:
-    """Prompts on a terminal; reads one line per answer from standard input otherwise."""
-
-    def say(self, text: str) -> None:
-        print(text)
-
-    def warn(self, text: str) -> None:
-        print(text, file=sys.stderr)
-
-    def ask(self, prompt: str, *, hidden: bool = False) -> str:
-        if sys.stdin.isatty():
-            return (getpass.getpass(prompt) if hidden else input(prompt)).strip()
-        print(prompt.rstrip(), flush=True)  # a script driving us waits for the prompt line
-        line = sys.stdin.readline()
-        if not line:
-            raise EOFError(f"standard input ended before the answer to {prompt.strip()!r}")
-        return line.strip()
 
 
 def _message(exc: BaseException) -> str:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from brokers.core.accounts import AccountsReport
     from brokers.core.market import MarketSource
     from brokers.core.order_route import OrderRoute
+    from brokers.core.rotation import ArchivedSet, Progress, RotationStatus
     from brokers.core.secrets import BlobCheck, SecretStore
     from brokers.ibkr.accounts_reader import IbkrAccountsReader
     from brokers.ibkr.auth import IbkrAuth
@@ -49,6 +50,8 @@ _SESSION_ACTIONS = {
 type LoadCredentials = Callable[[SecretStore], IbkrAuth | IbkrCredentials | None]
 #: registers a sandbox profile's keys with the sandbox's IBKR service at the URL given; blocking
 type ProvisionSandbox = Callable[[SecretStore, str], None]
+#: the stored value whose change means a rotation replaced the credentials (the access token); blocking
+type StoredToken = Callable[[SecretStore], str | None]
 
 
 class IbkrConnectorBase[P: (IbkrProfile, IbkrOAuth2Profile)](Connector[P]):
@@ -94,6 +97,7 @@ class IbkrConnectorBase[P: (IbkrProfile, IbkrOAuth2Profile)](Connector[P]):
 class IbkrConnector(IbkrConnectorBase[IbkrProfile]):
     profile_class = IbkrProfile
     title = "Interactive Brokers (Client Portal Web API, OAuth 1.0a self-service keys)"
+    rotates = True
 
     def required_secrets(self, profile: IbkrProfile) -> frozenset[str]:
         return vault_entries.REQUIRED
@@ -104,6 +108,7 @@ class IbkrConnector(IbkrConnectorBase[IbkrProfile]):
             env,
             load=lambda vault: _load_credentials(vault, profile),
             provision=lambda vault, service_url: _provision_sandbox(vault, profile, service_url),
+            stored_token=lambda vault: _stored_access_token(vault, profile),
         )
 
     async def setup_keys(
@@ -113,11 +118,55 @@ class IbkrConnector(IbkrConnectorBase[IbkrProfile]):
 
         return await keys_init(vault, profile, dialogue, dhparam_pem=dhparam_pem, replace=replace)
 
+    # ---- rotation (brokers/ibkr/rotation.py) ------------------------------------------------------
+
+    def rotation_status(self, profile: IbkrProfile, vault: SecretStore) -> RotationStatus:
+        from brokers.ibkr import rotation
+
+        return rotation.rotation_status(vault, profile)
+
+    async def rotation_start(
+        self, profile: IbkrProfile, vault: SecretStore, progress: Progress, *, new_dh: bool
+    ) -> RotationStatus:
+        from brokers.ibkr import rotation
+
+        return await rotation.start(vault, profile, progress, new_dh=new_dh)
+
+    async def rotation_confirm(
+        self, profile: IbkrProfile, vault: SecretStore, answers: dict[str, str], progress: Progress
+    ) -> RotationStatus:
+        from brokers.ibkr import rotation
+
+        return await rotation.confirm(vault, profile, answers, progress)
+
+    def rotation_abort(self, profile: IbkrProfile, vault: SecretStore) -> RotationStatus:
+        from brokers.ibkr import rotation
+
+        return rotation.abort(vault, profile)
+
+    def archived_sets(self, profile: IbkrProfile, vault: SecretStore) -> tuple[ArchivedSet, ...]:
+        from brokers.ibkr import rotation
+
+        return rotation.archived_sets(vault, profile)
+
+    async def restore_archived(
+        self, profile: IbkrProfile, vault: SecretStore, archive_id: str, progress: Progress
+    ) -> str:
+        from brokers.ibkr import rotation
+
+        return await rotation.restore(vault, profile, archive_id, progress)
+
 
 def _load_credentials(vault: SecretStore, profile: IbkrProfile) -> IbkrCredentials | None:
     from brokers.ibkr.credentials import load_credentials
 
     return load_credentials(vault, profile)
+
+
+def _stored_access_token(vault: SecretStore, profile: IbkrProfile) -> str | None:
+    from brokers.ibkr.credentials import stored_access_token
+
+    return stored_access_token(vault, profile.name)
 
 
 def _provision_sandbox(vault: SecretStore, profile: IbkrProfile, service_url: str) -> None:
@@ -130,17 +179,29 @@ class IbkrLiveSession(ConnectorSession):
     """Loads the credentials (setting a sandbox profile up first), then runs the keep-alive.
 
     Until the credentials load, it tries again at every vault inspection and when the trader presses
-    Connect, so keys set up while the window is open connect without a restart. `load` and `provision`
-    are the profile kind's: everything after them is the same for both IBKR kinds.
+    Connect, so keys set up while the window is open connect without a restart. Once running, a kind whose
+    keys rotate (`stored_token`) looks at the stored token at every vault inspection: when a rotation (in this
+    window or a terminal) replaced the set, the same session switches to it with one reconnect, so a market
+    stream on it carries on. `load`, `provision` and `stored_token` are the profile kind's: everything after
+    them is the same for both IBKR kinds.
     """
 
     def __init__(
-        self, profile: AnyIbkrProfile, env: SessionEnv, *, load: LoadCredentials, provision: ProvisionSandbox
+        self,
+        profile: AnyIbkrProfile,
+        env: SessionEnv,
+        *,
+        load: LoadCredentials,
+        provision: ProvisionSandbox,
+        stored_token: StoredToken | None = None,
     ) -> None:
         self._profile = profile
         self._env = env
         self._load_credentials = load
         self._provision = provision
+        self._stored_token = stored_token
+        self._token: str | None = None  # the stored token when the running credentials were loaded
+        self._vault_looked_at = Wakeable()
         self._session: IbkrSession | None = None
         self._route: IbkrOrderRoute | None = None
         self._reader: IbkrAccountsReader | None = None
@@ -180,12 +241,37 @@ class IbkrLiveSession(ConnectorSession):
         from brokers.ibkr.portfolio import IbkrPortfolio
 
         self._reader = IbkrAccountsReader(IbkrPortfolio(session, self._profile.account), self._env.on_change)
-        reading = asyncio.create_task(self._reader.run())  # it catches its own failures: a read never ends the session
+        helpers = [
+            asyncio.create_task(self._reader.run())
+        ]  # it catches its own failures: a read never ends the session
+        if self._stored_token is not None:
+            helpers.append(asyncio.create_task(self._follow_rotations(session, self._stored_token)))
         try:
             await session.run()
         finally:
-            reading.cancel()
-            await asyncio.gather(reading, return_exceptions=True)
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+
+    async def _follow_rotations(self, session: IbkrSession, stored_token: StoredToken) -> None:
+        """At every vault inspection: when the stored token is no longer the running one, a rotation switched
+        the set; load it (a switch cut off is finished first) and hand it to the running session."""
+        while True:
+            await self._vault_looked_at.sleep(None)
+            try:
+                token = await asyncio.to_thread(stored_token, self._env.vault)
+                if token is None or token == self._token:
+                    continue
+                credentials = await asyncio.to_thread(self._load_credentials, self._env.vault)
+            except Exception as error:  # the vault is unreadable now: the running set stays, the next look retries
+                log.warning("IBKR profile %s: could not read the stored credentials: %s", self._profile.name, error)
+                continue
+            if credentials is None:
+                continue
+            self._token = token
+            log.info("IBKR profile %s: the stored credentials were rotated; switching the session", self._profile.name)
+            session.use_credentials(credentials)
+            self._env.on_change()
 
     def _session_changed(self) -> None:
         self._env.on_change()
@@ -195,16 +281,20 @@ class IbkrLiveSession(ConnectorSession):
     def recheck(self) -> None:
         if self._waiting_for_credentials:
             self._wake.wake()
+        elif self._session is not None:
+            self._vault_looked_at.wake()
 
     def _load(self) -> tuple[IbkrAuth | IbkrCredentials | None, bool]:
         """Blocking: a sandbox profile is set up once, as a trader would with `keys init`; then the credentials.
         The flag says whether this call stored new secrets."""
         service_url = (self._env.sandbox or {}).get(SANDBOX_SERVICE)
-        if service_url is None or self._provisioned:
-            return self._load_credentials(self._env.vault), False
-        self._provision(self._env.vault, service_url)
-        self._provisioned = True
-        return self._load_credentials(self._env.vault), True
+        provisioned = service_url is not None and not self._provisioned
+        if service_url is not None and provisioned:
+            self._provision(self._env.vault, service_url)
+            self._provisioned = True
+        # read before the credentials: a rotation in between shows as a changed token later, never as none
+        self._token = self._stored_token(self._env.vault) if self._stored_token is not None else None
+        return self._load_credentials(self._env.vault), provisioned
 
     @property
     def _waiting_for_credentials(self) -> bool:

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from brokers.core.secrets import SecretStore
+from brokers.ibkr.credential_set import CredentialSet
 from brokers.ibkr.keys import dh_params_pem, load_dh_prime, load_private_key, private_key_pem
 from brokers.ibkr.profile import IbkrProfile
+from brokers.ibkr.rotation_journal import read_settled
 from brokers.ibkr.vault_entries import ACCESS_TOKEN, DH_PARAMS, ENCRYPTION_KEY, SIGNATURE_KEY
 
 
@@ -51,20 +53,39 @@ def load_key_material(vault: SecretStore, profile: str) -> KeyMaterial | None:
     return KeyMaterial(load_private_key(signature), load_private_key(encryption), load_dh_prime(dh_params))
 
 
+def access_token_record(access_token: str, access_token_secret: str) -> str:
+    """The access token entry's text: the token and its encrypted secret, as the portal issued them."""
+    return json.dumps({"access_token": access_token, "access_token_secret": access_token_secret})
+
+
 def store_access_token(vault: SecretStore, profile: str, access_token: str, access_token_secret: str) -> None:
-    record = {"access_token": access_token, "access_token_secret": access_token_secret}
-    vault.put(profile, ACCESS_TOKEN, json.dumps(record).encode("utf-8"))
+    vault.put(profile, ACCESS_TOKEN, access_token_record(access_token, access_token_secret).encode("utf-8"))
+
+
+def stored_access_token(vault: SecretStore, profile: str) -> str | None:
+    """Only the stored access token (not a secret on its own): what a running session compares to notice that
+    a rotation replaced the credentials. Blocking."""
+    access = vault.get(profile, ACCESS_TOKEN)
+    return None if access is None else str(json.loads(access)["access_token"])
 
 
 def load_credentials(vault: SecretStore, profile: IbkrProfile) -> IbkrCredentials | None:
-    """The complete credentials of `profile`, or None while setup is unfinished."""
-    keys = load_key_material(vault, profile.name)
-    access = vault.get(profile.name, ACCESS_TOKEN)
-    if keys is None or access is None:
-        return None
-    record = json.loads(access)
+    """The complete credentials of `profile`, or None while setup is unfinished. A key rotation cut off in the
+    middle of its switch is finished first, so this never sees half of the old set and half of the new."""
+    stored = read_settled(vault, profile.name, profile.consumer_key)
+    return None if stored is None else credentials_of(profile, stored)
+
+
+def credentials_of(profile: IbkrProfile, stored: CredentialSet) -> IbkrCredentials:
+    """The credentials a complete set stands for, for `profile` (its realm; the set's consumer key)."""
+    keys = KeyMaterial(
+        load_private_key(stored.entries[SIGNATURE_KEY]),
+        load_private_key(stored.entries[ENCRYPTION_KEY]),
+        load_dh_prime(stored.entries[DH_PARAMS]),
+    )
+    record = json.loads(stored.entries[ACCESS_TOKEN])
     return IbkrCredentials(
-        consumer_key=profile.consumer_key,
+        consumer_key=stored.consumer_key,
         realm=profile.realm,
         access_token=record["access_token"],
         access_token_secret=record["access_token_secret"],

@@ -159,12 +159,21 @@ def dh_params_pem(prime: int) -> str:
     Encoded here rather than by cryptography, which writes the X9.42 form for well-known primes
     such as RFC 3526's; IBKR's portal expects the PKCS#3 form.
     """
-    if prime < 3:
-        raise ValueError("a DH prime is an odd number above 2")
-    der = _der(0x30, _der(0x02, _der_uint(prime)) + _der(0x02, _der_uint(DH_GENERATOR)))
-    body = base64.b64encode(der).decode("ascii")
+    body = base64.b64encode(_dh_params_der(prime)).decode("ascii")
     lines = [body[i : i + 64] for i in range(0, len(body), 64)]
     return "\n".join([f"-----BEGIN {_DH_LABEL}-----", *lines, f"-----END {_DH_LABEL}-----", ""])
+
+
+def dh_params_fingerprint(prime: int) -> str:
+    """SHA-256 of the DH parameters' DER as AA:BB:…, to tell one dhparam.pem from another at a glance."""
+    return ":".join(f"{byte:02X}" for byte in hashlib.sha256(_dh_params_der(prime)).digest())
+
+
+def _dh_params_der(prime: int) -> bytes:
+    """PKCS#3 DHParameter: SEQUENCE { prime INTEGER, generator INTEGER }."""
+    if prime < 3:
+        raise ValueError("a DH prime is an odd number above 2")
+    return _der(0x30, _der(0x02, _der_uint(prime)) + _der(0x02, _der_uint(DH_GENERATOR)))
 
 
 def _der_uint(value: int) -> bytes:

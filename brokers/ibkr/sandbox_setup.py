@@ -3,16 +3,17 @@
 This is client code that talks to the sandbox's emulated self-service portal over HTTP, as a trader's
 browser would talk to IBKR's. Keys are generated once and kept in the vault like a real profile's; each
 new sandbox process starts with an empty portal, so the public keys are registered again and a fresh
-access token is stored.
+access token is stored. A staged key rotation's portal step is done the same way (`register_rotation`).
 """
 
 from __future__ import annotations
 
 import httpx
 
+from brokers.core.rotation import RotationStatus, RotationStep
 from brokers.core.secrets import SecretStore
 from brokers.ibkr.credentials import KeyMaterial, load_key_material, store_access_token, store_key_material
-from brokers.ibkr.keys import generate_rsa_key, public_key_pem
+from brokers.ibkr.keys import generate_rsa_key, load_dh_prime, public_key_pem
 from brokers.ibkr.profile import IbkrProfile
 
 # RFC 3526 group 14 (2048-bit MODP). Generating fresh DH parameters takes minutes; the sandbox needs none.
@@ -26,6 +27,7 @@ RFC3526_GROUP14_PRIME = int(
     16,
 )
 PORTAL_PATH = "/sandbox/portal/consumers"
+ROTATE_PATH = PORTAL_PATH + "/{consumer_key}/rotate"
 
 
 def portal_request(
@@ -71,3 +73,26 @@ def provision_sandbox_ibkr(vault: SecretStore, profile: IbkrProfile, service_url
     response.raise_for_status()
     issued = response.json()
     store_access_token(vault, profile.name, issued["access_token"], issued["access_token_secret"])
+
+
+def register_rotation(service_url: str, consumer_key: str, status: RotationStatus) -> dict[str, str]:
+    """The portal step of a staged rotation, as a trader's browser does it: upload the public keys and DH
+    parameters the status shows for the existing consumer; the portal's answers, keyed as `confirm` takes
+    them. Blocking."""
+    if status.step != RotationStep.STAGED:
+        raise ValueError(f"the rotation is {status.step.value}, not staged: nothing to register")
+    parts = {part.label.split(",")[0]: part.text for part in status.register}
+    body = {
+        "signature_public_key": parts["Public signature key"],
+        "encryption_public_key": parts["Public encryption key"],
+        "dh_prime_hex": format(load_dh_prime(parts["Diffie-Hellman parameters"]), "x"),
+    }
+    url = f"{service_url.rstrip('/')}{ROTATE_PATH.format(consumer_key=consumer_key)}"
+    response = httpx.post(url, json=body, timeout=10)
+    response.raise_for_status()
+    issued = response.json()
+    return {
+        "consumer_key": issued["consumer_key"],
+        "access_token": issued["access_token"],
+        "access_token_secret": issued["access_token_secret"],
+    }

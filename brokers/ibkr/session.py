@@ -308,6 +308,13 @@ class IbkrSession:
         self._publish(phase=SessionPhase.IDLE)
         self._wake.wake()
 
+    def use_credentials(self, auth: IbkrAuth | IbkrCredentials) -> None:
+        """Authorise with other credentials from now on (a key rotation replaced the stored set): the keep-alive
+        reconnects once with new tokens, and whoever holds this session (a market stream, an order route)
+        keeps it."""
+        self._auth = auth if isinstance(auth, IbkrAuth) else OAuth1aAuth(auth)
+        self.retry_now()
+
     def check_now(self) -> bool:
         """Ask the keep-alive to prove the session now; False while it cannot (connecting, waiting out an error)."""
         if self.snapshot.phase != SessionPhase.READY:

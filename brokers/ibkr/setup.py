@@ -16,6 +16,7 @@ import httpx
 from brokers.core.actions import NextAction
 from brokers.core.connector import Dialogue
 from brokers.core.errors import BrokerError
+from brokers.core.rotation import RotationConflict, RotationStep
 from brokers.core.secrets import SecretStore
 from brokers.ibkr import oauth1a
 from brokers.ibkr.credentials import (
@@ -37,6 +38,7 @@ from brokers.ibkr.keys import (
     public_key_pem,
 )
 from brokers.ibkr.profile import IbkrProfile
+from brokers.ibkr.rotation_journal import settle
 from brokers.ibkr.session import IbkrSession, SessionSnapshot
 
 
@@ -118,6 +120,12 @@ async def keys_init(
     vault: SecretStore, profile: IbkrProfile, dialogue: Dialogue, *, dhparam_pem: bytes | None, replace: bool
 ) -> str:
     """`brokerdeck keys init`: keys, what to register in the portal, then the portal's tokens proven and stored."""
+    journal = settle(vault, profile.name)
+    if journal.step != RotationStep.IDLE:  # keys init would replace the set the rotation keeps working meanwhile
+        raise RotationConflict(
+            f"A key rotation of profile '{profile.name}' is under way ({journal.step.value}): finish it with "
+            f"`brokerdeck keys rotate {profile.name} confirm`, or discard it with `… abort`, before setting keys up."
+        )
     if dhparam_pem is None and not replace and vault.kinds(profile.name) == []:
         dialogue.warn("Generating 2048-bit DH parameters: this can take a few minutes…")
     setup = ensure_key_material(vault, profile, dhparam_pem=dhparam_pem, replace=replace)

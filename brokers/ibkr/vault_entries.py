@@ -13,3 +13,8 @@ REQUIRED = frozenset({SIGNATURE_KEY, ENCRYPTION_KEY, DH_PARAMS, ACCESS_TOKEN})
 #: the `ibkr-oauth2` kind's one secret: the RSA private key whose public half IBKR registered
 OAUTH2_PRIVATE_KEY = "oauth2-private-key"
 OAUTH2_REQUIRED = frozenset({OAUTH2_PRIVATE_KEY})
+
+#: the `ibkr-oauth1a` kind's rotation journal: the step a rotation is at and the material it staged
+ROTATION_JOURNAL = "rotation-journal"
+#: a set a rotation replaced is kept as `archive-<UTC time>`
+ARCHIVE_PREFIX = "archive-"

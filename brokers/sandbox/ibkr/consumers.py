@@ -1,15 +1,18 @@
 """What the emulated IBKR knows about each consumer: keys, access token, issued LSTs, its session.
 
-All state lives in memory for one sandbox run. Handlers are async and never await between reading
-and updating this state, so the single event loop serialises every change without locks.
+A consumer's keys can be rotated in the portal: the new keys get a new access token and secret, and the
+earlier tokens keep working for a grace period (`Grant`). All state lives in memory for one sandbox run.
+Handlers are async and never await between reading and updating this state, so the single event loop
+serialises every change without locks.
 """
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -18,6 +21,7 @@ from brokers.sandbox.ibkr.crypto import OAuthError, parse_authorization
 
 DEFAULT_LST_LIFETIME_S = 24 * 3600
 DEFAULT_ACCOUNTS = ("DU1234567",)
+DEFAULT_GRACE_S = 24 * 3600  # how long a rotated-out access token keeps working
 TIMESTAMP_WINDOW_S = 300
 TEST_CONSUMER = "TESTCONS"
 SERVER_INFO = {"serverName": "JifN19053", "serverVersion": "Build 10.25.0p, Dec 5, 2023 5:48:12 PM"}
@@ -29,11 +33,26 @@ _SECRET_BYTES = (20, 32)
 
 @dataclass
 class IssuedToken:
-    """One minted LST: the HMAC key it stands for, when it was minted and when IBKR stops accepting it (epoch s)."""
+    """One minted LST: the HMAC key it stands for, when it was minted and when IBKR stops accepting it (epoch s),
+    and the access token it was minted with (signed requests must name that token)."""
 
     key: bytes
     issued_at: float
     expires_at: float
+    access_token: str = ""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One access token of a consumer with the keys registered when it was issued, while IBKR accepts it."""
+
+    access_token: str
+    secret: bytes
+    signature_key: rsa.RSAPublicKey
+    encryption_key: rsa.RSAPublicKey
+    dh_prime: int
+    valid_until: float | None = None  # None: the current token; else the end of its grace period (epoch s)
+    refused: bool = False  # a control made it fail validation: IBKR refuses every LST request with it
 
 
 @dataclass
@@ -79,6 +98,10 @@ class Consumer:
     session: Session | None = None
     credential: str | None = None
     """The IBKR username of an OAuth 2.0 SSO principal (`oauth2_sessions.py`); None for an OAuth 1.0a consumer."""
+    retired: list[Grant] = field(default_factory=list)  # tokens a rotation replaced, each until its grace ends
+    refused: bool = False  # the current token fails validation (a control armed it before it was issued)
+    refuse_next: bool = False  # the next rotation's token will fail validation
+    grace_s: float = DEFAULT_GRACE_S
 
     @property
     def username(self) -> str:
@@ -90,9 +113,50 @@ class Consumer:
         """A stable eight-digit user id, as tickle reports one."""
         return 10_000_000 + zlib.crc32(self.consumer_key.encode("utf-8")) % 90_000_000
 
-    def issue(self, lst_key: bytes, now: float) -> IssuedToken:
+    def current_grant(self) -> Grant:
+        """The current access token with the keys it was issued for."""
+        keys = (self.signature_key, self.encryption_key, self.dh_prime)
+        return Grant(self.access_token, self.secret, *keys, valid_until=None, refused=self.refused)
+
+    def grant(self, access_token: str, now: float) -> Grant | None:
+        """What `access_token` stands for while IBKR accepts it: the current token, or an earlier one within its
+        grace period; None for any other."""
+        if hmac.compare_digest(access_token.encode(), self.access_token.encode()):
+            return self.current_grant()
+        return next(
+            (
+                grant
+                for grant in self.retired
+                if (grant.valid_until or 0) > now
+                and hmac.compare_digest(access_token.encode(), grant.access_token.encode())
+            ),
+            None,
+        )
+
+    def rotate(
+        self, signature_key: rsa.RSAPublicKey, encryption_key: rsa.RSAPublicKey, dh_prime: int, now: float
+    ) -> None:
+        """New keys registered in the portal: a new access token and secret for them. The current token keeps
+        working (with the keys it was issued for) until the grace period ends; its LSTs and session stay."""
+        self.retired = [g for g in self.retired if (g.valid_until or 0) > now]
+        self.retired.append(replace(self.current_grant(), valid_until=now + self.grace_s))
+        self.signature_key, self.encryption_key, self.dh_prime = signature_key, encryption_key, dh_prime
+        self.access_token = secrets.token_hex(10)
+        self.secret = secrets.token_bytes(_secret_length())
+        self.refused, self.refuse_next = self.refuse_next, False
+
+    def end_grace(self, now: float) -> int:
+        """Revoke every rotated-out token now, with the LSTs minted with them; how many tokens were revoked."""
+        revoked = {g.access_token for g in self.retired if (g.valid_until or 0) > now}
+        self.retired = []
+        for token in self.tokens:
+            if token.access_token in revoked:
+                token.expires_at = min(token.expires_at, now)
+        return len(revoked)
+
+    def issue(self, lst_key: bytes, now: float, access_token: str = "") -> IssuedToken:
         """Record a freshly minted LST; older ones stay valid until they expire."""
-        token = IssuedToken(key=lst_key, issued_at=now, expires_at=now + self.lst_lifetime_s)
+        token = IssuedToken(key=lst_key, issued_at=now, expires_at=now + self.lst_lifetime_s, access_token=access_token)
         self.tokens = [*self.tokens[-(_KEPT_TOKENS - 1) :], token]
         return token
 
@@ -110,6 +174,7 @@ class Consumer:
         for token in self.tokens:
             token.issued_at -= seconds
             token.expires_at -= seconds
+        self.retired = [replace(g, valid_until=(g.valid_until or 0) - seconds) for g in self.retired]
         if self.session is not None:
             self.session.last_seen -= seconds
 
@@ -184,8 +249,9 @@ class ConsumerRegistry:
         consumer = self.get(params["oauth_consumer_key"])
         if consumer is None or consumer.credential is not None:  # an SSO principal signs nothing
             raise OAuthRejected("id: 3931, error: invalid consumer")
+        now = time.time()
         token = params["oauth_token"]
-        if token != consumer.access_token:
+        if consumer.grant(token, now) is None:
             if method == "RSA-SHA256":
                 raise OAuthRejected(f"id: 118871, error: LST failed, error: No access secret key found for {token}")
             raise OAuthRejected(f"invalid oauth_token {token!r} for consumer {consumer.consumer_key}")
@@ -193,7 +259,6 @@ class ConsumerRegistry:
             raise OAuthRejected(f"oauth_signature_method must be {method}, not {params['oauth_signature_method']!r}")
         if params["realm"] != consumer.realm:
             raise OAuthRejected(f"invalid realm {params['realm']!r}; {consumer.consumer_key} uses {consumer.realm!r}")
-        now = time.time()
         stamp = params["oauth_timestamp"]
         if not stamp.isdigit() or abs(int(stamp) - now) > TIMESTAMP_WINDOW_S:
             raise OAuthRejected(f"oauth_timestamp {stamp!r} is not within {TIMESTAMP_WINDOW_S} s of {int(now)}")

@@ -94,16 +94,21 @@ class _Gateway:
         try:
             header = request.headers.get("authorization")
             consumer, params = self.registry.check(header, "RSA-SHA256", "diffie_hellman_challenge")
-            prepend = consumer.secret.hex()
+            grant = consumer.grant(params["oauth_token"], time.time())
+            if grant is None or grant.refused:  # a token the portal issued to fail (a sandbox control)
+                raise OAuthRejected(
+                    f"id: 118871, error: LST failed, error: No access secret key found for {params['oauth_token']}"
+                )
+            prepend = grant.secret.hex()
             messages = [prepend + c for c in self._candidates(request, params)]
-            if not rsa_sha256_matches(consumer.signature_key, params["oauth_signature"], messages):
+            if not rsa_sha256_matches(grant.signature_key, params["oauth_signature"], messages):
                 raise OAuthRejected(
                     "invalid signature: the RSA-SHA256 signature does not verify against the registered "
                     "signature key over the prepended base string"
                 )
             try:
                 response_hex, lst = mint_live_session_token(
-                    params["diffie_hellman_challenge"], consumer.dh_prime, consumer.secret
+                    params["diffie_hellman_challenge"], grant.dh_prime, grant.secret
                 )
             except OAuthError as exc:
                 raise OAuthRejected(str(exc), status=400) from None
@@ -111,7 +116,7 @@ class _Gateway:
             return _error(rejected.status, str(rejected))
         now = time.time()
         consumer.remember_nonce(params["oauth_nonce"], now)
-        token = consumer.issue(base64.b64decode(lst), now)
+        token = consumer.issue(base64.b64decode(lst), now, access_token=grant.access_token)
         return JSONResponse(
             {
                 "diffie_hellman_response": response_hex,
@@ -123,10 +128,19 @@ class _Gateway:
     def _authenticate(self, request: Request) -> Consumer:
         consumer, params = self.registry.check(request.headers.get("authorization"), "HMAC-SHA256")
         messages, signature = self._candidates(request, params), params["oauth_signature"]
-        token = next((t for t in consumer.tokens if hmac_sha256_matches(t.key, signature, messages)), None)
+        access_token = params["oauth_token"]
+        token = next(
+            (
+                t
+                for t in consumer.tokens
+                if t.access_token == access_token and hmac_sha256_matches(t.key, signature, messages)
+            ),
+            None,
+        )
         if token is None:
             raise OAuthRejected(
-                f"invalid signature: not an HMAC-SHA256 signature by any live session token of {consumer.consumer_key}"
+                "invalid signature: not an HMAC-SHA256 signature by any live session token of "
+                f"{consumer.consumer_key} minted with this access token"
             )
         now = time.time()
         if token.expires_at <= now:

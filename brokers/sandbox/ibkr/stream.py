@@ -49,8 +49,8 @@ class Hub(Protocol):
     def hello(self, consumer: Consumer) -> list[str]:
         """The frames a new connection starts with."""
 
-    def authenticated(self, consumer: Consumer, session: Session) -> bool:
-        """Whether the brokerage session the socket opened with is still live."""
+    def authenticated(self, consumer: Consumer, session: Session, access_token: str | None) -> bool:
+        """Whether the brokerage session the socket opened with is still live (and its access token accepted)."""
 
     def advance(self, ticker: Ticker) -> None:
         """Move `ticker` on by one update."""
@@ -87,8 +87,18 @@ class _Line:
 class Connection:
     """One socket: its smd lines and ladders, paced by `_pump` while `_read` answers the client."""
 
-    def __init__(self, hub: Hub, consumer: Consumer, session: Session, receive: Receive, send: Send) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        consumer: Consumer,
+        session: Session,
+        receive: Receive,
+        send: Send,
+        *,
+        access_token: str | None = None,
+    ) -> None:
         self.hub, self.consumer, self.session = hub, consumer, session
+        self.access_token = access_token  # the OAuth 1.0a token the socket opened with (None: a bearer token)
         self._receive, self._raw_send = receive, send
         self.lines: dict[int, _Line] = {}
         self.ladders: dict[str, list[Any]] = {}  # account -> [ticker, topic, next frame at]
@@ -229,7 +239,7 @@ class Connection:
                 start = last_hb = time.monotonic()
                 sent = 0
                 continue
-            if self.authenticated and not hub.authenticated(self.consumer, self.session):
+            if self.authenticated and not hub.authenticated(self.consumer, self.session, self.access_token):
                 self._deauthenticate()
             while self.outbox:
                 await self._send(self.outbox.popleft())

@@ -10,7 +10,6 @@ as IBKR often answers them). Its settings
 
 from __future__ import annotations
 
-import hmac
 import json
 import random
 import time
@@ -164,26 +163,25 @@ class StreamHub:
             principal = self.sso.principal(bearer, time.time())
             candidates = [] if principal is None else [principal]
         elif token:
-            candidates = [
-                c
-                for c in self.registry.all()
-                if c.credential is None and hmac.compare_digest(c.access_token.encode(), token.encode())
-            ]
+            now = time.time()
+            candidates = [c for c in self.registry.all() if c.credential is None and c.grant(token, now) is not None]
         else:
             return None
         for consumer in candidates:
             session = consumer.session
-            if session is not None and session.session_id == cookie and self.authenticated(consumer, session):
+            if session is not None and session.session_id == cookie and self.authenticated(consumer, session, token):
                 return consumer, session
         return None
 
-    def authenticated(self, consumer: Consumer, session: Session) -> bool:
-        """Whether the brokerage session a socket opened with is still the consumer's, live and not idle."""
+    def authenticated(self, consumer: Consumer, session: Session, access_token: str | None) -> bool:
+        """Whether the brokerage session a socket opened with is still the consumer's, live and not idle, and the
+        access token it opened with (OAuth 1.0a) is still accepted: a token whose grace period ended loses it."""
         return (
             self.registry.get(consumer.consumer_key) is consumer
             and consumer.session is session
             and session.brokerage
             and time.monotonic() - session.last_seen <= self.idle_timeout_s
+            and (access_token is None or consumer.grant(access_token, time.time()) is not None)
         )
 
     # ---- faults --------------------------------------------------------------------------------
@@ -219,12 +217,13 @@ class StreamHub:
         websocket = WebSocket(scope, receive, send)
         query = websocket.query_params
         bearer = query.get("bearer_token") or query.get("sessionToken")
-        identity = self.authenticate(websocket.cookies.get("api"), query.get("oauth_token"), bearer)
+        token = None if bearer else query.get("oauth_token")
+        identity = self.authenticate(websocket.cookies.get("api"), token, bearer)
         await websocket.accept()
         if identity is None:
             await websocket.close(code=1008, reason="not authenticated")
             return
-        connection = Connection(self, *identity, receive, send)
+        connection = Connection(self, *identity, receive, send, access_token=token)
         self.connections.add(connection)
         try:
             await connection.run()

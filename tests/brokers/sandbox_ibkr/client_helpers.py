@@ -43,9 +43,13 @@ QueryMode = Literal["exclude", "raw", "encoded"]
 RealmStyle = Literal["first", "last", "unquoted"]
 
 
+def keys(generation: int = 0) -> tuple[rsa.RSAPrivateKey, rsa.RSAPrivateKey]:
+    """(signature key, encryption key), generated once per test session; `generation` 1 is a rotation's new pair."""
+    return _key_pair(generation)
+
+
 @functools.cache
-def keys() -> tuple[rsa.RSAPrivateKey, rsa.RSAPrivateKey]:
-    """(signature key, encryption key), generated once per test session."""
+def _key_pair(generation: int) -> tuple[rsa.RSAPrivateKey, rsa.RSAPrivateKey]:
     signature = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     encryption = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return signature, encryption
@@ -113,11 +117,12 @@ class Consumer:
     access_token_secret: str
     realm: str = "limited_poa"
     lst: str = ""
+    generation: int = 0  # which of `keys()`'s pairs the portal has for this token
 
     @property
     def prepend(self) -> str:
         secret = base64.b64decode(self.access_token_secret)
-        return keys()[1].decrypt(secret, padding.PKCS1v15()).hex()
+        return keys(self.generation)[1].decrypt(secret, padding.PKCS1v15()).hex()
 
     def oauth(self, method: str, **overrides: str) -> dict[str, str]:
         params = {
@@ -141,7 +146,7 @@ class Consumer:
         params = self.oauth("RSA-SHA256", diffie_hellman_challenge=format(challenge, "x"), **overrides)
         url = f"{self.root}/v1/api/oauth/live_session_token"
         text = (self.prepend if prepend is None else prepend) + base_string("POST", url, params, {}, "exclude")
-        raw = (key or keys()[0]).sign(text.encode(), padding.PKCS1v15(), hashes.SHA256())
+        raw = (key or keys(self.generation)[0]).sign(text.encode(), padding.PKCS1v15(), hashes.SHA256())
         params["oauth_signature"] = quote_plus(base64.b64encode(raw).decode())
         return {"Authorization": authorization(params, self.realm, style), "User-Agent": "brokerdeck-tests"}
 
