@@ -144,9 +144,7 @@ class _Session:
         from app.rotation_controller import RotationController
 
         rotation = RotationController(self.context.registry, vault, window, operations, controller.profiles)
-        controller.rotationRequested.connect(rotation.open)
-        controller.applied.connect(rotation.sync_menu)
-        rotation.credentialsChanged.connect(lambda _name: controller.refresh())
+        rotation.follow(controller)
         controller.start()
         market.start()
         trading.start()

@@ -25,6 +25,7 @@ from app.rotation_rows import (
     rotation_view,
     switched_result,
 )
+from app.status_controller import StatusController
 from brokers.core.connector import Connector, NotOffered
 from brokers.core.errors import BrokerError
 from brokers.core.profiles import Profile
@@ -77,6 +78,14 @@ class RotationController(QObject):
         self.wizard.restoreRequested.connect(self.restore)
         self.progressed.connect(self.wizard.add_progress)
         window.rotate_keys_action.requested.connect(self.open)
+
+    def follow(self, status: StatusController) -> None:
+        """Work with the window's status: its rotation offers open the wizard, every render brings the menu up to
+        date, and a step that may have changed the active set has the vault inspected again (which is how a
+        running session learns of a switch and moves to the new set)."""
+        status.rotationRequested.connect(self.open)
+        status.applied.connect(self.sync_menu)
+        self.credentialsChanged.connect(lambda _name: status.refresh())
 
     @property
     def running(self) -> bool:

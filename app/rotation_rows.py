@@ -113,12 +113,13 @@ def failed_result(error: BaseException, status: RotationStatus) -> RotationResul
     if isinstance(error, RotationFailed):
         # The connector's words say whether the old set proved again (the contract says it did; a connector
         # may also raise this when neither set proves), so the headline claims only what is always true.
-        again = "with what is still staged" if status.step == RotationStep.STAGED else "from the start"
+        staged = status.step == RotationStep.STAGED
+        again = "with what is still staged, or abort the rotation" if staged else "from the start"
         return RotationResult(
             Outcome.ROLLED_BACK,
             "Rolled back: the new credentials did not prove, so nothing was switched.",
             detail=why,
-            advice=f"Read why above, then Try again {again}, or abort the rotation.",
+            advice=f"Read why above, then Try again {again}.",
         )
     if status.step == RotationStep.ROLLING_BACK:
         return RotationResult(

@@ -175,6 +175,8 @@ class ArchivesBox(QGroupBox):
         self.list = QListWidget(self)
         self.list.setObjectName("archiveList")
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.summary = plain_label(self, "archiveSummary", selectable=True, role="muted")  # of the one selected
         self.restore_button = QPushButton("Restore…", self)
         self.restore_button.setObjectName("restoreArchive")
         self.restore_button.setAutoDefault(False)
@@ -205,6 +207,7 @@ class ArchivesBox(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addWidget(self.explain)
         layout.addLayout(row)
+        layout.addWidget(self.summary)
         layout.addWidget(self.confirm)
         self._archives: tuple[ArchiveView, ...] = ()
         self._enabled = True
@@ -213,9 +216,9 @@ class ArchivesBox(QGroupBox):
     def show_archives(self, archives: tuple[ArchiveView, ...], terminal_hint: str) -> None:
         self._archives = archives
         self.list.clear()
-        for archive in archives:
-            item = QListWidgetItem(f"{archive.archived_at}  {archive.summary}")
-            item.setToolTip(f"Archive {archive.archive_id}")
+        for archive in archives:  # one short line each; the selected one's summary is shown below the list
+            item = QListWidgetItem(f"{archive.archived_at}   {archive.archive_id}")
+            item.setToolTip(archive.summary)
             self.list.addItem(item)
         if archives:
             text = (
@@ -244,7 +247,10 @@ class ArchivesBox(QGroupBox):
         return self._archives[row] if 0 <= row < len(self._archives) else None
 
     def _sync(self) -> None:
-        self.restore_button.setEnabled(self._enabled and self.selected() is not None)
+        selected = self.selected()
+        self.summary.setText(selected.summary if selected is not None else "")
+        self.summary.setVisible(selected is not None)
+        self.restore_button.setEnabled(self._enabled and selected is not None)
         self.confirm_button.setEnabled(self._enabled)
 
     def _ask(self) -> None:

@@ -12,7 +12,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication
 from PySide6.QtWidgets import QLineEdit
 
-from app.rotation_rows import discarded_result, failed_result, restored_result, rotation_view, switched_result
+from app.rotation_rows import (
+    archived_at,
+    discarded_result,
+    failed_result,
+    restored_result,
+    rotation_view,
+    switched_result,
+)
 from brokers.core.errors import BrokerError
 from brokers.core.rotation import (
     ArchivedSet,
@@ -112,7 +119,11 @@ def test_an_idle_journal_opens_at_start_with_the_last_result_and_the_archives(qt
     assert not wizard.banner.isVisible()
     assert wizard.archives.isVisible()
     assert wizard.archives.list.count() == 2
-    assert "TESTCONS1" in wizard.archives.list.item(0).text()
+    assert wizard.archives.list.item(0).text() == f"{archived_at(ARCHIVES[0].archived_at)}   20260301T101500Z"
+    assert not wizard.archives.summary.isVisible()
+    wizard.archives.list.setCurrentRow(0)
+    assert wizard.archives.summary.isVisible()
+    assert wizard.archives.summary.text() == ARCHIVES[0].summary
     assert "brokerdeck keys restore desk ARCHIVE" in wizard.archives.explain.text()
 
 
@@ -276,6 +287,7 @@ def test_finish_is_refused_after_a_failed_proof_and_the_wizard_says_why(qtbot, w
     assert wizard.headline.text() == "Rolled back: the new credentials did not prove, so nothing was switched."
     assert wizard.detail.text() == "The new access token was refused by /iserver/auth/status (401)."
     assert wizard.advice.text() == "Read why above, then Try again with what is still staged, or abort the rotation."
+    assert wizard.abort_button.isVisible()
     assert wizard.primary_button.text() == "Finish"
     assert not wizard.primary_button.isEnabled()
     assert wizard.refusal.isVisible()
