@@ -167,6 +167,7 @@ class ArchivesBox(QGroupBox):
     """The sets earlier rotations replaced, newest first; Restore asks once, inline, then emits."""
 
     restoreRequested = Signal(str)  # archive id
+    grown = Signal()  # a line appeared (the selected set's summary, the question): the wizard makes room for it
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Roll back to an earlier set", parent)
@@ -249,7 +250,9 @@ class ArchivesBox(QGroupBox):
     def _sync(self) -> None:
         selected = self.selected()
         self.summary.setText(selected.summary if selected is not None else "")
-        self.summary.setVisible(selected is not None)
+        if self.summary.isHidden() == (selected is not None):
+            self.summary.setVisible(selected is not None)
+            self.grown.emit()
         self.restore_button.setEnabled(self._enabled and selected is not None)
         self.confirm_button.setEnabled(self._enabled)
 
@@ -262,6 +265,7 @@ class ArchivesBox(QGroupBox):
             "the active set, which is archived in turn."
         )
         self.confirm.show()
+        self.grown.emit()
 
     def _restore(self) -> None:
         archive = self.selected()

@@ -130,6 +130,7 @@ class RotationWizard(QDialog):
 
         self.resume_button.clicked.connect(self._resume)
         self.archives.restoreRequested.connect(self._restore)
+        self.archives.grown.connect(self._make_room)
         self._render()
 
     # ---- the pages ----------------------------------------------------------------------------
@@ -390,6 +391,7 @@ class RotationWizard(QDialog):
         self.primary_button.setText(PRIMARY_TEXT.get(page, ""))
         self.primary_button.setEnabled(self._primary_allowed())
         self.primary_button.setDefault(self.primary_button.isEnabled())
+        self._make_room()
 
     def _show_page(self, page: WizardPage) -> None:
         """Only the page on screen counts for the wizard's size, so a short step makes a short wizard."""
@@ -397,6 +399,13 @@ class RotationWizard(QDialog):
             for each, widget in self.pages.items():
                 widget.setVisible(each == page)
             self.adjustSize()
+
+    def _make_room(self) -> None:
+        """Grow (never shrink) to what the wizard now shows, so a line that appeared is not squeezed to nothing."""
+        self.layout().activate()
+        wanted = self.sizeHint().height()
+        if self.isVisible() and self.height() < wanted:
+            self.resize(self.width(), wanted)
 
     def _primary_allowed(self) -> bool:
         if self.busy or self.view is None:

@@ -1,12 +1,16 @@
 """The rotation wizard in the window, end to end: the real controllers, a real sandbox process and a vault on the
 real keyring. The sandbox IBKR profile is rotated from Profile > Rotate keys…: start, the portal step over HTTP
-with exactly what the wizard copies, confirm, the result; and a token the portal issued to fail rolls back.
+with exactly what the wizard copies, confirm, the result; a token the portal issued to fail rolls back; the
+archived set is restored; and a rotation a SIGKILL cut off (in a real subprocess) is resumed or aborted.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -21,8 +25,8 @@ from brokers.core.published import published_file
 from brokers.core.rotation import RegisterPart, RotationStatus, RotationStep
 from brokers.ibkr.credentials import stored_access_token
 from brokers.ibkr.sandbox_setup import register_rotation
-from tests.brokers.ibkr.rotation_peer import CONSUMER_KEY, PROFILE, control
-from tests.conftest import run_on_qt_loop
+from tests.brokers.ibkr.rotation_peer import CONSUMER_KEY, PROFILE, control, sandbox_profile
+from tests.conftest import REPO_ROOT, run_on_qt_loop
 from tests.sandbox_runner import SandboxRunner
 from widgets.main_window import MainWindow
 from widgets.rotation_view_models import Outcome, WizardPage
@@ -178,3 +182,95 @@ def test_a_token_that_fails_validation_rolls_back_and_finish_is_refused(window, 
     assert wizard.again_button.isVisible()
     qtbot.mouseClick(wizard.again_button, Qt.MouseButton.LeftButton)
     assert wizard.page == WizardPage.START  # the rotation ended: a new one starts from the beginning
+
+
+def test_the_archived_set_is_restored_from_the_wizard(window, vault, module_sandbox, qtbot):
+    window, rotation, _status = window
+    old_token = stored_access_token(vault, PROFILE)
+    wizard = open_and_start(qtbot, window, rotation)
+    enter_and_confirm(qtbot, wizard, portal_step(qtbot, wizard, module_sandbox))
+    qtbot.waitUntil(lambda: wizard.page == WizardPage.RESULT and not wizard.busy, timeout=30_000)
+    assert stored_access_token(vault, PROFILE) != old_token
+
+    archives = wizard.archives
+    archives.list.setCurrentRow(0)
+    assert archives.summary.text().startswith(f"consumer key {CONSUMER_KEY}; signature key SHA-256 ")
+    qtbot.mouseClick(archives.restore_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: archives.confirm_button.height() >= archives.confirm_button.minimumSizeHint().height())
+    qtbot.mouseClick(archives.confirm_button, Qt.MouseButton.LeftButton)
+    assert wizard.busy
+    qtbot.waitUntil(lambda: wizard.page == WizardPage.RESULT and not wizard.busy, timeout=30_000)
+    assert wizard.outcome is not None
+    assert wizard.outcome.outcome == Outcome.RESTORED, wizard.error.text()
+    assert wizard.detail.text().startswith("Restored archive-")
+    assert any("the active set" not in line and "archived set" in line for line in progress_lines(wizard))
+    assert stored_access_token(vault, PROFILE) == old_token  # the old token is within IBKR's grace period
+    assert archives.list.count() == 1  # the set it replaced is archived in turn
+    assert wizard.primary_button.isEnabled()
+
+
+def cut_off_while_proving(home, module_sandbox) -> None:
+    """A whole rotation in another process, SIGKILLed right after its journal says it is proving."""
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.brokers.ibkr.rotation_driver",
+            str(home.vault_dir),
+            module_sandbox.services["ibkr"],
+            sandbox_profile(module_sandbox.endpoints).base_url,
+            "2",  # the second write: "journal proving"
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    assert child.stdout.splitlines() == ["journal staged", "journal proving"]
+
+
+def open_cut_off(qtbot, window: MainWindow, rotation: RotationController) -> RotationWizard:
+    qtbot.waitUntil(window.rotate_keys_action.isEnabled, timeout=5000)
+    window.rotate_keys_action.trigger()
+    wizard = rotation.wizard
+    qtbot.waitUntil(lambda: wizard.isVisible() and wizard.view is not None, timeout=10_000)
+    assert wizard.page == WizardPage.PROVING
+    assert wizard.banner.isVisible()
+    assert "cut off" in wizard.banner_text.text()
+    assert wizard.resume_button.isVisible()
+    assert wizard.abort_button.isVisible()
+    assert not wizard.proving_text.isVisible()  # nothing is being proven until Resume
+    return wizard
+
+
+def test_a_rotation_cut_off_while_proving_is_resumed_from_the_wizard(window, home, vault, module_sandbox, qtbot):
+    window, rotation, _status = window
+    old_token = stored_access_token(vault, PROFILE)
+    cut_off_while_proving(home, module_sandbox)
+    wizard = open_cut_off(qtbot, window, rotation)
+    qtbot.mouseClick(wizard.resume_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.page == WizardPage.RESULT and not wizard.busy, timeout=30_000)
+    assert wizard.outcome is not None
+    assert wizard.outcome.outcome == Outcome.SWITCHED, wizard.detail.text()
+    assert progress_lines(wizard)[:2] == [
+        "Carrying on the step that was cut off…",
+        "Resuming where the rotation stopped (proving)…",
+    ]
+    assert stored_access_token(vault, PROFILE) != old_token
+    assert not wizard.banner.isVisible()
+
+
+def test_a_rotation_cut_off_while_proving_is_aborted_from_the_wizard(window, home, vault, module_sandbox, qtbot):
+    window, rotation, _status = window
+    old_token = stored_access_token(vault, PROFILE)
+    cut_off_while_proving(home, module_sandbox)
+    wizard = open_cut_off(qtbot, window, rotation)
+    qtbot.mouseClick(wizard.abort_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.page == WizardPage.RESULT and not wizard.busy, timeout=30_000)
+    assert wizard.outcome is not None
+    assert wizard.outcome.outcome == Outcome.DISCARDED
+    assert wizard.last_result.text().startswith("Last rotation: Aborted at ")
+    assert stored_access_token(vault, PROFILE) == old_token
+    assert wizard.primary_button.isEnabled()

@@ -369,6 +369,8 @@ def test_restore_asks_inline_then_names_the_archive(qtbot, wizard):
     qtbot.mouseClick(archives.restore_button, Qt.MouseButton.LeftButton)
     assert archives.confirm.isVisible()
     assert "proven first" in archives.confirm_text.text()
+    button = archives.confirm_button  # the wizard grew to hold the question: nothing is squeezed away
+    qtbot.waitUntil(lambda: button.height() >= button.minimumSizeHint().height(), timeout=2000)
     qtbot.mouseClick(archives.keep_button, Qt.MouseButton.LeftButton)
     assert not archives.confirm.isVisible()
     qtbot.mouseClick(archives.restore_button, Qt.MouseButton.LeftButton)
