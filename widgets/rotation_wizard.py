@@ -116,7 +116,7 @@ class RotationWizard(QDialog):
         self.error.hide()
         self._build_buttons()
 
-        layout = QVBoxLayout(self)
+        self.column = layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(self.steps)
         layout.addWidget(self.stands)
@@ -402,7 +402,7 @@ class RotationWizard(QDialog):
 
     def _make_room(self) -> None:
         """Grow (never shrink) to what the wizard now shows, so a line that appeared is not squeezed to nothing."""
-        self.layout().activate()
+        self.column.activate()
         wanted = self.sizeHint().height()
         if self.isVisible() and self.height() < wanted:
             self.resize(self.width(), wanted)
