@@ -4,52 +4,33 @@ It renders a `RotationView` (the journal, mapped by the app) and emits the trade
 the steps and answers with `show_view`, `add_progress`, `show_result` or `show_error`. Finish is refused
 unless the new credentials proved (or an archived set was restored, or the rotation was discarded), and
 the wizard says why. What the trader types is handed over once and forgotten: hidden values as soon as
-they are sent, every field when the wizard closes.
+they are sent, every field when the wizard closes. The pages themselves are in widgets/rotation_pages.py.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QHideEvent
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QDialog,
-    QFormLayout,
-    QFrame,
-    QHBoxLayout,
-    QLineEdit,
-    QListWidget,
-    QPushButton,
-    QScrollArea,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QFrame, QHBoxLayout, QListWidget, QPushButton, QVBoxLayout, QWidget
 
-from widgets.rotation_parts import ArchivesBox, RegisterPartBox, StepBar, plain_label
-from widgets.rotation_view_models import FieldView, RotationResult, RotationView, WizardPage
+from widgets.rotation_pages import (
+    PastePage,
+    ProvingPage,
+    RegisterPage,
+    ResultPage,
+    StartPage,
+    WizardPageWidget,
+)
+from widgets.rotation_parts import ArchivesBox, StepBar, plain_label
+from widgets.rotation_view_models import RotationResult, RotationView, WizardPage
 from widgets.severity import severity_color
 
-START_TEXT = (
-    "A rotation makes new credentials beside the active set. The active set keeps working while you register "
-    "the new ones with the broker and enter what it issues; they are proven before anything is switched, and "
-    "if they fail the active set stays in use."
-)
-REGISTER_TEXT = (
-    "Register each part below with the broker exactly as shown: copy it with its button. When the broker shows "
-    "a fingerprint for what you registered, compare it with the one here. Then press Next."
-)
-PASTE_TEXT = (
-    "Enter what the broker issued for the new credentials. Hidden values stay masked, and the wizard forgets "
-    "everything typed here when it closes."
-)
-PROVING_TEXT = "Proving credentials with the broker. The active set stays in use until they prove."
 PRIMARY_TEXT = {
     WizardPage.START: "Start",
     WizardPage.REGISTER: "Next",
     WizardPage.PASTE: "Confirm and prove",
     WizardPage.RESULT: "Finish",
 }
-REFUSED_TEXT = "Finish is refused: the new credentials did not prove, so this rotation is not done."
 
 
 class RotationWizard(QDialog):
@@ -72,7 +53,6 @@ class RotationWizard(QDialog):
         self.outcome: RotationResult | None = None
         self.page = WizardPage.START
         self.busy = False
-        self.fields: dict[str, QLineEdit] = {}
 
         self.heading = plain_label(self, "rotationHeading")
         font = self.heading.font()
@@ -98,14 +78,25 @@ class RotationWizard(QDialog):
         # The pages are shown one at a time in a plain column: a stacked widget would size itself to its tallest
         # page (its height-for-width counts hidden pages too), and every step would be as tall as Register.
         self.page_host = QWidget(self)
-        self.page_column = QVBoxLayout(self.page_host)
-        self.page_column.setContentsMargins(0, 0, 0, 0)
-        self.pages: dict[WizardPage, QWidget] = {}
-        self._build_start()
-        self._build_register()
-        self._build_paste()
-        self._build_proving()
-        self._build_result()
+        page_column = QVBoxLayout(self.page_host)
+        page_column.setContentsMargins(0, 0, 0, 0)
+        self.start_page = StartPage(self.page_host)
+        self.register_page = RegisterPage(self.page_host)
+        self.paste_page = PastePage(self.page_host)
+        self.proving_page = ProvingPage(self.page_host)
+        self.result_page = ResultPage(self.page_host)
+        self.pages: dict[WizardPage, WizardPageWidget] = {
+            WizardPage.START: self.start_page,
+            WizardPage.REGISTER: self.register_page,
+            WizardPage.PASTE: self.paste_page,
+            WizardPage.PROVING: self.proving_page,
+            WizardPage.RESULT: self.result_page,
+        }
+        for page in self.pages.values():
+            page.hide()
+            page_column.addWidget(page)
+        self.paste_page.edited.connect(self._render)
+        self.paste_page.submitted.connect(self._primary)
         self.progress = QListWidget(self)
         self.progress.setObjectName("rotationProgress")
         self.progress.setMinimumHeight(90)
@@ -132,73 +123,6 @@ class RotationWizard(QDialog):
         self.archives.restoreRequested.connect(self._restore)
         self.archives.grown.connect(self._make_room)
         self._render()
-
-    # ---- the pages ----------------------------------------------------------------------------
-
-    def _page(self, page: WizardPage, intro: str) -> QVBoxLayout:
-        widget = QWidget(self.page_host)
-        widget.setObjectName(f"page-{page.value}")
-        widget.hide()
-        layout = QVBoxLayout(widget)
-        layout.setContentsMargins(0, 4, 0, 4)
-        if intro:
-            label = plain_label(widget, f"intro-{page.value}")
-            label.setText(intro)
-            layout.addWidget(label)
-        self.page_column.addWidget(widget)
-        self.pages[page] = widget
-        return layout
-
-    def _build_start(self) -> None:
-        layout = self._page(WizardPage.START, START_TEXT)
-        self.last_result = plain_label(self, "lastRotation", selectable=True, role="muted")
-        self.new_dh = QCheckBox("Also make new Diffie-Hellman parameters (slower; only where the broker uses them)")
-        self.new_dh.setObjectName("newDhParameters")
-        self.start_progress = plain_label(self, "startProgress", role="muted")
-        for widget in (self.last_result, self.new_dh, self.start_progress):
-            layout.addWidget(widget)
-        layout.addStretch(1)
-
-    def _build_register(self) -> None:
-        layout = self._page(WizardPage.REGISTER, REGISTER_TEXT)
-        self.parts_area = QScrollArea(self)
-        self.parts_area.setObjectName("registerParts")
-        self.parts_area.setWidgetResizable(True)
-        self.parts_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.parts_area.setMinimumHeight(380)
-        layout.addWidget(self.parts_area, 1)
-        self.part_boxes: list[RegisterPartBox] = []
-
-    def _build_paste(self) -> None:
-        layout = self._page(WizardPage.PASTE, "")
-        self.paste_intro = plain_label(self, "pasteIntro")
-        self.paste_intro.setText(PASTE_TEXT)
-        layout.addWidget(self.paste_intro)
-        self.form_host = QWidget(self)
-        self.form = QFormLayout(self.form_host)
-        self.form.setContentsMargins(0, 6, 0, 0)
-        layout.addWidget(self.form_host)
-        layout.addStretch(1)
-
-    def _build_proving(self) -> None:
-        layout = self._page(WizardPage.PROVING, "")
-        self.proving_text = plain_label(self, "provingText")
-        self.proving_text.setText(PROVING_TEXT)
-        layout.addWidget(self.proving_text)
-        layout.addStretch(1)
-
-    def _build_result(self) -> None:
-        layout = self._page(WizardPage.RESULT, "")
-        self.headline = plain_label(self, "resultHeadline")
-        font = self.headline.font()
-        font.setBold(True)
-        self.headline.setFont(font)
-        self.detail = plain_label(self, "resultDetail", selectable=True)
-        self.advice = plain_label(self, "resultAdvice", selectable=True)
-        self.refusal = plain_label(self, "finishRefused", role="error")
-        for widget in (self.headline, self.detail, self.advice, self.refusal):
-            layout.addWidget(widget)
-        layout.addStretch(1)
 
     def _build_buttons(self) -> None:
         self.back_button = QPushButton("Back", self)
@@ -233,8 +157,8 @@ class RotationWizard(QDialog):
         self.busy = False
         self.progress.clear()
         self.error.hide()
-        self.new_dh.setChecked(False)
-        self.clear_fields()
+        self.start_page.new_dh.setChecked(False)
+        self.paste_page.clear()
         self.show_view(view)
         self.show()  # not open(): Qt's open() makes a dialog window-modal
         self.raise_()
@@ -248,10 +172,9 @@ class RotationWizard(QDialog):
         self.outcome = None
         self.setWindowTitle(f"Rotate the credentials of {view.label}")
         self.heading.setText(f"Rotate the credentials of {view.label} ({view.profile})")
-        self._show_parts(view)
-        self._show_fields(view.fields, keep=not changed_profile)
-        self.last_result.setText(f"Last rotation: {view.last_result}" if view.last_result else "")
-        self.last_result.setVisible(bool(view.last_result))
+        self.start_page.show_view(view)
+        self.register_page.show_parts(view.register)
+        self.paste_page.show_fields(view.fields, keep=not changed_profile)
         self.archives.show_archives(view.archives, view.restore_hint)
         self.page = view.page
         self._render()
@@ -269,21 +192,15 @@ class RotationWizard(QDialog):
     def add_progress(self, text: str) -> None:
         self.progress.addItem(text)
         self.progress.scrollToBottom()
-        self.start_progress.setText(text)
+        self.start_page.progress.setText(text)
 
     def show_result(self, result: RotationResult, view: RotationView) -> None:
         """How the step ended, and the journal as it is now."""
         self.show_view(view)
         self.outcome = result
         if result.finishes:
-            self.clear_fields()
-        self.headline.setText(result.headline)
-        self.headline.setStyleSheet(f"color: {severity_color(result.severity).name()};")
-        self.detail.setText(result.detail)
-        self.detail.setVisible(bool(result.detail))
-        self.advice.setText(result.advice)
-        self.advice.setVisible(bool(result.advice))
-        self.refusal.setText("" if result.finishes else REFUSED_TEXT)
+            self.paste_page.clear()
+        self.result_page.show_result(result)
         self.page = WizardPage.RESULT
         self._render()
 
@@ -299,55 +216,16 @@ class RotationWizard(QDialog):
             self.page = self.view.page
         self._render()
 
-    def answers(self) -> dict[str, str]:
-        return {name: edit.text().strip() for name, edit in self.fields.items()}
-
-    def clear_fields(self) -> None:
-        for edit in self.fields.values():
-            edit.clear()
-
     def finish(self) -> bool:
         """Close as done: only after a proof (or a restore, or a discard). Otherwise the refusal stays."""
         if self.busy or self.outcome is None or not self.outcome.finishes:
-            self.refusal.setText(REFUSED_TEXT)
+            self.result_page.refuse(True)
             self._render()
             return False
         self.accept()
         return True
 
     # ---- rendering ----------------------------------------------------------------------------
-
-    def _show_parts(self, view: RotationView) -> None:
-        if [(box.title.text(), box.copy_text.payload) for box in self.part_boxes] == [
-            (part.label, part.text) for part in view.register
-        ]:
-            return
-        host = QWidget()
-        column = QVBoxLayout(host)
-        column.setContentsMargins(0, 0, 0, 0)
-        self.part_boxes = [RegisterPartBox(part, host) for part in view.register]
-        for box in self.part_boxes:
-            column.addWidget(box)
-        column.addStretch(1)
-        self.parts_area.setWidget(host)  # the previous host is deleted with its boxes
-
-    def _show_fields(self, fields: tuple[FieldView, ...], *, keep: bool) -> None:
-        if keep and list(self.fields) == [field.name for field in fields]:
-            return
-        while self.form.rowCount():
-            self.form.removeRow(0)
-        self.fields = {}
-        for field in fields:
-            edit = QLineEdit(self.form_host)
-            edit.setObjectName(f"field-{field.name}")
-            edit.setText(field.default)
-            edit.setMinimumWidth(360)
-            if field.hidden:
-                edit.setEchoMode(QLineEdit.EchoMode.Password)
-            edit.textChanged.connect(self._render)
-            edit.returnPressed.connect(self._primary)
-            self.form.addRow(f"{field.label}:", edit)
-            self.fields[field.name] = edit
 
     def _render(self) -> None:
         view, page, busy = self.view, self.page, self.busy
@@ -360,7 +238,6 @@ class RotationWizard(QDialog):
         guidance = view.guidance if view is not None and page != WizardPage.RESULT else ""
         self.guidance.setText(guidance)
         self.guidance.setVisible(bool(guidance))
-        self.paste_intro.setVisible(bool(self.fields))
         interrupted = view is not None and view.interrupted and page != WizardPage.RESULT
         resumable = interrupted and view is not None and view.resumable
         self.banner.setVisible(interrupted)
@@ -372,13 +249,12 @@ class RotationWizard(QDialog):
         self.resume_button.setVisible(resumable)
         self.resume_button.setEnabled(not busy)
         self.progress.setVisible(page in (WizardPage.PROVING, WizardPage.RESULT) and self.progress.count() > 0)
-        self.start_progress.setVisible(busy and page == WizardPage.START)
-        self.proving_text.setVisible(busy)  # a cut-off proof waits for Resume: nothing is being proven
+        self.start_page.progress.setVisible(busy and page == WizardPage.START)
+        self.proving_page.intro.setVisible(busy)  # a cut-off proof waits for Resume: nothing is being proven
         self.archives.setVisible(page in (WizardPage.START, WizardPage.RESULT) and view is not None)
         self.archives.set_enabled(not busy)
-        self.new_dh.setEnabled(not busy)
-        for edit in self.fields.values():
-            edit.setReadOnly(busy)
+        self.start_page.new_dh.setEnabled(not busy)
+        self.paste_page.set_read_only(busy)
         self.back_button.setVisible(page == WizardPage.PASTE and view is not None and bool(view.register))
         self.back_button.setEnabled(not busy)
         self.abort_button.setVisible(under_way and page != WizardPage.START)
@@ -386,7 +262,6 @@ class RotationWizard(QDialog):
         failed = self.outcome is not None and not self.outcome.finishes
         self.again_button.setVisible(page == WizardPage.RESULT and failed)
         self.again_button.setEnabled(not busy)
-        self.refusal.setVisible(page == WizardPage.RESULT and bool(self.refusal.text()))
         self.primary_button.setVisible(page in PRIMARY_TEXT)
         self.primary_button.setText(PRIMARY_TEXT.get(page, ""))
         self.primary_button.setEnabled(self._primary_allowed())
@@ -411,7 +286,7 @@ class RotationWizard(QDialog):
         if self.busy or self.view is None:
             return False
         if self.page == WizardPage.PASTE:
-            return all(self.answers().values())
+            return self.paste_page.complete()
         if self.page == WizardPage.RESULT:
             return self.outcome is not None and self.outcome.finishes
         return True
@@ -423,14 +298,12 @@ class RotationWizard(QDialog):
         if view is None or not self._primary_allowed():
             return
         if self.page == WizardPage.START:
-            self.startRequested.emit(view.profile, self.new_dh.isChecked())
+            self.startRequested.emit(view.profile, self.start_page.new_dh.isChecked())
         elif self.page == WizardPage.REGISTER:
             self._go(WizardPage.PASTE)
         elif self.page == WizardPage.PASTE:
-            answers = self.answers()
-            for field in view.fields:
-                if field.hidden:
-                    self.fields[field.name].clear()  # handed over once; typed again for another try
+            answers = self.paste_page.answers()
+            self.paste_page.forget_hidden()  # handed over once; typed again for another try
             self.confirmRequested.emit(view.profile, answers)
         elif self.page == WizardPage.RESULT:
             self.finish()
@@ -445,7 +318,7 @@ class RotationWizard(QDialog):
         """After a failed proof: back to the step the journal is at (what is still staged, or the start)."""
         if self.view is not None:
             self.outcome = None
-            self.refusal.clear()
+            self.result_page.refuse(False)
             self._go(self.view.page)
 
     def _resume(self) -> None:
@@ -465,4 +338,4 @@ class RotationWizard(QDialog):
         """Forget what was typed once the wizard is closed (not when the window is merely minimised)."""
         super().hideEvent(event)
         if not event.spontaneous():
-            self.clear_fields()
+            self.paste_page.clear()

@@ -29,10 +29,13 @@ from tests.brokers.ibkr.rotation_peer import CONSUMER_KEY, PROFILE, control, san
 from tests.conftest import REPO_ROOT, run_on_qt_loop
 from tests.sandbox_runner import SandboxRunner
 from widgets.main_window import MainWindow
+from widgets.rotation_pages import REFUSED_TEXT
 from widgets.rotation_view_models import Outcome, WizardPage
-from widgets.rotation_wizard import REFUSED_TEXT, RotationWizard
+from widgets.rotation_wizard import RotationWizard
 
 pytestmark = pytest.mark.secretservice
+
+ROLLED_BACK = "Rolled back: the new credentials did not prove, so nothing was switched."
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +101,7 @@ def portal_step(qtbot, wizard: RotationWizard, sandbox: SandboxRunner) -> dict[s
     """What the trader does in IBKR's portal: paste what the wizard's copy buttons copy; what the portal issues."""
     clipboard = QGuiApplication.clipboard()
     parts = []
-    for box in wizard.part_boxes:
+    for box in wizard.register_page.boxes:
         qtbot.mouseClick(box.copy_text, Qt.MouseButton.LeftButton)
         text = clipboard.text()
         qtbot.mouseClick(box.copy_fingerprint, Qt.MouseButton.LeftButton)
@@ -115,12 +118,12 @@ def portal_step(qtbot, wizard: RotationWizard, sandbox: SandboxRunner) -> dict[s
 def enter_and_confirm(qtbot, wizard: RotationWizard, issued: dict[str, str]) -> None:
     qtbot.mouseClick(wizard.primary_button, Qt.MouseButton.LeftButton)  # Next
     assert wizard.page == WizardPage.PASTE
-    assert wizard.fields["consumer_key"].text() == CONSUMER_KEY  # the profile's, filled in
+    assert wizard.paste_page.fields["consumer_key"].text() == CONSUMER_KEY  # the profile's, filled in
     for name in ("access_token", "access_token_secret"):
-        wizard.fields[name].setText(issued[name])  # pasted from the portal's page
+        wizard.paste_page.fields[name].setText(issued[name])  # pasted from the portal's page
     qtbot.mouseClick(wizard.primary_button, Qt.MouseButton.LeftButton)  # Confirm and prove
     assert wizard.page == WizardPage.PROVING
-    assert wizard.fields["access_token_secret"].text() == ""  # handed over, not kept
+    assert wizard.paste_page.fields["access_token_secret"].text() == ""  # handed over, not kept
 
 
 def progress_lines(wizard: RotationWizard) -> list[str]:
@@ -137,9 +140,9 @@ def test_a_rotation_from_the_menu_switches_and_the_running_session_follows(windo
 
     qtbot.waitUntil(lambda: wizard.page == WizardPage.RESULT and not wizard.busy, timeout=30_000)
     assert wizard.outcome is not None
-    assert wizard.outcome.outcome == Outcome.SWITCHED, wizard.detail.text()
-    assert wizard.headline.text() == "Switched: the new credentials proved and are active now."
-    assert wizard.detail.text().startswith("Rotated at ")
+    assert wizard.outcome.outcome == Outcome.SWITCHED, wizard.result_page.detail.text()
+    assert wizard.result_page.headline.text() == "Switched: the new credentials proved and are active now."
+    assert wizard.result_page.detail.text().startswith("Rotated at ")
     assert any("/iserver/auth/status" in line for line in progress_lines(wizard))
     assert wizard.archives.list.count() == 1  # the old set, ready to restore
     assert wizard.primary_button.text() == "Finish"
@@ -152,7 +155,7 @@ def test_a_rotation_from_the_menu_switches_and_the_running_session_follows(windo
 
     qtbot.mouseClick(wizard.primary_button, Qt.MouseButton.LeftButton)
     assert not wizard.isVisible()
-    assert all(not edit.text() for edit in wizard.fields.values())
+    assert all(not edit.text() for edit in wizard.paste_page.fields.values())
 
 
 def test_a_token_that_fails_validation_rolls_back_and_finish_is_refused(window, vault, module_sandbox, qtbot):
@@ -166,14 +169,16 @@ def test_a_token_that_fails_validation_rolls_back_and_finish_is_refused(window, 
     qtbot.waitUntil(lambda: wizard.page == WizardPage.RESULT and not wizard.busy, timeout=30_000)
     assert wizard.outcome is not None
     assert wizard.outcome.outcome == Outcome.ROLLED_BACK
-    assert wizard.headline.text() == "Rolled back: the new credentials did not prove, so nothing was switched."
-    assert "The new credentials did not prove" in wizard.detail.text()
-    assert "still mints a live session token" in wizard.detail.text()
+    assert (
+        wizard.result_page.headline.text() == "Rolled back: the new credentials did not prove, so nothing was switched."
+    )
+    assert "The new credentials did not prove" in wizard.result_page.detail.text()
+    assert "still mints a live session token" in wizard.result_page.detail.text()
     assert any(line.startswith("Rolling back") for line in progress_lines(wizard))
     assert not wizard.primary_button.isEnabled()
-    assert wizard.refusal.isVisible()
-    assert wizard.refusal.text() == REFUSED_TEXT
-    assert wizard.advice.text() == "Read why above, then Try again from the start."
+    assert wizard.result_page.refusal.isVisible()
+    assert wizard.result_page.refusal.text() == REFUSED_TEXT
+    assert wizard.result_page.advice.text() == "Read why above, then Try again from the start."
     assert not wizard.abort_button.isVisible()  # the rotation has ended: nothing is staged to abort
     assert wizard.finish() is False
     assert wizard.isVisible()
@@ -202,7 +207,7 @@ def test_the_archived_set_is_restored_from_the_wizard(window, vault, module_sand
     qtbot.waitUntil(lambda: wizard.page == WizardPage.RESULT and not wizard.busy, timeout=30_000)
     assert wizard.outcome is not None
     assert wizard.outcome.outcome == Outcome.RESTORED, wizard.error.text()
-    assert wizard.detail.text().startswith("Restored archive-")
+    assert wizard.result_page.detail.text().startswith("Restored archive-")
     assert any("the active set" not in line and "archived set" in line for line in progress_lines(wizard))
     assert stored_access_token(vault, PROFILE) == old_token  # the old token is within IBKR's grace period
     assert archives.list.count() == 1  # the set it replaced is archived in turn
@@ -241,7 +246,7 @@ def open_cut_off(qtbot, window: MainWindow, rotation: RotationController) -> Rot
     assert "cut off" in wizard.banner_text.text()
     assert wizard.resume_button.isVisible()
     assert wizard.abort_button.isVisible()
-    assert not wizard.proving_text.isVisible()  # nothing is being proven until Resume
+    assert not wizard.proving_page.intro.isVisible()  # nothing is being proven until Resume
     return wizard
 
 
@@ -253,7 +258,7 @@ def test_a_rotation_cut_off_while_proving_is_resumed_from_the_wizard(window, hom
     qtbot.mouseClick(wizard.resume_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: wizard.page == WizardPage.RESULT and not wizard.busy, timeout=30_000)
     assert wizard.outcome is not None
-    assert wizard.outcome.outcome == Outcome.SWITCHED, wizard.detail.text()
+    assert wizard.outcome.outcome == Outcome.SWITCHED, wizard.result_page.detail.text()
     assert progress_lines(wizard)[:2] == [
         "Carrying on the step that was cut off…",
         "Resuming where the rotation stopped (proving)…",
@@ -271,6 +276,6 @@ def test_a_rotation_cut_off_while_proving_is_aborted_from_the_wizard(window, hom
     qtbot.waitUntil(lambda: wizard.page == WizardPage.RESULT and not wizard.busy, timeout=30_000)
     assert wizard.outcome is not None
     assert wizard.outcome.outcome == Outcome.DISCARDED
-    assert wizard.last_result.text().startswith("Last rotation: Aborted at ")
+    assert wizard.start_page.last_result.text().startswith("Last rotation: Aborted at ")
     assert stored_access_token(vault, PROFILE) == old_token
     assert wizard.primary_button.isEnabled()

@@ -30,9 +30,11 @@ from brokers.core.rotation import (
     RotationStep,
 )
 from brokers.ibkr.profile import IbkrProfile
+from widgets.rotation_pages import REFUSED_TEXT
 from widgets.rotation_view_models import Outcome, WizardPage
-from widgets.rotation_wizard import REFUSED_TEXT, RotationWizard
+from widgets.rotation_wizard import RotationWizard
 
+ROLLED_BACK = "Rolled back: the new credentials did not prove, so nothing was switched."
 PROFILE = IbkrProfile(name="desk", label="Paper desk", base_url="https://api.ibkr.com/v1/api", consumer_key="TESTCONS1")
 SIGNATURE_PEM = (
     "-----BEGIN PUBLIC KEY-----\n"
@@ -101,7 +103,7 @@ def monospaced(font: QFont) -> bool:
 
 def fill(wizard: RotationWizard, values: dict[str, str]) -> None:
     for name, value in values.items():
-        wizard.fields[name].setText(value)
+        wizard.paste_page.fields[name].setText(value)
 
 
 def test_an_idle_journal_opens_at_start_with_the_last_result_and_the_archives(qtbot, wizard):
@@ -112,7 +114,7 @@ def test_an_idle_journal_opens_at_start_with_the_last_result_and_the_archives(qt
     assert wizard.steps.current == WizardPage.START
     assert wizard.stands.text() == "No rotation is under way: the active set is the only one."
     assert not wizard.guidance.isVisible()  # the wizard's own words say what Start does
-    assert wizard.last_result.text() == "Last rotation: rotated at 2026-03-01 10:15"
+    assert wizard.start_page.last_result.text() == "Last rotation: rotated at 2026-03-01 10:15"
     assert wizard.primary_button.text() == "Start"
     assert wizard.primary_button.isEnabled()
     assert not wizard.abort_button.isVisible()
@@ -129,16 +131,16 @@ def test_an_idle_journal_opens_at_start_with_the_last_result_and_the_archives(qt
 
 def test_start_asks_for_new_credentials_and_says_what_it_does_while_it_runs(qtbot, wizard):
     open_on(qtbot, wizard, IDLE)
-    wizard.new_dh.setChecked(True)
+    wizard.start_page.new_dh.setChecked(True)
     with qtbot.waitSignal(wizard.startRequested, timeout=1000) as started:
         qtbot.mouseClick(wizard.primary_button, Qt.MouseButton.LeftButton)
     assert started.args == ["desk", True]
     wizard.show_busy(WizardPage.START, "Making new credentials…")
     wizard.add_progress("Generating the signature key…")
-    assert wizard.start_progress.isVisible()
-    assert wizard.start_progress.text() == "Generating the signature key…"
+    assert wizard.start_page.progress.isVisible()
+    assert wizard.start_page.progress.text() == "Generating the signature key…"
     assert not wizard.primary_button.isEnabled()
-    assert not wizard.new_dh.isEnabled()
+    assert not wizard.start_page.new_dh.isEnabled()
 
 
 def test_a_staged_journal_shows_each_part_to_register_in_monospace_and_selectable(qtbot, wizard):
@@ -148,8 +150,8 @@ def test_a_staged_journal_shows_each_part_to_register_in_monospace_and_selectabl
     assert wizard.primary_button.text() == "Next"
     assert wizard.abort_button.isVisible()
     assert not wizard.archives.isVisible()
-    assert [box.title.text() for box in wizard.part_boxes] == ["Public signature key", "Public encryption key"]
-    signature = wizard.part_boxes[0]
+    assert [box.title.text() for box in wizard.register_page.boxes] == ["Public signature key", "Public encryption key"]
+    signature = wizard.register_page.boxes[0]
     assert signature.text.toPlainText() == SIGNATURE_PEM.rstrip("\n")
     assert signature.copy_text.payload == SIGNATURE_PEM
     assert signature.text.isReadOnly()
@@ -165,14 +167,14 @@ def test_a_staged_journal_shows_each_part_to_register_in_monospace_and_selectabl
 def test_copy_buttons_put_the_exact_text_and_fingerprint_on_the_clipboard(qtbot, wizard):
     open_on(qtbot, wizard, STAGED)
     clipboard = QGuiApplication.clipboard()
-    encryption = wizard.part_boxes[1]
+    encryption = wizard.register_page.boxes[1]
     clipboard.setText("something else")
     qtbot.mouseClick(encryption.copy_text, Qt.MouseButton.LeftButton)
     assert clipboard.text() == ENCRYPTION_PEM
     assert encryption.copy_text.text() == "Copied"
     qtbot.mouseClick(encryption.copy_fingerprint, Qt.MouseButton.LeftButton)
     assert clipboard.text() == ENCRYPTION_FP
-    qtbot.mouseClick(wizard.part_boxes[0].copy_fingerprint, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(wizard.register_page.boxes[0].copy_fingerprint, Qt.MouseButton.LeftButton)
     assert clipboard.text() == SIGNATURE_FP
     qtbot.waitUntil(lambda: encryption.copy_text.text() == "Copy text", timeout=5000)
 
@@ -183,13 +185,13 @@ def test_next_leads_to_the_fields_and_hidden_ones_are_masked(qtbot, wizard):
     assert page_of(wizard) == "page-paste"
     assert wizard.steps.current == WizardPage.PASTE
     assert wizard.back_button.isVisible()
-    echo = {name: edit.echoMode() for name, edit in wizard.fields.items()}
+    echo = {name: edit.echoMode() for name, edit in wizard.paste_page.fields.items()}
     assert echo == {
         "consumer_key": QLineEdit.EchoMode.Normal,
         "access_token": QLineEdit.EchoMode.Normal,
         "access_token_secret": QLineEdit.EchoMode.Password,
     }
-    labels = [wizard.form.labelForField(edit).text() for edit in wizard.fields.values()]
+    labels = [wizard.paste_page.form.labelForField(edit).text() for edit in wizard.paste_page.fields.values()]
     assert labels == ["Consumer key:", "Access token:", "Access token secret:"]
     qtbot.mouseClick(wizard.back_button, Qt.MouseButton.LeftButton)
     assert page_of(wizard) == "page-register"
@@ -201,7 +203,7 @@ def test_confirm_waits_for_every_field_then_hands_them_over_once(qtbot, wizard):
     assert wizard.primary_button.text() == "Confirm and prove"
     fill(wizard, {"consumer_key": "NEWCONS01", "access_token": "tok-123"})
     assert not wizard.primary_button.isEnabled()
-    qtbot.keyClicks(wizard.fields["access_token_secret"], "s3cr3t")
+    qtbot.keyClicks(wizard.paste_page.fields["access_token_secret"], "s3cr3t")
     assert wizard.primary_button.isEnabled()
     with qtbot.waitSignal(wizard.confirmRequested, timeout=1000) as confirmed:
         qtbot.mouseClick(wizard.primary_button, Qt.MouseButton.LeftButton)
@@ -209,8 +211,8 @@ def test_confirm_waits_for_every_field_then_hands_them_over_once(qtbot, wizard):
         "desk",
         {"consumer_key": "NEWCONS01", "access_token": "tok-123", "access_token_secret": "s3cr3t"},
     ]
-    assert wizard.fields["access_token_secret"].text() == ""  # the secret is not kept once handed over
-    assert wizard.fields["consumer_key"].text() == "NEWCONS01"
+    assert wizard.paste_page.fields["access_token_secret"].text() == ""  # the secret is not kept once handed over
+    assert wizard.paste_page.fields["consumer_key"].text() == "NEWCONS01"
 
 
 def test_closing_forgets_every_field(qtbot, wizard):
@@ -218,14 +220,14 @@ def test_closing_forgets_every_field(qtbot, wizard):
     fill(wizard, {"consumer_key": "NEWCONS01", "access_token": "tok-123", "access_token_secret": "s3cr3t"})
     qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
     assert not wizard.isVisible()
-    assert wizard.answers() == {"consumer_key": "", "access_token": "", "access_token_secret": ""}
+    assert wizard.paste_page.answers() == {"consumer_key": "", "access_token": "", "access_token_secret": ""}
 
 
 def test_with_nothing_to_register_a_staged_journal_opens_at_the_fields(qtbot, wizard):
     open_on(qtbot, wizard, SECRET_ONLY)
     assert page_of(wizard) == "page-paste"
     assert not wizard.back_button.isVisible()
-    assert wizard.fields["app_secret"].echoMode() == QLineEdit.EchoMode.Password
+    assert wizard.paste_page.fields["app_secret"].echoMode() == QLineEdit.EchoMode.Password
 
 
 def test_a_staged_journal_that_asks_nothing_here_shows_the_cores_next_step(qtbot, wizard):
@@ -236,7 +238,7 @@ def test_a_staged_journal_that_asks_nothing_here_shows_the_cores_next_step(qtbot
     assert page_of(wizard) == "page-paste"
     assert wizard.guidance.isVisible()
     assert wizard.guidance.text() == "Sign in with the new client: press Reconnect, then confirm."
-    assert not wizard.paste_intro.isVisible()
+    assert not wizard.paste_page.intro.isVisible()
     assert wizard.primary_button.isEnabled()
     with qtbot.waitSignal(wizard.confirmRequested, timeout=1000) as confirmed:
         qtbot.mouseClick(wizard.primary_button, Qt.MouseButton.LeftButton)
@@ -267,12 +269,12 @@ def test_a_switch_shows_the_result_and_finish_closes(qtbot, wizard):
     wizard.show_result(switched_result(done), rotation_view(PROFILE, done, ARCHIVES))
     assert page_of(wizard) == "page-result"
     assert wizard.steps.current == WizardPage.RESULT
-    assert wizard.headline.text() == "Switched: the new credentials proved and are active now."
-    assert wizard.detail.text() == "rotated at 2026-11-26 10:00"
+    assert wizard.result_page.headline.text() == "Switched: the new credentials proved and are active now."
+    assert wizard.result_page.detail.text() == "rotated at 2026-11-26 10:00"
     assert wizard.archives.isVisible()
     assert wizard.primary_button.text() == "Finish"
     assert wizard.primary_button.isEnabled()
-    assert not wizard.refusal.isVisible()
+    assert not wizard.result_page.refusal.isVisible()
     assert wizard.progress.isVisible()  # how it got there stays readable
     qtbot.mouseClick(wizard.primary_button, Qt.MouseButton.LeftButton)
     assert not wizard.isVisible()
@@ -284,14 +286,19 @@ def test_finish_is_refused_after_a_failed_proof_and_the_wizard_says_why(qtbot, w
     wizard.show_result(failed_result(error, STAGED), rotation_view(PROFILE, STAGED, ()))
     assert wizard.outcome is not None
     assert wizard.outcome.outcome == Outcome.ROLLED_BACK
-    assert wizard.headline.text() == "Rolled back: the new credentials did not prove, so nothing was switched."
-    assert wizard.detail.text() == "The new access token was refused by /iserver/auth/status (401)."
-    assert wizard.advice.text() == "Read why above, then Try again with what is still staged, or abort the rotation."
+    assert (
+        wizard.result_page.headline.text() == "Rolled back: the new credentials did not prove, so nothing was switched."
+    )
+    assert wizard.result_page.detail.text() == "The new access token was refused by /iserver/auth/status (401)."
+    assert (
+        wizard.result_page.advice.text()
+        == "Read why above, then Try again with what is still staged, or abort the rotation."
+    )
     assert wizard.abort_button.isVisible()
     assert wizard.primary_button.text() == "Finish"
     assert not wizard.primary_button.isEnabled()
-    assert wizard.refusal.isVisible()
-    assert wizard.refusal.text() == REFUSED_TEXT
+    assert wizard.result_page.refusal.isVisible()
+    assert wizard.result_page.refusal.text() == REFUSED_TEXT
     assert wizard.finish() is False
     assert wizard.isVisible()
     qtbot.keyClick(wizard, Qt.Key.Key_Return)  # no default button finishes it either
@@ -308,11 +315,11 @@ def test_neither_set_proving_says_what_to_do_and_refuses_finish(qtbot, wizard):
     result = failed_result(error, CUT_OFF_ROLLBACK)
     assert result is not None
     wizard.show_result(result, rotation_view(PROFILE, CUT_OFF_ROLLBACK, ARCHIVES))
-    assert wizard.headline.text().startswith("Neither set proved")
-    assert "restore an archived set" in wizard.advice.text()
+    assert wizard.result_page.headline.text().startswith("Neither set proved")
+    assert "restore an archived set" in wizard.result_page.advice.text()
     assert wizard.archives.isVisible()
     assert not wizard.primary_button.isEnabled()
-    assert wizard.refusal.isVisible()
+    assert wizard.result_page.refusal.isVisible()
     qtbot.mouseClick(wizard.again_button, Qt.MouseButton.LeftButton)
     assert page_of(wizard) == "page-proving"
     assert wizard.resume_button.isVisible()
@@ -356,7 +363,7 @@ def test_an_interrupted_start_can_only_be_carried_on_or_aborted(qtbot, wizard):
 def test_an_abort_ends_in_a_result_that_finishes(qtbot, wizard):
     open_on(qtbot, wizard, STAGED)
     wizard.show_result(discarded_result(), rotation_view(PROFILE, IDLE, ()))
-    assert wizard.headline.text().startswith("Discarded")
+    assert wizard.result_page.headline.text().startswith("Discarded")
     assert wizard.primary_button.isEnabled()
     assert not wizard.abort_button.isVisible()
 
@@ -382,7 +389,7 @@ def test_restore_asks_inline_then_names_the_archive(qtbot, wizard):
     assert not archives.restore_button.isEnabled()
     restored_view = rotation_view(PROFILE, IDLE, ())
     wizard.show_result(restored_result("desk uses the set archived 2025-12-01 again."), restored_view)
-    assert wizard.headline.text() == "Restored: the archived set proved and is active again."
+    assert wizard.result_page.headline.text() == "Restored: the archived set proved and is active again."
     assert wizard.primary_button.isEnabled()
 
 
