@@ -183,6 +183,7 @@ class RotationController(QObject):
             return
         self.wizard.show_busy(WizardPage.PROVING, first_line)
         work = self._connector(profile).rotation_confirm(profile, self._vault, answers, self.progressed.emit)
+        entered = bool(answers)  # the callbacks keep only this, never what was typed
 
         def switched(status: RotationStatus) -> None:
             self.credentialsChanged.emit(profile.name)
@@ -199,8 +200,8 @@ class RotationController(QObject):
                     self.wizard.show_result(result, view)
                 else:  # refused before any proof (a mistake in what was entered): back where it was entered
                     self.wizard.show_view(view)
-                    entered = WizardPage.PASTE if answers and view.page != WizardPage.START else None
-                    self.wizard.show_error(str(error) if isinstance(error, BrokerError) else UNEXPECTED, entered)
+                    back_to = WizardPage.PASTE if entered and view.page != WizardPage.START else None
+                    self.wizard.show_error(str(error) if isinstance(error, BrokerError) else UNEXPECTED, back_to)
 
             self._reread(profile, show)
 

@@ -279,3 +279,32 @@ def test_a_rotation_cut_off_while_proving_is_aborted_from_the_wizard(window, hom
     assert wizard.start_page.last_result.text().startswith("Last rotation: Aborted at ")
     assert stored_access_token(vault, PROFILE) == old_token
     assert wizard.primary_button.isEnabled()
+
+
+def test_a_confirm_refused_before_any_proof_returns_to_what_was_entered(window, vault, module_sandbox, qtbot):
+    window, rotation, _status = window
+    old_token = stored_access_token(vault, PROFILE)
+    wizard = open_and_start(qtbot, window, rotation)
+    issued = portal_step(qtbot, wizard, module_sandbox)
+    qtbot.mouseClick(wizard.primary_button, Qt.MouseButton.LeftButton)  # Next
+    fields = wizard.paste_page.fields
+    fields["consumer_key"].setText("OTHERCONS")  # another consumer: the portal rotates this profile's own
+    fields["access_token"].setText(issued["access_token"])
+    fields["access_token_secret"].setText(issued["access_token_secret"])
+    qtbot.mouseClick(wizard.primary_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not wizard.busy, timeout=30_000)
+    assert wizard.page == WizardPage.PASTE
+    assert wizard.error.isVisible()
+    assert "OTHERCONS is another consumer" in wizard.error.text()
+    assert wizard.outcome is None  # nothing was proven or switched: no result, only the refusal
+    assert fields["consumer_key"].text() == "OTHERCONS"  # kept, to correct it
+    assert fields["access_token_secret"].text() == ""  # the secret was handed over once
+    assert stored_access_token(vault, PROFILE) == old_token
+
+    fields["consumer_key"].setText(CONSUMER_KEY)
+    fields["access_token_secret"].setText(issued["access_token_secret"])
+    qtbot.mouseClick(wizard.primary_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.page == WizardPage.RESULT and not wizard.busy, timeout=30_000)
+    assert wizard.outcome is not None
+    assert wizard.outcome.outcome == Outcome.SWITCHED
+    assert wizard.error.isHidden()
