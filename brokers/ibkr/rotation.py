@@ -137,11 +137,11 @@ def abort(vault: SecretStore, profile: IbkrProfile) -> RotationStatus:
     """Discard what is staged (nothing when no rotation is under way); the active set stays. Blocking."""
     with step_lock(vault, profile.name):
         try:
-            journal = settle(vault, profile.name)
+            journal: Journal | None = settle(vault, profile.name)
         except JournalDamaged:
-            journal = Journal(RotationStep.STAGED)  # unreadable: discarding it is all abort can do
-        if journal.step != RotationStep.IDLE:
-            journal = journal.idle(
+            journal = None  # unreadable: discarding it is all abort can do
+        if journal is None or journal.step != RotationStep.IDLE:
+            journal = Journal().idle(
                 f"Aborted at {when(time.time())}: the staged keys were discarded and the active set is unchanged. "
                 "If the new keys were registered in IBKR's portal already, the active access token works only "
                 "until IBKR ends its grace period: rotate again before then."
@@ -256,13 +256,15 @@ async def _roll_back(
     """Prove that the active set still works, end the rotation, and raise RotationFailed saying why."""
     failure = journal.failure or "the proof was cut off."
     progress("Rolling back: proving that the active set still works…")
+    active = None
     try:
         active = await asyncio.to_thread(load_credentials, vault, profile)
         if active is None:
             raise RotationConflict("the active set is incomplete.")
         await prove(profile, active, progress, "the active set")
     except PROOF_FAILURES as error:
-        await _both_failed(vault, profile, journal, error, checkpoint)
+        old = why(error, active.access_token if active is not None else "")
+        await _both_failed(vault, profile, journal, old, isinstance(error, IbkrUnreachable), checkpoint)
     now = when(time.time())
     if journal.restoring:
         result = (
@@ -282,12 +284,16 @@ async def _roll_back(
 
 
 async def _both_failed(
-    vault: SecretStore, profile: IbkrProfile, journal: Journal, error: BaseException, checkpoint: Checkpoint | None
+    vault: SecretStore,
+    profile: IbkrProfile,
+    journal: Journal,
+    old: str,
+    unreachable: bool,
+    checkpoint: Checkpoint | None,
 ) -> NoReturn:
-    """Neither set proves: keep what can still help (the new keys IBKR now holds) and say what to do."""
+    """Neither set proves (`old`: why the active one did not): keep what can still help (the new keys IBKR now
+    holds) and say what to do."""
     failure = journal.failure or "the proof was cut off."
-    unreachable = isinstance(error, IbkrUnreachable)
-    old = why(error)
     cause = "" if unreachable else " IBKR has probably ended the old access token's grace period."
     if journal.restoring:
         result = (
@@ -301,9 +307,11 @@ async def _both_failed(
         result = f"The new set did not prove: {failure} The old set did not prove either: {old}{cause}"
         staged = journal.staged.without(ACCESS_TOKEN) if journal.staged is not None else None
         end = Journal(RotationStep.STAGED, journal.started_at, staged, journal.new_dh, last_result=result)
-        advice = (
-            "The new keys are kept (the rotation is back at its staged step): generate a new access token for them in "
-            f"IBKR's self-service portal, then run `brokerdeck keys rotate {profile.name} confirm` with it."
+        confirm = f"`brokerdeck keys rotate {profile.name} confirm`"
+        advice = "The new keys are kept (the rotation is back at its staged step): " + (
+            f"check the network connection, then run {confirm} again with the same token."
+            if unreachable
+            else f"generate a new access token for them in IBKR's self-service portal, then run {confirm} with it."
         )
     await _save(vault, profile, end, checkpoint, f"journal {end.step.value}")
     raise RotationFailed(f"{result} {advice}")

@@ -52,7 +52,7 @@ class Journal:
     last_result: str = ""  # how the previous rotation ended
 
     def to_json(self) -> dict[str, Any]:
-        record: dict[str, Any] = {
+        return {
             "v": _FORMAT_VERSION,
             "step": self.step.value,
             "started_at": self.started_at,
@@ -65,7 +65,6 @@ class Journal:
             "outcome": self.outcome,
             "last_result": self.last_result,
         }
-        return record
 
     @classmethod
     def from_json(cls, record: Any) -> Journal:

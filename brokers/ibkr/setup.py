@@ -40,6 +40,7 @@ from brokers.ibkr.keys import (
 from brokers.ibkr.profile import IbkrProfile
 from brokers.ibkr.rotation_journal import settle
 from brokers.ibkr.session import IbkrSession, SessionSnapshot
+from brokers.ibkr.vault_entries import ROTATION_JOURNAL
 
 
 class ConsumerKeyMismatch(BrokerError):
@@ -120,13 +121,14 @@ async def keys_init(
     vault: SecretStore, profile: IbkrProfile, dialogue: Dialogue, *, dhparam_pem: bytes | None, replace: bool
 ) -> str:
     """`brokerdeck keys init`: keys, what to register in the portal, then the portal's tokens proven and stored."""
-    journal = settle(vault, profile.name)
-    if journal.step != RotationStep.IDLE:  # keys init would replace the set the rotation keeps working meanwhile
+    stored = vault.kinds(profile.name)
+    journal = settle(vault, profile.name) if ROTATION_JOURNAL in stored else None
+    if journal is not None and journal.step != RotationStep.IDLE:  # it would replace the set a rotation keeps
         raise RotationConflict(
             f"A key rotation of profile '{profile.name}' is under way ({journal.step.value}): finish it with "
             f"`brokerdeck keys rotate {profile.name} confirm`, or discard it with `… abort`, before setting keys up."
         )
-    if dhparam_pem is None and not replace and vault.kinds(profile.name) == []:
+    if dhparam_pem is None and not replace and stored == []:
         dialogue.warn("Generating 2048-bit DH parameters: this can take a few minutes…")
     setup = ensure_key_material(vault, profile, dhparam_pem=dhparam_pem, replace=replace)
     dialogue.say(("Created new keys." if setup.created else "Using the keys already stored for this profile.") + "\n")
