@@ -141,6 +141,10 @@ class _Session:
             window.show_message,
             parent=window,
         )
+        from app.rotation_controller import RotationController
+
+        rotation = RotationController(self.context.registry, vault, window, operations, controller.profiles)
+        rotation.follow(controller)
         controller.start()
         market.start()
         trading.start()

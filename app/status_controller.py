@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from PySide6.QtCore import QFileSystemWatcher, QMetaMethod, QObject, QTimer, Signal
+from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
 from app.account_rows import accounts_view
@@ -261,26 +261,15 @@ class StatusController(QObject):
             self.login.start(name)
         elif offer.route == ActionRoute.SIGN_OUT:
             self._sign_out(name)
+        elif offer.route == ActionRoute.ROTATION:
+            self.rotationRequested.emit(name)
         elif offer.route == ActionRoute.COMMAND:
             QGuiApplication.clipboard().setText(offer.command)
             self._window.show_message(f"Copied `{offer.command}`: run it in a terminal.")
-        elif offer.route == ActionRoute.ROTATION:
-            self._rotate(name, offer)
         else:
             message = self.sessions.act(name, offer.action)
             if message:
                 self._window.show_message(message)
-
-    def _rotate(self, name: str, offer: ActionOffer) -> None:
-        """The rotation wizard, once the window connects one to `rotationRequested`; until then the command that
-        rotates from a terminal, copied, and said to be that."""
-        if self.isSignalConnected(QMetaMethod.fromSignal(self.rotationRequested)):
-            self.rotationRequested.emit(name)
-            return
-        QGuiApplication.clipboard().setText(offer.command)
-        self._window.show_message(
-            f"This window has no rotation wizard yet: copied `{offer.command}`; run it in a terminal."
-        )
 
     def _on_connect(self, name: str) -> None:
         """The panel's Connect or Reconnect: whichever the connector offers now."""

@@ -37,6 +37,7 @@ from widgets.mode_badge import ModeChip, live_title
 from widgets.mode_switch import ModeSwitch
 from widgets.order_question_dialog import OrderQuestionDialog
 from widgets.order_ticket import TICKET_WIDTH, OrderTicket
+from widgets.rotate_keys_action import RotateKeysAction
 from widgets.status_strip import StatusStrip
 from widgets.trading_views import ProfileModeView, unchecked_mode_view
 from widgets.view_models import LoginView, StatusView
@@ -214,6 +215,11 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action(file_menu.addAction("&Quit"), "Ctrl+Q")
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.quit_action.triggered.connect(self.close)  # the same path as the close button
+
+        profile_menu = menus.addMenu("&Profile")
+        self.rotate_keys_action = RotateKeysAction(self)
+        profile_menu.addAction(self.rotate_keys_action)
+        self.connection_panel.profileSelected.connect(self.rotate_keys_action.select_profile)
 
         view_menu = menus.addMenu("&View")
         view_menu.addAction(self.connections_action)
