@@ -16,14 +16,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import NoReturn
 
-from brokers.core.errors import BrokerError
 from brokers.core.rotation import ArchivedSet, Progress, RotationConflict, RotationFailed, RotationStatus, RotationStep
 from brokers.core.secrets import SecretStore
 from brokers.ibkr import oauth1a
 from brokers.ibkr.credential_set import CredentialSet
 from brokers.ibkr.credentials import access_token_record, credentials_of, load_credentials
 from brokers.ibkr.errors import IbkrUnreachable
-from brokers.ibkr.key_archive import archive_ids, read_archive
+from brokers.ibkr.key_archive import archives, read_archive
 from brokers.ibkr.keys import (
     dh_params_pem,
     generate_dh_prime,
@@ -51,7 +50,6 @@ from brokers.ibkr.rotation_status import (
     SECRET_FIELD,
     status_of,
     stored_token,
-    summary,
     when,
 )
 from brokers.ibkr.setup import ConsumerKeyMismatch
@@ -152,15 +150,7 @@ def abort(vault: SecretStore, profile: IbkrProfile) -> RotationStatus:
 
 def archived_sets(vault: SecretStore, profile: IbkrProfile) -> tuple[ArchivedSet, ...]:
     """The sets earlier rotations replaced, newest first, described without secrets. Blocking."""
-    found = []
-    for archive_id in archive_ids(vault, profile.name):
-        try:
-            archive = read_archive(vault, profile.name, archive_id)
-        except BrokerError as error:  # the vault's VaultBlobDamaged (another profile's copy), UnknownArchive
-            found.append(ArchivedSet(archive_id, 0.0, f"cannot be read: {why(error)}"))
-            continue
-        found.append(ArchivedSet(archive_id, archive.archived_at, summary(archive.credential_set)))
-    return tuple(found)
+    return archives(vault, profile.name).listed()
 
 
 async def restore(
@@ -179,16 +169,16 @@ async def restore(
                 f"A rotation of profile '{profile.name}' is under way ({journal.step.value}): confirm or abort it "
                 f"before restoring an archived set (`brokerdeck keys rotate {profile.name} status`)."
             )
-        archive = await asyncio.to_thread(read_archive, vault, profile.name, archive_id)
-        if archive.credential_set.consumer_key != profile.consumer_key:
+        archived = await asyncio.to_thread(read_archive, vault, profile.name, archive_id)
+        if archived.consumer_key != profile.consumer_key:
             raise ConsumerKeyMismatch(
-                f"{archive_id} was registered for consumer key {archive.credential_set.consumer_key}, but the profile "
+                f"{archive_id} was registered for consumer key {archived.consumer_key}, but the profile "
                 f"says consumer_key = {profile.consumer_key!r}. Set it back in profiles.toml to restore this set."
             )
         journal = Journal(
             RotationStep.PROVING,
             time.time(),
-            archive.credential_set,
+            archived,
             restoring=archive_id,
             last_result=journal.last_result,
         )
