@@ -16,7 +16,15 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import NoReturn
 
-from brokers.core.rotation import ArchivedSet, Progress, RotationConflict, RotationFailed, RotationStatus, RotationStep
+from brokers.core.rotation import (
+    ArchivedSet,
+    Progress,
+    RotationConflict,
+    RotationFailed,
+    RotationStatus,
+    RotationStep,
+    RotationStranded,
+)
 from brokers.core.secrets import SecretStore
 from brokers.ibkr import oauth1a
 from brokers.ibkr.credential_set import CredentialSet
@@ -282,7 +290,7 @@ async def _both_failed(
     checkpoint: Checkpoint | None,
 ) -> NoReturn:
     """Neither set proves (`old`: why the active one did not): keep what can still help (the new keys IBKR now
-    holds) and say what to do."""
+    holds) and raise RotationStranded saying what to do."""
     failure = journal.failure or "the proof was cut off."
     cause = "" if unreachable else " IBKR has probably ended the old access token's grace period."
     if journal.restoring:
@@ -304,7 +312,7 @@ async def _both_failed(
             else f"generate a new access token for them in IBKR's self-service portal, then run {confirm} with it."
         )
     await _save(vault, profile, end, checkpoint, f"journal {end.step.value}")
-    raise RotationFailed(f"{result} {advice}")
+    raise RotationStranded(result, advice)
 
 
 async def _save(
