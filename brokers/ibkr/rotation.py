@@ -4,7 +4,7 @@
 and says what to register in IBKR's portal. `confirm` takes the token the portal issued for them, proves the
 new set (an LST and /iserver/auth/status), and only then switches, archiving the old set; when the proof
 fails it proves the old set again and says so. `abort` discards what was staged; `restore` makes an archived
-set active the same way. Each step holds the profile's step lock and journals before it acts
+set active the same way. Each step holds the profile's rotation lock (the core's) and journals before it acts
 (`rotation_journal.py`); `checkpoint` is told after every write, for a crash test to stop the process there.
 """
 

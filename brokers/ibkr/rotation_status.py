@@ -63,7 +63,7 @@ def stored_token(stored: CredentialSet) -> str:
 
 
 def status_of(profile: IbkrProfile, journal: Journal, *, running: bool) -> RotationStatus:
-    """The status a journal stands for; `running`: a process holds the step lock now."""
+    """The status a journal stands for; `running`: a process holds the rotation lock now."""
     name, step = profile.name, journal.step
     rotate = f"brokerdeck keys rotate {name}"
     register: tuple[RegisterPart, ...] = ()
