@@ -143,7 +143,7 @@ def test_abort_status_and_the_errors(vault, sandbox, profile):
 def test_profiles_whose_keys_do_not_rotate_are_refused(home, sandbox):
     refused = run_cli("keys", "rotate", "sandbox-ibkr-oauth2", "status")
     assert refused.returncode == 2
-    assert "is not a profile whose keys rotate (ibkr-oauth1a)" in refused.stderr
+    assert "is not a profile whose keys rotate (ibkr-oauth1a or robinhood-mcp or schwab or oauth2)" in refused.stderr
     missing = run_cli("keys", "archive", "nosuchprofile")
     assert missing.returncode == 2
     assert "is not in profiles.toml" in missing.stderr
