@@ -22,10 +22,11 @@ if TYPE_CHECKING:
     from app.context import AppContext
     from brokers.core.connector import Connector
     from brokers.core.profiles import Profile
-    from brokers.core.rotation import ArchivedSet, RotationStatus
+    from brokers.core.rotation import ArchivedSet, RotationStatus, RotationStranded
 
 COMMANDS = ("rotate", "archive", "restore")
 STEPS = ("start", "confirm", "abort", "status")
+_RED, _PLAIN = "\033[1;31m", "\033[0m"  # a headline's colour in a terminal (ANSI bold red, then back)
 
 
 def add_arguments(add_parser: Callable[..., argparse.ArgumentParser]) -> None:
@@ -62,6 +63,7 @@ def add_arguments(add_parser: Callable[..., argparse.ArgumentParser]) -> None:
 def run(context: AppContext, args: argparse.Namespace) -> int:
     from brokers.core.actions import NextAction
     from brokers.core.errors import BrokerError
+    from brokers.core.rotation import RotationStranded
 
     found = _rotating_profile(context, args.profile)
     if found is None:
@@ -75,6 +77,9 @@ def run(context: AppContext, args: argparse.Namespace) -> int:
             print(asyncio.run(connector.restore_archived(profile, context.vault(), args.archive, terminal.warn)))
         else:
             _rotate(context, profile, connector, args, terminal)
+    except RotationStranded as exc:
+        _stranded(exc)
+        return 1
     except BrokerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2 if exc.action == NextAction.FIX_PROFILE else 1
@@ -134,6 +139,14 @@ def _show(status: RotationStatus) -> None:
     if status.register:
         print()
     print(f"Next: {status.next_step}")
+
+
+def _stranded(error: RotationStranded) -> None:
+    """Neither set works: its own headline (red in a terminal), why, and what fixes it."""
+    headline = f"{error.headline}."
+    if sys.stderr.isatty():
+        headline = f"{_RED}{headline}{_PLAIN}"
+    print(f"{headline}\nerror: {error.why}\nWhat to do: {error.remedy}", file=sys.stderr)
 
 
 def _list_archives(profile: Profile, archived: tuple[ArchivedSet, ...]) -> None:

@@ -1,7 +1,8 @@
 """A rotation's journal and outcomes in the trader's words, for the wizard.
 
 The core says where a rotation stands (`RotationStatus`) and how a step ended (a status, `RotationFailed`,
-another error); this maps both onto the wizard's steps and result, the same way for every connector.
+`RotationStranded` when neither set works, another error); this maps both onto the wizard's steps and result,
+the same way for every connector.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from brokers.core.profiles import Profile
-from brokers.core.rotation import ArchivedSet, RotationFailed, RotationStatus, RotationStep
+from brokers.core.rotation import ArchivedSet, RotationFailed, RotationStatus, RotationStep, RotationStranded
 from brokers.core.timefmt import local_time
 from widgets.rotation_view_models import (
     ArchiveView,
@@ -110,9 +111,15 @@ def failed_result(error: BaseException, status: RotationStatus) -> RotationResul
     """How a failed confirm (or resume) ended, from the error and the journal read after it; None when
     nothing was proven or switched (the step was refused: the wizard shows the error where it was)."""
     why = sentence(str(error))
+    if isinstance(error, RotationStranded):
+        return RotationResult(
+            Outcome.STRANDED,
+            f"{error.headline}.",
+            detail=sentence(error.why),
+            advice=f"{sentence(error.remedy)} Nothing was switched; when that is done, press Try again.",
+        )
     if isinstance(error, RotationFailed):
-        # The connector's words say whether the old set proved again (the contract says it did; a connector
-        # may also raise this when neither set proves), so the headline claims only what is always true.
+        # neither set failing is RotationStranded above: here the old set is active again, and proven
         staged = status.step == RotationStep.STAGED
         again = "with what is still staged, or abort the rotation" if staged else "from the start"
         return RotationResult(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import ClassVar
 
 from brokers.core.actions import NextAction
 from brokers.core.errors import BrokerError
@@ -73,7 +74,8 @@ class ArchivedSet:
 
 
 class RotationFailed(BrokerError):
-    """The new credentials did not prove: the old set is active again, and proven. The message says why."""
+    """The new credentials did not prove: the old set is active again, and proven (`RotationStranded` when it
+    did not prove either). The message says why."""
 
     action = NextAction.RETRY
 
@@ -82,3 +84,19 @@ class RotationConflict(BrokerError):
     """The step asked for does not follow from where the rotation stands (confirm with nothing staged)."""
 
     action = NextAction.NONE
+
+
+class RotationStranded(RotationFailed):
+    """Neither set proves: the new credentials failed, and the active (old) set did not prove again either.
+
+    `why` says what each set did, `remedy` what fixes it (a new token for the staged keys, signing in again);
+    `str(error)` is both. The old set stays active: nothing is switched to credentials that did not prove."""
+
+    action = NextAction.ROTATE_KEYS
+    #: how the wizard and `brokerdeck keys rotate` head this result, apart from a rollback's
+    headline: ClassVar[str] = "Neither the new nor the old credentials work"
+
+    def __init__(self, why: str, remedy: str) -> None:
+        super().__init__(f"{why} {remedy}")
+        self.why = why
+        self.remedy = remedy

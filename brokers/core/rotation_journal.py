@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from brokers.core.errors import BrokerError
 from brokers.core.filelock import open_lock_file, try_lock, unlock
 from brokers.core.rotation import ArchivedSet, RotationConflict, RotationStep
 from brokers.core.secrets import SecretStore
@@ -94,16 +95,20 @@ class RotationJournal:
         fd = open_lock_file(self.vault.lock_path(self.profile, LOCK_PURPOSE))
         try:
             if not try_lock(fd):
-                raise RotationConflict(
-                    f"another Brokerdeck window or command is carrying out a rotation step of {self.profile}; "
-                    "wait for it to finish, then look again"
-                )
+                raise RotationConflict(self.refusal())
             try:
                 yield
             finally:
                 unlock(fd)
         finally:
             os.close(fd)
+
+    def refusal(self) -> str:
+        """Why a step is refused while another process runs one (a connector may word it in its own style)."""
+        return (
+            f"another Brokerdeck window or command is carrying out a rotation step of {self.profile}; "
+            "wait for it to finish, then look again"
+        )
 
     def busy(self) -> bool:
         """Whether some process (this one included) is running a step now."""
@@ -132,16 +137,20 @@ def archive_id_at(moment: float) -> str:
 
 
 class RotationArchive:
-    """The sets a profile's rotations replaced: vault entries `<prefix>-<archive id>`, newest first."""
+    """The sets a profile's rotations replaced: vault entries `<prefix>-<archive id>`, newest first.
 
-    def __init__(self, vault: SecretStore, profile: str, prefix: str) -> None:
+    With `whole_ids` an archive's id is its entry's whole name (`archive-20260126-142233`): the id a trader
+    types then says what it is."""
+
+    def __init__(self, vault: SecretStore, profile: str, prefix: str, *, whole_ids: bool = False) -> None:
         self.vault = vault
         self.profile = profile
         self.prefix = prefix
+        self.whole_ids = whole_ids
 
     def new_id(self, now: float | None = None) -> str:
         """A fresh id for an archive made now (a suffix when two are made in the same second)."""
-        base = archive_id_at(time.time() if now is None else now)
+        base = self._head() + archive_id_at(time.time() if now is None else now)
         taken = set(self.vault.kinds(self.profile))
         candidate, n = base, 1
         while self._kind(candidate) in taken:
@@ -165,12 +174,16 @@ class RotationArchive:
         self.vault.delete(self.profile, self._kind(archive_id))
 
     def listed(self) -> tuple[ArchivedSet, ...]:
+        """Every archive, newest first; one that cannot be read is listed as such (to drop), never hidden."""
         found = []
         for kind in self.vault.kinds(self.profile):
             if kind.startswith(self.prefix + "-"):
-                archive_id = kind[len(self.prefix) + 1 :]
-                body = self._body(archive_id)
-                found.append(ArchivedSet(archive_id, float(body["archived_at"]), str(body["summary"])))
+                archive_id = self._id_of(kind)
+                try:
+                    body = self._body(archive_id)
+                    found.append(ArchivedSet(archive_id, float(body["archived_at"]), str(body["summary"])))
+                except (BrokerError, ValueError, KeyError, TypeError) as error:
+                    found.append(ArchivedSet(archive_id, 0.0, f"cannot be read: {error}"))
         return tuple(sorted(found, key=lambda a: (a.archived_at, a.archive_id), reverse=True))
 
     def payload(self, archive_id: str) -> tuple[ArchivedSet, bytes]:
@@ -180,10 +193,11 @@ class RotationArchive:
         return archived, base64.b64decode(body["payload"])
 
     def _body(self, archive_id: str) -> dict[str, Any]:
-        raw = self.vault.get(self.profile, self._kind(archive_id)) if _plain(archive_id) else None
+        raw = self.vault.get(self.profile, self._kind(archive_id)) if self._plain(archive_id) else None
         if raw is None:
             raise RotationConflict(
-                f"{self.profile} has no archive {archive_id!r}; `brokerdeck keys archive {self.profile}` lists them"
+                f"{self.profile} has no archived set {archive_id!r}; "
+                f"`brokerdeck keys archive {self.profile}` lists them"
             )
         body: dict[str, Any] = json.loads(raw)
         if body.get("profile") != self.profile:
@@ -191,9 +205,18 @@ class RotationArchive:
         return body
 
     def _kind(self, archive_id: str) -> str:
-        return f"{self.prefix}-{archive_id}"
+        return archive_id if self.whole_ids else f"{self.prefix}-{archive_id}"
 
+    def _id_of(self, kind: str) -> str:
+        return kind if self.whole_ids else kind[len(self.prefix) + 1 :]
 
-def _plain(archive_id: str) -> bool:
-    """An id as `new_id` makes them (digits and dashes), so a typed id can never name another kind of entry."""
-    return bool(archive_id) and all(c.isdigit() or c == "-" for c in archive_id)
+    def _plain(self, archive_id: str) -> bool:
+        """An id as `new_id` makes them (its time in digits and dashes), so a typed id can never name another
+        kind of entry."""
+        head = self._head()
+        stamp = archive_id[len(head) :] if archive_id.startswith(head) else ""
+        return bool(stamp) and all(c.isdigit() or c == "-" for c in stamp)
+
+    def _head(self) -> str:
+        """What an id starts with before its time."""
+        return self.prefix + "-" if self.whole_ids else ""

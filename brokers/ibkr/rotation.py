@@ -4,7 +4,7 @@
 and says what to register in IBKR's portal. `confirm` takes the token the portal issued for them, proves the
 new set (an LST and /iserver/auth/status), and only then switches, archiving the old set; when the proof
 fails it proves the old set again and says so. `abort` discards what was staged; `restore` makes an archived
-set active the same way. Each step holds the profile's step lock and journals before it acts
+set active the same way. Each step holds the profile's rotation lock (the core's) and journals before it acts
 (`rotation_journal.py`); `checkpoint` is told after every write, for a crash test to stop the process there.
 """
 
@@ -16,14 +16,21 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import NoReturn
 
-from brokers.core.errors import BrokerError
-from brokers.core.rotation import ArchivedSet, Progress, RotationConflict, RotationFailed, RotationStatus, RotationStep
+from brokers.core.rotation import (
+    ArchivedSet,
+    Progress,
+    RotationConflict,
+    RotationFailed,
+    RotationStatus,
+    RotationStep,
+    RotationStranded,
+)
 from brokers.core.secrets import SecretStore
 from brokers.ibkr import oauth1a
 from brokers.ibkr.credential_set import CredentialSet
 from brokers.ibkr.credentials import access_token_record, credentials_of, load_credentials
 from brokers.ibkr.errors import IbkrUnreachable
-from brokers.ibkr.key_archive import archive_ids, read_archive
+from brokers.ibkr.key_archive import archives, read_archive
 from brokers.ibkr.keys import (
     dh_params_pem,
     generate_dh_prime,
@@ -51,7 +58,6 @@ from brokers.ibkr.rotation_status import (
     SECRET_FIELD,
     status_of,
     stored_token,
-    summary,
     when,
 )
 from brokers.ibkr.setup import ConsumerKeyMismatch
@@ -152,15 +158,7 @@ def abort(vault: SecretStore, profile: IbkrProfile) -> RotationStatus:
 
 def archived_sets(vault: SecretStore, profile: IbkrProfile) -> tuple[ArchivedSet, ...]:
     """The sets earlier rotations replaced, newest first, described without secrets. Blocking."""
-    found = []
-    for archive_id in archive_ids(vault, profile.name):
-        try:
-            archive = read_archive(vault, profile.name, archive_id)
-        except BrokerError as error:  # the vault's VaultBlobDamaged (another profile's copy), UnknownArchive
-            found.append(ArchivedSet(archive_id, 0.0, f"cannot be read: {why(error)}"))
-            continue
-        found.append(ArchivedSet(archive_id, archive.archived_at, summary(archive.credential_set)))
-    return tuple(found)
+    return archives(vault, profile.name).listed()
 
 
 async def restore(
@@ -179,16 +177,16 @@ async def restore(
                 f"A rotation of profile '{profile.name}' is under way ({journal.step.value}): confirm or abort it "
                 f"before restoring an archived set (`brokerdeck keys rotate {profile.name} status`)."
             )
-        archive = await asyncio.to_thread(read_archive, vault, profile.name, archive_id)
-        if archive.credential_set.consumer_key != profile.consumer_key:
+        archived = await asyncio.to_thread(read_archive, vault, profile.name, archive_id)
+        if archived.consumer_key != profile.consumer_key:
             raise ConsumerKeyMismatch(
-                f"{archive_id} was registered for consumer key {archive.credential_set.consumer_key}, but the profile "
+                f"{archive_id} was registered for consumer key {archived.consumer_key}, but the profile "
                 f"says consumer_key = {profile.consumer_key!r}. Set it back in profiles.toml to restore this set."
             )
         journal = Journal(
             RotationStep.PROVING,
             time.time(),
-            archive.credential_set,
+            archived,
             restoring=archive_id,
             last_result=journal.last_result,
         )
@@ -292,7 +290,7 @@ async def _both_failed(
     checkpoint: Checkpoint | None,
 ) -> NoReturn:
     """Neither set proves (`old`: why the active one did not): keep what can still help (the new keys IBKR now
-    holds) and say what to do."""
+    holds) and raise RotationStranded saying what to do."""
     failure = journal.failure or "the proof was cut off."
     cause = "" if unreachable else " IBKR has probably ended the old access token's grace period."
     if journal.restoring:
@@ -314,7 +312,7 @@ async def _both_failed(
             else f"generate a new access token for them in IBKR's self-service portal, then run {confirm} with it."
         )
     await _save(vault, profile, end, checkpoint, f"journal {end.step.value}")
-    raise RotationFailed(f"{result} {advice}")
+    raise RotationStranded(result, advice)
 
 
 async def _save(

@@ -1,38 +1,32 @@
-"""An IBKR rotation's journal: one vault entry that says which step the rotation is at and what it staged.
+"""An IBKR rotation's journal: the core's journal entry (`rotation-journal`), read as IBKR's typed steps.
 
 Every step change is one atomic vault write made before the step acts (persist, then act), so a crash at any
-point leaves a journal that says what happened and what comes next. Two locks, shared by every Brokerdeck
-process (the window, the CLI):
-
-- the step lock (`rotation`) is held by whoever runs a step (start, confirm, abort, restore) for the whole
-  step, the proof over the network included. Another process asking for it is refused at once. A journal at
-  PROVING or ROLLING_BACK whose step lock is free was cut off: the old set is active, and `confirm` resumes.
-- the switch lock (`rotation-switch`) is held briefly by whoever writes the active set (a switch) or reads
-  it (loading credentials). A journal found at SWITCHING under it was cut off in the middle of the switch;
-  the switch is finished from the journal (it holds the whole new set) before anything reads the active set.
+point leaves a journal that says what happened and what comes next. A step runs under the core's rotation lock
+(`RotationJournal.running`): a journal at PROVING or ROLLING_BACK nobody runs was cut off, the old set is
+active, and `confirm` resumes. IBKR adds one short lock of its own, the switch lock (`rotation-switch`), held by
+whoever writes the active set (a switch) or reads it (loading credentials): its four entries are four writes,
+so a journal found at SWITCHING under it was cut off in the middle of the switch, and the switch is finished
+from the journal (it holds the whole new set) before anything reads the active set.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
 
-from brokers.core.filelock import held, open_lock_file, try_lock, unlock
+from brokers.core.filelock import held
 from brokers.core.rotation import RotationConflict, RotationStep
+from brokers.core.rotation_journal import JournalEntry, RotationJournal
 from brokers.core.secrets import SecretStore
 from brokers.ibkr.credential_set import CredentialSet, read_active, write_active
-from brokers.ibkr.key_archive import Archive, delete_archive, has_archive, new_archive_id, put_archive
+from brokers.ibkr.key_archive import archives, put_archive
 from brokers.ibkr.vault_entries import ROTATION_JOURNAL
 
 #: told what was just written ("journal proving", "archive", "entry access-token"); a crash test stops there
 type Checkpoint = Callable[[str], None]
 
-_FORMAT_VERSION = 1
-_STEP_LOCK = "rotation"
 _SWITCH_LOCK = "rotation-switch"
 
 
@@ -51,38 +45,36 @@ class Journal:
     outcome: str = ""  # SWITCHING: the `last_result` the switch ends with
     last_result: str = ""  # how the previous rotation ended
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "v": _FORMAT_VERSION,
-            "step": self.step.value,
-            "started_at": self.started_at,
-            "staged": self.staged.to_json() if self.staged is not None else None,
-            "new_dh": self.new_dh,
+    def to_entry(self) -> JournalEntry:
+        """The core's entry: IBKR's fields are its values (only those set)."""
+        values = {
+            "staged": json.dumps(self.staged.to_json()) if self.staged is not None else "",
+            "new_dh": "yes" if self.new_dh else "",
             "restoring": self.restoring,
             "failure": self.failure,
             "archive_id": self.archive_id,
-            "switched_at": self.switched_at,
+            "switched_at": repr(self.switched_at) if self.switched_at is not None else "",
             "outcome": self.outcome,
-            "last_result": self.last_result,
         }
+        kept = {name: value for name, value in values.items() if value}
+        return JournalEntry(self.step, self.started_at, kept, self.last_result)
 
     @classmethod
-    def from_json(cls, record: Any) -> Journal:
-        """The journal `to_json` wrote; ValueError when `record` is not one."""
-        if not isinstance(record, dict) or record.get("v") != _FORMAT_VERSION:
-            raise ValueError("not a rotation journal of this version of Brokerdeck")
-        staged = record.get("staged")
+    def from_entry(cls, entry: JournalEntry) -> Journal:
+        """The journal `to_entry` made; ValueError when the entry's values are not IBKR's."""
+        values: Mapping[str, str] = entry.values
+        staged, switched_at = values.get("staged"), values.get("switched_at")
         return cls(
-            step=RotationStep(record["step"]),
-            started_at=_number(record.get("started_at")),
-            staged=CredentialSet.from_json(staged) if staged is not None else None,
-            new_dh=bool(record.get("new_dh")),
-            restoring=str(record.get("restoring") or ""),
-            failure=str(record.get("failure") or ""),
-            archive_id=str(record.get("archive_id") or ""),
-            switched_at=_number(record.get("switched_at")),
-            outcome=str(record.get("outcome") or ""),
-            last_result=str(record.get("last_result") or ""),
+            step=entry.step,
+            started_at=entry.started_at,
+            staged=CredentialSet.from_json(json.loads(staged)) if staged else None,
+            new_dh=bool(values.get("new_dh")),
+            restoring=values.get("restoring", ""),
+            failure=values.get("failure", ""),
+            archive_id=values.get("archive_id", ""),
+            switched_at=float(switched_at) if switched_at else None,
+            outcome=values.get("outcome", ""),
+            last_result=entry.last_result,
         )
 
     def idle(self, last_result: str) -> Journal:
@@ -90,22 +82,28 @@ class Journal:
         return Journal(last_result=last_result)
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
 class JournalDamaged(RotationConflict):
     """The journal cannot be read: the active set is untouched, and aborting starts afresh."""
 
 
+class IbkrRotationJournal(RotationJournal):
+    """The profile's `rotation-journal` entry and the core's rotation lock, refusing in IBKR's words."""
+
+    def __init__(self, vault: SecretStore, profile: str) -> None:
+        super().__init__(vault, profile, ROTATION_JOURNAL)
+
+    def refusal(self) -> str:
+        return (
+            f"Another Brokerdeck window or command is working on the rotation of profile '{self.profile}' right "
+            "now. Wait for it to finish, then try again."
+        )
+
+
 def load_journal(vault: SecretStore, profile: str) -> Journal:
     """The profile's journal (IDLE when none is stored). Blocking."""
-    raw = vault.get(profile, ROTATION_JOURNAL)
-    if raw is None:
-        return Journal()
     try:
-        return Journal.from_json(json.loads(raw))
-    except (ValueError, KeyError, TypeError) as error:
+        return Journal.from_entry(IbkrRotationJournal(vault, profile).read())
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise JournalDamaged(
             f"The rotation journal of profile '{profile}' cannot be read ({error}). The active credentials are "
             f"untouched; `brokerdeck keys rotate {profile} abort` discards the journal."
@@ -113,38 +111,18 @@ def load_journal(vault: SecretStore, profile: str) -> Journal:
 
 
 def save_journal(vault: SecretStore, profile: str, journal: Journal) -> None:
-    """One atomic vault write; an IDLE journal without a result to remember leaves no entry behind. Blocking."""
-    if journal == Journal():
-        vault.delete(profile, ROTATION_JOURNAL)
-        return
-    vault.put(profile, ROTATION_JOURNAL, json.dumps(journal.to_json()).encode("utf-8"))
+    """One atomic vault write. Blocking."""
+    IbkrRotationJournal(vault, profile).write(journal.to_entry())
 
 
-@contextlib.contextmanager
-def step_lock(vault: SecretStore, profile: str) -> Iterator[None]:
-    """Hold the profile's step lock for a whole step; RotationConflict when another process runs one now."""
-    fd = open_lock_file(vault.lock_path(profile, _STEP_LOCK))
-    try:
-        if not try_lock(fd):
-            raise RotationConflict(
-                f"Another Brokerdeck window or command is working on the rotation of profile '{profile}' right "
-                "now. Wait for it to finish, then try again."
-            )
-        try:
-            yield
-        finally:
-            unlock(fd)
-    finally:
-        os.close(fd)
+def step_lock(vault: SecretStore, profile: str) -> contextlib.AbstractContextManager[None]:
+    """Hold the profile's rotation lock for a whole step; RotationConflict when another process runs one now."""
+    return IbkrRotationJournal(vault, profile).running()
 
 
 def step_running(vault: SecretStore, profile: str) -> bool:
-    """Whether a process (this one included) holds the profile's step lock now."""
-    try:
-        with step_lock(vault, profile):
-            return False
-    except RotationConflict:
-        return True
+    """Whether a process (this one included) holds the profile's rotation lock now."""
+    return IbkrRotationJournal(vault, profile).busy()
 
 
 def switch_lock(vault: SecretStore, profile: str) -> contextlib.AbstractContextManager[None]:
@@ -184,7 +162,7 @@ def switch(
 
     The SWITCHING journal is written first and holds everything the rest needs, so the rest can be redone."""
     with switch_lock(vault, profile):
-        archive_id = new_archive_id(vault, profile, now)
+        archive_id = archives(vault, profile).new_id(now)
         journal = replace(
             journal, step=RotationStep.SWITCHING, archive_id=archive_id, switched_at=now, outcome=outcome(archive_id)
         )
@@ -201,14 +179,15 @@ def _finish_switch(vault: SecretStore, profile: str, journal: Journal, checkpoin
             f"The rotation journal of profile '{profile}' is switching but holds no complete set. The active "
             f"credentials were not replaced; `brokerdeck keys rotate {profile} abort` discards the journal."
         )
-    if not has_archive(vault, profile, journal.archive_id):  # not archived yet: the active set is still the old one
+    archived = archives(vault, profile)
+    if not archived.has(journal.archive_id):  # not archived yet: the active set is still the old one
         current = read_active(vault, profile, staged.consumer_key)
         if current is not None:
-            put_archive(vault, profile, Archive(journal.archive_id, journal.switched_at or 0.0, current))
+            put_archive(archived, journal.archive_id, current, journal.switched_at or 0.0)
             _passed(checkpoint, "archive")
     write_active(vault, profile, staged, lambda kind: _passed(checkpoint, f"entry {kind}"))
     if journal.restoring:
-        delete_archive(vault, profile, journal.restoring)  # it is the active set now
+        archived.drop(journal.restoring)  # it is the active set now
     idle = journal.idle(journal.outcome)
     save_journal(vault, profile, idle)
     _passed(checkpoint, "journal idle")

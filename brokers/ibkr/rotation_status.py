@@ -56,13 +56,6 @@ def confirm_fields(profile: IbkrProfile) -> tuple[RotationField, ...]:
     )
 
 
-def summary(stored: CredentialSet) -> str:
-    """What a set is, without a secret: its consumer key and its keys' fingerprints."""
-    signature = public_key_fingerprint(load_private_key(stored.entries[SIGNATURE_KEY]))
-    encryption = public_key_fingerprint(load_private_key(stored.entries[ENCRYPTION_KEY]))
-    return f"consumer key {stored.consumer_key}; signature key SHA-256 {signature}; encryption key SHA-256 {encryption}"
-
-
 def stored_token(stored: CredentialSet) -> str:
     """The access token of a complete set (to mask it in messages), or empty."""
     record = stored.entries.get(ACCESS_TOKEN)
@@ -70,7 +63,7 @@ def stored_token(stored: CredentialSet) -> str:
 
 
 def status_of(profile: IbkrProfile, journal: Journal, *, running: bool) -> RotationStatus:
-    """The status a journal stands for; `running`: a process holds the step lock now."""
+    """The status a journal stands for; `running`: a process holds the rotation lock now."""
     name, step = profile.name, journal.step
     rotate = f"brokerdeck keys rotate {name}"
     register: tuple[RegisterPart, ...] = ()

@@ -20,5 +20,5 @@ OAUTH2_AGED = {"private key": OAUTH2_PRIVATE_KEY}
 
 #: the `ibkr-oauth1a` kind's rotation journal: the step a rotation is at and the material it staged
 ROTATION_JOURNAL = "rotation-journal"
-#: a set a rotation replaced is kept as `archive-<UTC time>`
-ARCHIVE_PREFIX = "archive-"
+#: a set a rotation replaced is kept as `archive-<UTC time>` (brokers/core/rotation_journal.py)
+ARCHIVE_PREFIX = "archive"

@@ -33,6 +33,7 @@ from brokers.core.rotation import (
     RotationFailed,
     RotationStatus,
     RotationStep,
+    RotationStranded,
 )
 from brokers.core.rotation_journal import UNDER_WAY, JournalEntry, RotationArchive, RotationJournal, stamp
 from brokers.core.secrets import SecretStore
@@ -251,26 +252,26 @@ class ReRegistration:
         return self.journal.write(entry.ended(f"{done} at {stamp()}; the one it replaced is archived as {archive_id}"))
 
     async def _roll_back(self, entry: JournalEntry, progress: Progress) -> NoReturn:
-        """Drop the staged sign-in, prove the current one, and raise RotationFailed saying why the new one failed."""
+        """Drop the staged sign-in, prove the current one, and raise RotationFailed saying why the new one failed
+        (RotationStranded when the current one fails too)."""
         reason = entry.values.get(_REASON, "the proof of the new sign-in was cut off")
         restoring = entry.values.get(_RESTORING)
         await asyncio.to_thread(self._drop_staged, keep_client=not restoring)
         current_problem = await self._proof(self.active, progress, "current")
-        current = (
-            f"The current sign-in no longer works either ({current_problem}): connect again."
-            if current_problem
-            else "The current sign-in is still in use and works."
-        )
         if restoring:
             back = entry.ended(f"restoring {restoring} failed at {stamp()}: {reason}")
             what, todo = f"The sign-in archived as {restoring} did not prove: {reason}.", "Nothing was changed."
+            remedy = f"Sign in again: press Reconnect, or run `brokerdeck login {self.profile.name}`."
         else:
             back = JournalEntry(
                 RotationStep.STAGED, entry.started_at, last_result=f"rolled back at {stamp()}: {reason}"
             )
             what, todo = f"The new sign-in did not prove: {reason}.", f"{self._sign_in_step()} and confirm, or abort."
+            remedy = todo
         await asyncio.to_thread(self.journal.write, back)
-        raise RotationFailed(f"{what} {current} {todo}")
+        if current_problem:
+            raise RotationStranded(f"{what} The current sign-in no longer works either ({current_problem}).", remedy)
+        raise RotationFailed(f"{what} The current sign-in is still in use and works. {todo}")
 
     def _sign_in_step(self) -> str:
         return f"Sign in with the new client: press Reconnect, or run `brokerdeck login {self.profile.name}`"

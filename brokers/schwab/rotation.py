@@ -28,6 +28,7 @@ from brokers.core.rotation import (
     RotationField,
     RotationStatus,
     RotationStep,
+    RotationStranded,
 )
 from brokers.core.rotation_journal import UNDER_WAY, JournalEntry, RotationArchive, RotationJournal, stamp
 from brokers.core.secrets import SecretStore
@@ -199,21 +200,24 @@ class SchwabRotation:
 
     async def _roll_back(self, entry: JournalEntry, progress: Progress) -> NoReturn:
         """Prove the current secret still renews, go back to waiting for the secret (or to idle after a restore),
-        and raise RotationFailed saying why the new secret did not prove."""
+        and raise RotationFailed saying why the new secret did not prove (RotationStranded when the current one no
+        longer renews either)."""
         reason = entry.values.get(_REASON, "the proof of the new app secret was cut off")
         progress("Proving that the current app secret still renews the sign-in…")
+        stranded = ""
         try:
             await self._renew_current()
             current = "The current app secret is still in use and still renews the sign-in."
         except BrokerError as exc:
             said = exc.reply if isinstance(exc, OAuthError) and exc.reply else str(exc)
             grace = " Schwab may have ended its grace period." if "invalid_client" in said else ""
-            current = f"The current app secret no longer renews the sign-in either ({said}).{grace}"
+            current = stranded = f"The current app secret no longer renews the sign-in either ({said}).{grace}"
         restoring = entry.values.get(_RESTORING)
         if restoring:
             back = entry.ended(f"restoring {restoring} failed at {stamp()}: {reason}")
             what = f"The app secret archived as {restoring} did not prove: {reason}."
             todo = "Nothing was changed."
+            remedy = f"{todo} Rotate the app secret (`brokerdeck keys rotate {self.profile.name} start`)."
         else:
             back = JournalEntry(
                 RotationStep.STAGED, entry.started_at, last_result=f"rolled back at {stamp()}: {reason}"
@@ -223,7 +227,10 @@ class SchwabRotation:
                 f"Copy the new App Secret of app {self.profile.app_key} exactly as developer.schwab.com shows it and "
                 "confirm again, or abort."
             )
+            remedy = todo
         await asyncio.to_thread(self.journal.write, back)
+        if stranded:
+            raise RotationStranded(f"{what} {stranded}", remedy)
         raise RotationFailed(f"{what} {current} {todo}")
 
     async def _renew_current(self) -> None:

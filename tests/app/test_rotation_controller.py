@@ -32,6 +32,7 @@ from widgets.main_window import MainWindow
 from widgets.rotation_pages import REFUSED_TEXT
 from widgets.rotation_view_models import Outcome, WizardPage
 from widgets.rotation_wizard import RotationWizard
+from widgets.severity import severity_color
 
 pytestmark = pytest.mark.secretservice
 
@@ -187,6 +188,34 @@ def test_a_token_that_fails_validation_rolls_back_and_finish_is_refused(window, 
     assert wizard.again_button.isVisible()
     qtbot.mouseClick(wizard.again_button, Qt.MouseButton.LeftButton)
     assert wizard.page == WizardPage.START  # the rotation ended: a new one starts from the beginning
+
+
+def test_neither_set_working_is_shown_apart_in_red_with_what_to_do(window, vault, module_sandbox, qtbot):
+    window, rotation, _status = window
+    old_token = stored_access_token(vault, PROFILE)
+    wizard = open_and_start(qtbot, window, rotation)
+    control(module_sandbox.endpoints, fail_next_token=True)  # the portal's next token will not prove
+    issued = portal_step(qtbot, wizard, module_sandbox)
+    control(module_sandbox.endpoints, end_grace=True)  # and IBKR ends the old token's grace period
+    enter_and_confirm(qtbot, wizard, issued)
+
+    qtbot.waitUntil(lambda: wizard.page == WizardPage.RESULT and not wizard.busy, timeout=30_000)
+    assert wizard.outcome is not None
+    assert wizard.outcome.outcome == Outcome.STRANDED, wizard.result_page.detail.text()
+    assert wizard.result_page.headline.text() == "Neither the new nor the old credentials work."
+    assert severity_color("error").name() in wizard.result_page.headline.styleSheet()
+    assert severity_color("error") != severity_color("warn")
+    assert "The old set did not prove either" in wizard.result_page.detail.text()
+    assert "still mints" not in wizard.result_page.detail.text()
+    advice = wizard.result_page.advice.text()
+    assert "generate a new access token for them" in advice
+    assert advice.endswith("Nothing was switched; when that is done, press Try again.")
+    assert not wizard.primary_button.isEnabled()  # Finish is refused
+    assert wizard.result_page.refusal.text() == REFUSED_TEXT
+    assert stored_access_token(vault, PROFILE) == old_token  # nothing was switched
+    assert wizard.again_button.isVisible()
+    qtbot.mouseClick(wizard.again_button, Qt.MouseButton.LeftButton)
+    assert wizard.page == WizardPage.REGISTER  # the new keys are kept: back to them, for a new token
 
 
 def test_the_archived_set_is_restored_from_the_wizard(window, vault, module_sandbox, qtbot):

@@ -81,3 +81,22 @@ def test_archives_are_listed_newest_first_with_unique_ids_and_only_for_their_pro
 
     archive.drop(first)
     assert [a.archive_id for a in archive.listed()] == [second]
+
+
+def test_whole_ids_name_the_entry_and_an_unreadable_archive_is_listed_as_such(vault):
+    archive = RotationArchive(vault, "p1", "archive", whole_ids=True)
+    made = archive.new_id(1_700_000_000.0)
+    archive.put(made, "a set", b"one", 1_700_000_000.0)
+    vault.put("p1", "archive-20231114-999999", b"not an archive")
+
+    assert made == "archive-20231114-221320"
+    assert vault.get("p1", made) is not None  # the id is the entry's whole name
+    assert archive.payload(made)[1] == b"one"
+    with pytest.raises(RotationConflict, match="no archived set"):
+        archive.payload("rotation-journal")  # a typed id names an archive, never another entry
+    with pytest.raises(RotationConflict, match="no archived set"):
+        archive.payload("20231114-221320")
+    listed, unreadable = archive.listed()  # newest first; one of unknown time last
+    assert listed.archive_id == made
+    assert (unreadable.archive_id, unreadable.archived_at) == ("archive-20231114-999999", 0.0)
+    assert unreadable.summary.startswith("cannot be read: ")

@@ -10,7 +10,7 @@ import pytest
 
 from brokers.core.actions import NextAction
 from brokers.core.errors import BrokerError
-from brokers.core.rotation import RotationConflict, RotationFailed, RotationStatus, RotationStep
+from brokers.core.rotation import RotationConflict, RotationFailed, RotationStatus, RotationStep, RotationStranded
 from brokers.ibkr import rotation
 from brokers.ibkr.keys import KeyMaterialError, dh_params_pem, load_dh_prime
 from brokers.ibkr.profile import IbkrProfile
@@ -172,6 +172,31 @@ def test_when_neither_set_proves_the_new_keys_are_kept_for_a_new_token(vault, mo
     done = confirmed(vault, profile, portal_step(module_sandbox, kept))
     assert done.last_result.startswith("Rotated at ")
     run_async(lambda: works(profile, active(vault, profile)))
+
+
+def test_neither_set_proving_is_its_own_result_that_says_what_fixes_it(vault, module_sandbox, profile):
+    old = active(vault, profile)
+    answers = portal_step(module_sandbox, started(vault, profile))
+    assert control(module_sandbox.endpoints, end_grace=True)["revoked"] == 1  # the old token is gone
+    control(module_sandbox.endpoints, fail_next_token=True)  # and the portal's next token will not prove
+    bad = portal_step(module_sandbox, CONNECTOR.rotation_status(profile, vault))
+
+    with pytest.raises(RotationStranded) as stranded:
+        confirmed(vault, profile, bad)
+
+    error = stranded.value
+    assert isinstance(error, RotationFailed)  # callers that know only RotationFailed still catch it
+    assert error.headline == "Neither the new nor the old credentials work"
+    assert error.action == NextAction.ROTATE_KEYS
+    assert error.why.startswith("The new set did not prove: ")
+    assert "The old set did not prove either" in error.why
+    assert error.remedy.startswith("The new keys are kept")
+    assert f"`brokerdeck keys rotate {PROFILE} confirm`" in error.remedy
+    assert str(error) == f"{error.why} {error.remedy}"
+    assert bad["access_token"] not in str(error)
+    assert active(vault, profile).access_token == old.access_token  # nothing was switched
+    assert CONNECTOR.rotation_status(profile, vault).step == RotationStep.STAGED
+    assert answers["access_token"] != bad["access_token"]
 
 
 def test_wrong_answers_are_named_and_leave_the_rotation_staged(vault, module_sandbox, profile):
