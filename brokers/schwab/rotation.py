@@ -231,7 +231,8 @@ class SchwabRotation:
         async with new_http_client() as http:
             record = await asyncio.to_thread(self._renewable)
             renewed = await refresh_tokens(http, record.server, record.client, _tokens(record), time.time())
-            await asyncio.to_thread(self.store.save_record, dataclasses.replace(record, tokens=renewed))
+            proven = dataclasses.replace(record, tokens=renewed, client_refused="")  # it renews: not refused
+            await asyncio.to_thread(self.store.save_record, proven)
 
     def _renewable(self) -> TokenRecord:
         """Blocking: the stored sign-in a new secret is proven with, or RotationConflict saying how to get one."""
