@@ -124,9 +124,7 @@ def test_a_refused_secret_keeps_the_refresh_token_and_a_rotation_connects_again_
         run_async(lambda: with_engine_session(schwab.profile, vault, lambda s: s.access_token()))
     assert [r["outcome"] for r in schwab.grants("refresh_token")] == ["invalid_client"]
 
-    done = run_async(
-        lambda: CONNECTOR.rotation_confirm(schwab.profile, vault, {"app_secret": new}, lambda _: None)
-    )
+    done = run_async(lambda: CONNECTOR.rotation_confirm(schwab.profile, vault, {"app_secret": new}, lambda _: None))
 
     assert done.step == RotationStep.IDLE
     assert _secret(vault, schwab) == new
@@ -135,7 +133,11 @@ def test_a_refused_secret_keeps_the_refresh_token_and_a_rotation_connects_again_
     assert record.client.client_secret == new
     assert record.tokens is not None
     assert record.tokens.refresh_token == refresh_token
-    assert schwab.grants("refresh_token")[-1] == {"grant_type": "refresh_token", "outcome": "ok", "app_secret": "current"}
+    assert schwab.grants("refresh_token")[-1] == {
+        "grant_type": "refresh_token",
+        "outcome": "ok",
+        "app_secret": "current",
+    }
     _connects_without_a_browser(schwab, vault)
 
 
@@ -146,7 +148,10 @@ def test_a_blocked_session_asks_to_be_run_again_once_a_rotation_elsewhere_proved
     restarts: list[str] = []
 
     async def scenario(session) -> None:
-        await until(lambda: True if session.health(time.time()).state == ConnectionState.FAILED else None, "refusal")
+        await until(
+            lambda: True if (h := session.health(time.time())) and h.state == ConnectionState.FAILED else None,
+            "the refused renewal",
+        )
         await CONNECTOR.rotation_confirm(schwab.profile, vault, {"app_secret": new}, lambda _: None)
         session.recheck()  # what the window does when the vault changed
         await until(lambda: True if restarts else None, "the restart")
