@@ -18,7 +18,8 @@ from brokers.oauth2.errors import ClientRefused, LoginRequired, TokenRequestFail
 from brokers.oauth2.registration import ClientRegistration
 from brokers.oauth2.transport import error_body, json_object, send
 
-#: token-endpoint errors that mean the grant is dead and only a new login helps
+#: token-endpoint errors that mean the grant is dead and only a new login helps (except the client errors on
+#: the refresh of a client that holds its own secret: `holds_its_own_secret`)
 DEAD_GRANT_ERRORS = ("invalid_grant", "invalid_client", "unauthorized_client")
 #: on a refresh, also Schwab's answer to a dead refresh token (expired, or replaced by a login elsewhere)
 DEAD_REFRESH_ERRORS = (*DEAD_GRANT_ERRORS, "unsupported_token_type")

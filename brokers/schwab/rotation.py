@@ -7,6 +7,8 @@ that renewal returned, so a crash after the proof completes the switch when the 
 ROLLING_BACK proves that the current secret still renews. Until the switch the current secret is the one in
 use, in the vault and in the stored sign-in, so a crash before it leaves that secret active. Renewals run
 under the profile's refresh lock, so a window renewing the same sign-in waits rather than racing the switch.
+When Schwab ended the old secret's grace period and a window renewed with it, the sign-in is blocked, not
+lost (oauth2/session.py keeps a refused client's refresh token), so the new secret is proven with it as usual.
 """
 
 from __future__ import annotations
