@@ -91,6 +91,16 @@ class LoginRequired(OAuthError):
     action = NextAction.RECONNECT
 
 
+class ClientRefused(LoginRequired):
+    """A refresh was refused because of the client's own secret (invalid_client, unauthorized_client), not the
+    grant: the refresh token may well live, so it is kept, unused, until a secret proves by renewing it.
+
+    A LoginRequired, so whatever stops on a dead grant (the keep-alive, the checks) stops here too; only the
+    session's bookkeeping tells them apart (it keeps the tokens)."""
+
+    action = NextAction.ROTATE_KEYS
+
+
 class CallbackRejected(OAuthError):
     """A pasted or received redirect URL that cannot be used (wrong address, malformed)."""
 

@@ -22,6 +22,12 @@ def oauth2_health(profile: Profile, facts: SessionFacts, now: float, *, live: bo
 
 
 def _verdict(profile: Profile, facts: SessionFacts, now: float, live: bool) -> Verdict:
+    if facts.client_refused:
+        reason = (
+            f"Sign-in blocked: {facts.client_refused}. The refresh token is kept: once a secret proves, the "
+            "profile connects again without a new sign-in."
+        )
+        return Verdict(ConnectionState.FAILED, reason, NextAction.ROTATE_KEYS, client_refused_hint(profile))
     if facts.login_required:
         return Verdict(
             ConnectionState.SIGN_IN_NEEDED,
@@ -67,6 +73,16 @@ def sign_in_hint(profile: Profile, action: NextAction = NextAction.CONNECT) -> s
     return f"Press {button}, or run `brokerdeck login {profile.name}`."
 
 
+def client_refused_hint(profile: Profile) -> str:
+    """What fixes a refused secret. Only a confidential client whose secret the trader holds gets here (Schwab's
+    app secret, tokens.py), so the words are that secret's and the commands its kind's."""
+    name = profile.name
+    return (
+        f"The app secret was refused: rotate it (Press Rotate keys…, or run `brokerdeck keys rotate {name} start`) "
+        f"or enter the current one (`brokerdeck keys init {name} --new-keys`)."
+    )
+
+
 def _retrying(profile: Profile, reason: str, retry_at: float | None, action: NextAction, now: float) -> Verdict:
     when = f" Next try at {local_time(retry_at)} (in {duration(max(0.0, retry_at - now))})." if retry_at else ""
     action = action if action != NextAction.NONE else NextAction.RETRY
@@ -94,7 +110,7 @@ def _horizon_ending(facts: SessionFacts, now: float) -> float | None:
 
 
 def _items(facts: SessionFacts, now: float, live: bool) -> tuple[CredentialItem, ...]:
-    if not facts.connected:
+    if not facts.connected and not facts.client_refused:  # a refused secret keeps the tokens: they are shown
         return ()
     access_valid = facts.expires_at is None or facts.expires_at > now
     renewal = ""
@@ -126,5 +142,8 @@ def _items(facts: SessionFacts, now: float, live: bool) -> tuple[CredentialItem,
     if facts.client_id:
         how = "registered by Brokerdeck" if facts.dynamic_client else "from the profile"
         detail = f"{facts.client_id} ({how}) at {facts.issuer}"
-        items.append(CredentialItem(name="client", state=ConnectionState.ACTIVE, detail=detail))
+        state = ConnectionState.ACTIVE
+        if facts.client_refused:
+            detail, state = f"{detail}: its secret was refused", ConnectionState.FAILED
+        items.append(CredentialItem(name="client", state=state, detail=detail))
     return tuple(items)

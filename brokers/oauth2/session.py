@@ -4,7 +4,9 @@ Refreshing is single-flight: however many callers find the token stale at once, 
 another one using the same vault (the window and a command line), one refresh request goes out and all
 of them get its result. A rotated refresh token is written to the vault before the new access token
 is handed to anyone, because the old one is dead the moment the server answers. A dead grant is
-recorded as "login required" and never retried, so a revoked app cannot spin in a loop.
+recorded as "login required" and never retried, so a revoked app cannot spin in a loop. A refused client
+secret (a confidential client's, tokens.py) is recorded as "client refused" instead: the refresh token is
+kept but not used again until a secret proves by renewing it (a rotation's confirm, `keys init`).
 `check()` proves the access token where it is used (a request to the profile's resource) without
 refreshing just to check: only the resource's 401 leads to a refresh, as it would for any request.
 """
@@ -23,7 +25,7 @@ import httpx
 
 from brokers.core.actions import NextAction
 from brokers.core.retry import Backoff, Wakeable
-from brokers.oauth2.errors import LoginRequired, OAuthError
+from brokers.oauth2.errors import ClientRefused, LoginRequired, OAuthError
 from brokers.oauth2.profile import OAuth2Profile
 from brokers.oauth2.refresh_lock import REFRESH_LOCK_TIMEOUT_S, refresh_lock
 from brokers.oauth2.store import OAuthStore
@@ -59,6 +61,7 @@ class SessionFacts:
     has_refresh_token: bool = False
     next_refresh_at: float | None = None
     login_required: str = ""
+    client_refused: str = ""  # the client's secret was refused; the tokens are kept for a secret that proves
     last_error: str = ""
     last_error_action: NextAction = NextAction.NONE  # what fixes `last_error`
     retry_at: float | None = None  # when the keep-alive tries the failed renewal again
@@ -74,9 +77,11 @@ class SessionFacts:
         if record is None:
             return cls(**extra)
         tokens = record.tokens
+        connected = tokens is not None and not record.login_required and not record.client_refused
         base = cls(
-            connected=tokens is not None and not record.login_required,
+            connected=connected,
             login_required=record.login_required,
+            client_refused=record.client_refused,
             issuer=record.server.issuer,
             client_id=record.client.client_id,
             dynamic_client=record.client.dynamic,
@@ -89,7 +94,7 @@ class SessionFacts:
                 refreshed_at=tokens.refreshed_at,
                 refresh_expires_at=tokens.refresh_expires_at,
                 has_refresh_token=bool(tokens.refresh_token),
-                next_refresh_at=refresh_due_at(tokens) if tokens.refresh_token else None,
+                next_refresh_at=refresh_due_at(tokens) if connected and tokens.refresh_token else None,
             )
         return dataclasses.replace(base, **extra)
 
@@ -234,6 +239,9 @@ class OAuthSession:
             return tokens
         try:
             new = await refresh_tokens(self._http, record.server, record.client, tokens, self._clock())
+        except ClientRefused as exc:
+            await self._mark_client_refused(record, exc.what)
+            raise
         except LoginRequired as exc:
             await self._mark_login_required(record, str(exc))
             raise
@@ -277,7 +285,9 @@ class OAuthSession:
             if not self._loaded:
                 await self.load()
             record = self._record
-            if record is None or record.tokens is None or record.login_required or not record.tokens.refresh_token:
+            if record is None or record.tokens is None or not record.tokens.refresh_token:
+                return
+            if record.login_required or record.client_refused:
                 return
             due = refresh_due_at(record.tokens)
             if due is None:
@@ -306,7 +316,9 @@ class OAuthSession:
             await self.load()
         record = self._record
         outcome = "nothing was stored"
-        if record is not None and record.tokens is not None and not record.login_required:
+        if record is not None and record.client_refused:
+            outcome = f"{record.client_refused}, so nothing could be revoked; the tokens were deleted here"
+        elif record is not None and record.tokens is not None and not record.login_required:
             if not record.server.revocation_endpoint:
                 outcome = f"{record.server.issuer} offers no token revocation; the tokens were deleted here only"
             else:
@@ -330,6 +342,11 @@ class OAuthSession:
         record = self._record
         if record is not None and record.login_required:
             raise LoginRequired(f"{self.profile.display_name} must sign in again: {record.login_required}")
+        if record is not None and record.client_refused:
+            raise ClientRefused(
+                f"{self.profile.display_name} cannot renew its sign-in: {record.client_refused}",
+                "the stored tokens wait for a secret that proves",
+            )
         if record is None or record.tokens is None:
             raise LoginRequired(f"{self.profile.display_name} is not connected: sign in first")
         return record, record.tokens
@@ -347,6 +364,14 @@ class OAuthSession:
         self._last_error, self._last_error_action, self._retry_at = "", NextAction.NONE, None
         await self._write(self._record)
         log.warning("OAuth profile %s: %s", self.profile.name, reason)
+        self._changed()
+
+    async def _mark_client_refused(self, record: TokenRecord, reason: str) -> None:
+        """Keep the tokens (the refresh token was not refused), but use them no more until a secret proves."""
+        self._record = dataclasses.replace(record, client_refused=reason)
+        self._last_error, self._last_error_action, self._retry_at = "", NextAction.NONE, None
+        await self._write(self._record)
+        log.warning("OAuth profile %s: %s; the tokens are kept", self.profile.name, reason)
         self._changed()
 
     async def _write(self, record: TokenRecord) -> None:

@@ -14,14 +14,17 @@ from typing import Any
 import httpx
 
 from brokers.oauth2.discovery import ServerMetadata
-from brokers.oauth2.errors import LoginRequired, TokenRequestFailed
+from brokers.oauth2.errors import ClientRefused, LoginRequired, TokenRequestFailed
 from brokers.oauth2.registration import ClientRegistration
 from brokers.oauth2.transport import error_body, json_object, send
 
-#: token-endpoint errors that mean the grant is dead and only a new login helps
+#: token-endpoint errors that mean the grant is dead and only a new login helps (except the client errors on
+#: the refresh of a client that holds its own secret: `holds_its_own_secret`)
 DEAD_GRANT_ERRORS = ("invalid_grant", "invalid_client", "unauthorized_client")
 #: on a refresh, also Schwab's answer to a dead refresh token (expired, or replaced by a login elsewhere)
 DEAD_REFRESH_ERRORS = (*DEAD_GRANT_ERRORS, "unsupported_token_type")
+#: token-endpoint errors about the client itself (RFC 6749 §5.2), not the grant it presents
+CLIENT_ERRORS = ("invalid_client", "unauthorized_client")
 
 _NO_STORE = {"Accept": "application/json"}
 
@@ -97,6 +100,7 @@ class TokenRecord:
     client: ClientRegistration
     tokens: TokenSet | None
     login_required: str = ""  # why the grant died; empty while it lives
+    client_refused: str = ""  # why the client's secret was refused; the tokens are kept but unused meanwhile
 
     def to_bytes(self) -> bytes:
         return json.dumps(
@@ -105,6 +109,7 @@ class TokenRecord:
                 "client": json.loads(self.client.to_bytes()),
                 "tokens": self.tokens.to_json() if self.tokens else None,
                 "login_required": self.login_required,
+                "client_refused": self.client_refused,
             }
         ).encode("utf-8")
 
@@ -116,6 +121,7 @@ class TokenRecord:
             client=ClientRegistration.from_bytes(json.dumps(data["client"]).encode("utf-8")),
             tokens=TokenSet.from_json(data["tokens"]) if data.get("tokens") else None,
             login_required=data.get("login_required", ""),
+            client_refused=data.get("client_refused", ""),
         )
 
 
@@ -159,6 +165,18 @@ async def revoke(http: httpx.AsyncClient, server: ServerMetadata, client: Client
             raise TokenRequestFailed(f"{server.issuer} refused to revoke the {what} ({error_body(response)})")
 
 
+def holds_its_own_secret(client: ClientRegistration) -> bool:
+    """A confidential client whose secret the trader holds and replaces (Schwab's app secret).
+
+    Only for such a client does invalid_client on a refresh say nothing about the refresh token: the secret is
+    refused, and a new one proves with the same grant. For a public client (RFC 6749 §5.2: client
+    authentication is its client_id alone) invalid_client means the client is unknown, its registration gone;
+    a dynamically registered client's secret is the registration's own, and an expired or revoked one ends it
+    too. A refresh token is bound to the client it was issued to (§6), so either way only a new registration
+    and a new sign-in help, and the dead grant is dropped as before."""
+    return client.auth_method != "none" and not client.dynamic and bool(client.client_secret)
+
+
 async def _token_request(
     http: httpx.AsyncClient,
     server: ServerMetadata,
@@ -185,6 +203,8 @@ async def _token_request(
         )
     error = error_body(response)
     reply = str(error)
+    if refreshing and error.error in CLIENT_ERRORS and holds_its_own_secret(client):
+        raise ClientRefused(f"the app secret was refused by {server.issuer} ({error})", reply=reply)
     if refreshing and error.error in DEAD_REFRESH_ERRORS:
         raise LoginRequired(f"{server.issuer} no longer accepts the stored grant ({error}): sign in again", reply=reply)
     if error.error in DEAD_GRANT_ERRORS:

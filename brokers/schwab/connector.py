@@ -15,6 +15,7 @@ from brokers.core.actions import ActionOffer, ActionRoute, NextAction
 from brokers.core.connector import Connector, ConnectorSession, Dialogue, SessionEnv
 from brokers.core.health import CredentialHealth, HealthAt
 from brokers.core.profiles import ProfileOrigin
+from brokers.core.rotation_policy import rotation_offer
 from brokers.oauth2.connector import OAuth2Connector
 from brokers.schwab.app_secret import APP_SECRET_KIND
 from brokers.schwab.profile import SchwabProfile
@@ -84,6 +85,8 @@ class SchwabConnector(Connector[SchwabProfile]):
                 command=command,
             )
             return (copy,)
+        if health.next_action == NextAction.ROTATE_KEYS:  # the app secret was refused: a new one proves
+            return (rotation_offer(profile.name), *_ENGINE.offers(_engine(profile), health))
         return _ENGINE.offers(_engine(profile), health)
 
     def open_session(self, profile: SchwabProfile, env: SessionEnv) -> ConnectorSession:

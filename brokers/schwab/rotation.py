@@ -7,6 +7,8 @@ that renewal returned, so a crash after the proof completes the switch when the 
 ROLLING_BACK proves that the current secret still renews. Until the switch the current secret is the one in
 use, in the vault and in the stored sign-in, so a crash before it leaves that secret active. Renewals run
 under the profile's refresh lock, so a window renewing the same sign-in waits rather than racing the switch.
+When Schwab ended the old secret's grace period and a window renewed with it, the sign-in is blocked, not
+lost (oauth2/session.py keeps a refused client's refresh token), so the new secret is proven with it as usual.
 """
 
 from __future__ import annotations
@@ -238,7 +240,8 @@ class SchwabRotation:
         async with new_http_client() as http:
             record = await asyncio.to_thread(self._renewable)
             renewed = await refresh_tokens(http, record.server, record.client, _tokens(record), time.time())
-            await asyncio.to_thread(self.store.save_record, dataclasses.replace(record, tokens=renewed))
+            proven = dataclasses.replace(record, tokens=renewed, client_refused="")  # it renews: not refused
+            await asyncio.to_thread(self.store.save_record, proven)
 
     def _renewable(self) -> TokenRecord:
         """Blocking: the stored sign-in a new secret is proven with, or RotationConflict saying how to get one."""

@@ -192,6 +192,15 @@ SCHWAB_CASES: dict[str, tuple[SessionFacts, bool, ConnectionState]] = {
         True,
         ConnectionState.SIGN_IN_NEEDED,
     ),
+    "app secret refused, sign-in kept": (
+        replace(
+            SIGNED_IN,
+            connected=False,
+            client_refused="the app secret was refused by https://api.schwabapi.com (invalid_client)",
+        ),
+        True,
+        ConnectionState.FAILED,
+    ),
     "last 12 hours of the 7 days": (
         replace(SIGNED_IN, authorized_at=NOW - 7 * 86400 + 11 * 3600, refresh_expires_at=NOW + 11 * 3600),
         True,

@@ -44,11 +44,15 @@ async def until[T](probe: Callable[[], T | None], what: str, timeout: float = 30
     return found
 
 
-async def live_session[T](profile: SchwabProfile, vault: Vault, use: Callable[[SchwabLiveSession], Any]) -> T:
-    """Run the connector's live session (load, prove, keep alive) while `use` looks at it."""
-    env = SessionEnv(
-        vault=vault, sandbox=None, on_change=lambda: None, on_vault_change=lambda: None, restart=lambda: None
-    )
+async def live_session[T](
+    profile: SchwabProfile,
+    vault: Vault,
+    use: Callable[[SchwabLiveSession], Any],
+    restart: Callable[[], None] = lambda: None,
+) -> T:
+    """Run the connector's live session (load, prove, keep alive) while `use` looks at it; `restart` is what the
+    window does when the session asks to be run again from the vault."""
+    env = SessionEnv(vault=vault, sandbox=None, on_change=lambda: None, on_vault_change=lambda: None, restart=restart)
     session = CONNECTOR.open_session(profile, env)
     assert isinstance(session, SchwabLiveSession)
     running = asyncio.ensure_future(session.run())
