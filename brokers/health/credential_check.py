@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from brokers.core.actions import NextAction
 from brokers.core.credential_notes import CredentialNote, Due
-from brokers.core.health import SEVERITY, CredentialHealth, CredentialItem, Severity
+from brokers.core.health import SEVERITY, CredentialHealth, CredentialItem, Severity, utc
 from brokers.core.profiles import ProfileSet
 from brokers.core.registry import Registry
 from brokers.core.secrets import BlobCheck, SecretStore
@@ -77,7 +77,10 @@ def with_notes(health: CredentialHealth, notes: Sequence[CredentialNote], now: f
     else:  # the current action still leads; say how the note is dealt with in the reason
         action, hint = current.next_action, current.hint
         reason = f"{reason} {lead.hint}".strip()
-    return replace(current, state=lead.state(now), reason=reason, next_action=action, hint=hint)
+    # The headline's time is the lead's due date (none once it is past), never a token's expiry beside it: a
+    # chip reading "Rotation due in 23h 59m" would name the live session token's time as the rotation's.
+    due_at = lead.due_at if lead.due_at is not None and lead.due_at > now else None
+    return replace(current, state=lead.state(now), reason=reason, next_action=action, hint=hint, expires_at=utc(due_at))
 
 
 def _merged(

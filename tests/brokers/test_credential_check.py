@@ -140,6 +140,7 @@ def test_an_overdue_rotation_says_by_how_much_and_stays_amber_since_the_keys_sti
     assert desk.severity == Severity.WARN
     assert desk.reason.startswith("Rotation overdue by 10 days: the signature key is 100 days old")
     assert "rotation overdue by 10 days" in row(desk, "signature key").detail
+    assert desk.expires_at is None  # past due: no countdown beside the state
 
 
 def test_each_credential_is_dated_by_its_own_entry(vault):
@@ -190,7 +191,9 @@ def test_a_running_session_that_is_fine_shows_the_rotation_due_first(vault):
     health = health_of(report_at(profiles(), vault, NOW, {"desk": lambda now: ibkr_health(desk, ready, now)}), "desk")
     assert health.state == ConnectionState.ROTATION_DUE
     assert health.reason.endswith("Live session token valid; brokerage session authenticated.")
-    assert health.expires_at is not None  # the session token's countdown stays
+    # the headline's time is the rotation's due date; the session token keeps its own on its row
+    assert health.expires_at == datetime.fromtimestamp(NOW + 10 * DAY, tz=UTC)
+    assert row(health, "live session token").expires_at == datetime.fromtimestamp(NOW + 80_000, tz=UTC)
     assert [i.name for i in health.items][:2] == ["live session token", "brokerage session"]
 
 
