@@ -204,6 +204,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         results["ingest_fps"] = max(worker)
         results["baseline_fps"] = max(baseline)
         results["ingest_ratio"] = results["ingest_fps"] / results["baseline_fps"]
+        if args.ingest_only:
+            await session.close()
+            return results
         results.update(await live_phase(session, args.live_s, args.soak_s, sandbox))
         await session.close()
     finally:
@@ -240,6 +243,9 @@ def main() -> int:
     parser.add_argument("--live-s", type=float, default=20.0, help="seconds of the 10k frames/s painting phase")
     parser.add_argument("--soak-s", type=float, default=300.0, help="seconds of the 2k frames/s memory soak")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "build" / "bench.json")
+    parser.add_argument(
+        "--ingest-only", action="store_true", help="only the ingest rounds; prints them and writes nothing"
+    )
     args = parser.parse_args()
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -247,6 +253,9 @@ def main() -> int:
     import qasync
 
     results = asyncio.run(measure(args), loop_factory=qasync.QEventLoop)
+    if args.ingest_only:
+        print(table(results))
+        return 0
     results["startup_s"] = startup_seconds("app")
     results["startup_bare_s"] = startup_seconds("bare")
     results["startup_ratio"] = results["startup_s"] / results["startup_bare_s"]
