@@ -37,8 +37,10 @@ WARM_UP_S = 60.0
 FIELDS = '{"fields":["31","84","86","88","85","7059","87","55","6509"]}'
 
 
-async def worker_rate(session: Any, seconds: float) -> float:
-    """Frames/s parsed and merged into the book by the real worker."""
+async def worker_rate(session: Any, seconds: float) -> tuple[float, float]:
+    """Frames/s parsed and merged into the book by the real worker, and this process's CPU µs per frame.
+
+    The CPU time per frame holds still when other processes load the machine; the rate does not."""
     from brokers.ibkr.book import BookModel
     from brokers.ibkr.stream import MarketStream
 
@@ -48,16 +50,17 @@ async def worker_rate(session: Any, seconds: float) -> float:
         stream.subscribe(conid)
     task = asyncio.get_running_loop().create_task(stream.run())
     await until_async(lambda: book.frames >= 2000, WARM_UP_S, message="the worker to merge 2000 frames (warm-up)")
-    start_frames, start = book.frames, time.perf_counter()
+    start_frames, start, cpu = book.frames, time.perf_counter(), time.process_time()
     await asyncio.sleep(seconds)
-    rate = (book.frames - start_frames) / (time.perf_counter() - start)
+    frames = book.frames - start_frames
+    rate, cpu_us = frames / (time.perf_counter() - start), (time.process_time() - cpu) / frames * 1e6
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
-    return rate
+    return rate, cpu_us
 
 
-async def baseline_rate(session: Any, seconds: float) -> float:
-    """Frames/s of a bare websockets receive loop on the same stream: no parsing, no book."""
+async def baseline_rate(session: Any, seconds: float) -> tuple[float, float]:
+    """Frames/s of a bare websockets receive loop on the same stream (no parsing, no book), and CPU µs per frame."""
     import websockets
 
     from brokers.ibkr.stream import websocket_url
@@ -73,12 +76,12 @@ async def baseline_rate(session: Any, seconds: float) -> float:
         while count < 2000:
             await ws.recv()
             count += 1
-        count, start = 0, time.perf_counter()
+        count, start, cpu = 0, time.perf_counter(), time.process_time()
         deadline = start + seconds
         while time.perf_counter() < deadline:
             await ws.recv()
             count += 1
-        return count / (time.perf_counter() - start)
+        return count / (time.perf_counter() - start), (time.process_time() - cpu) / count * 1e6
 
 
 class _NoChanges(QObject):
@@ -201,9 +204,14 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         for _ in range(args.rounds):
             baseline.append(await baseline_rate(session, args.ingest_s))
             worker.append(await worker_rate(session, args.ingest_s))
-        results["ingest_fps"] = max(worker)
-        results["baseline_fps"] = max(baseline)
+        results["ingest_fps"] = max(rate for rate, _ in worker)
+        results["baseline_fps"] = max(rate for rate, _ in baseline)
         results["ingest_ratio"] = results["ingest_fps"] / results["baseline_fps"]
+        results["ingest_cpu_us"] = min(cpu_us for _, cpu_us in worker)  # this process's CPU per frame
+        results["baseline_cpu_us"] = min(cpu_us for _, cpu_us in baseline)
+        if args.ingest_only:
+            await session.close()
+            return results
         results.update(await live_phase(session, args.live_s, args.soak_s, sandbox))
         await session.close()
     finally:
@@ -240,6 +248,9 @@ def main() -> int:
     parser.add_argument("--live-s", type=float, default=20.0, help="seconds of the 10k frames/s painting phase")
     parser.add_argument("--soak-s", type=float, default=300.0, help="seconds of the 2k frames/s memory soak")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "build" / "bench.json")
+    parser.add_argument(
+        "--ingest-only", action="store_true", help="only the ingest rounds; prints them and writes nothing"
+    )
     args = parser.parse_args()
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -247,6 +258,9 @@ def main() -> int:
     import qasync
 
     results = asyncio.run(measure(args), loop_factory=qasync.QEventLoop)
+    if args.ingest_only:
+        print(table(results))
+        return 0
     results["startup_s"] = startup_seconds("app")
     results["startup_bare_s"] = startup_seconds("bare")
     results["startup_ratio"] = results["startup_s"] / results["startup_bare_s"]
