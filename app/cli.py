@@ -8,10 +8,10 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app import account_cli, keys_cli, login_cli, mcp_cli, orders_cli, trading_cli
 from app import sandbox as sandbox_wiring
@@ -23,7 +23,6 @@ from brokers.core.timefmt import countdown
 
 if TYPE_CHECKING:
     from brokers.core.health import CredentialHealth
-    from brokers.core.registry import Registry
     from brokers.health.report import StatusReport
 
 log = logging.getLogger(__name__)
@@ -36,10 +35,22 @@ Config, data and logs live in the platform's user folders, or under $BROKERDECK_
 """
 
 
-def build_parser(registry: Registry) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="brokerdeck", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+class _Parser(argparse.ArgumentParser):
+    """A parser whose epilog can be written when help is shown, not before: `login`'s needs the connectors,
+    which the window does not wait for."""
+
+    def __init__(self, *args: Any, epilog_of: Callable[[], str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.epilog_of = epilog_of
+
+    def format_help(self) -> str:
+        if self.epilog_of is not None:
+            self.epilog = self.epilog_of()
+        return super().format_help()
+
+
+def build_parser(context: AppContext) -> argparse.ArgumentParser:
+    parser = _Parser(prog="brokerdeck", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
         "--sandbox",
         action="store_true",
@@ -87,7 +98,7 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
         description="Open the broker's sign-in page in the system browser and wait for it to return to a "
         "listener on 127.0.0.1. The tokens are stored in the vault; Brokerdeck renews them silently afterwards. "
         "The address to open is printed on its own line.",
-        epilog=login_cli.kinds_epilog(registry),
+        epilog_of=lambda: login_cli.kinds_epilog(context.registry),
     )
     login_cli.add_login_arguments(login)
     logout = commands.add_parser(
@@ -144,7 +155,7 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     context = AppContext.from_environment()
-    args = build_parser(context.registry).parse_args(argv)
+    args = build_parser(context).parse_args(argv)
     setup_logging(context.paths.log_dir)
     if args.command == "sandbox":
         return sandbox_wiring.run_command(args)

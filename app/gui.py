@@ -100,6 +100,7 @@ class _Session:
         window.show()
         await asyncio.sleep(0.01)  # let Qt paint the window before the heavy imports below
 
+        window.market_viewer.build_chart()  # pyqtgraph now, not at the first tick
         from app.market_controller import MarketController
         from app.operations import Operations
         from app.status_controller import StatusController
