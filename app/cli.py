@@ -8,14 +8,11 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from app import account_cli, keys_cli, login_cli, mcp_cli, orders_cli, trading_cli
-from app import sandbox as sandbox_wiring
-from app.account_rows import accounts_lines
 from app.context import AppContext
 from app.display_check import can_load, display_problem
 from app.logging_setup import setup_logging
@@ -23,7 +20,6 @@ from brokers.core.timefmt import countdown
 
 if TYPE_CHECKING:
     from brokers.core.health import CredentialHealth
-    from brokers.core.registry import Registry
     from brokers.health.report import StatusReport
 
 log = logging.getLogger(__name__)
@@ -36,10 +32,44 @@ Config, data and logs live in the platform's user folders, or under $BROKERDECK_
 """
 
 
-def build_parser(registry: Registry) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="brokerdeck", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+class _Parser(argparse.ArgumentParser):
+    """A parser whose epilog can be written when help is shown, not before: `login`'s needs the connectors,
+    which the window does not wait for."""
+
+    def __init__(self, *args: Any, epilog_of: Callable[[], str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.epilog_of = epilog_of
+
+    def format_help(self) -> str:
+        if self.epilog_of is not None:
+            self.epilog = self.epilog_of()
+        return super().format_help()
+
+
+class _WindowOnlyParser(argparse.ArgumentParser):
+    """The window's options alone, for a quick first look at the command line: it raises rather than exits."""
+
+    def error(self, message: str) -> NoReturn:
+        raise argparse.ArgumentError(None, message)
+
+
+def window_arguments(argv: Sequence[str] | None) -> argparse.Namespace | None:
+    """The arguments when the command line asks for the window and nothing else (no command, no help, no
+    mistake); None otherwise, and the full parser reads it. The window then opens without the commands'
+    modules, which it does not need."""
+    parser = _WindowOnlyParser(add_help=False, allow_abbrev=False, exit_on_error=False)
+    _add_window_options(parser)
+    try:
+        args, rest = parser.parse_known_args(sys.argv[1:] if argv is None else list(argv))
+    except argparse.ArgumentError:
+        return None
+    if rest:
+        return None
+    args.command = None
+    return args
+
+
+def _add_window_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sandbox",
         action="store_true",
@@ -57,6 +87,14 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
         metavar="WxH",
         help="with the main window: open it at this size in pixels, e.g. 1280x720 (screenshots, checks)",
     )
+
+
+def build_parser(context: AppContext) -> argparse.ArgumentParser:
+    from app import account_cli, keys_cli, login_cli, mcp_cli, orders_cli, trading_cli
+    from app import sandbox as sandbox_wiring
+
+    parser = _Parser(prog="brokerdeck", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_window_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sandbox = commands.add_parser(
@@ -87,7 +125,7 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
         description="Open the broker's sign-in page in the system browser and wait for it to return to a "
         "listener on 127.0.0.1. The tokens are stored in the vault; Brokerdeck renews them silently afterwards. "
         "The address to open is printed on its own line.",
-        epilog=login_cli.kinds_epilog(registry),
+        epilog_of=lambda: login_cli.kinds_epilog(context.registry),
     )
     login_cli.add_login_arguments(login)
     logout = commands.add_parser(
@@ -144,8 +182,25 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     context = AppContext.from_environment()
-    args = build_parser(context.registry).parse_args(argv)
+    args = window_arguments(argv) or build_parser(context).parse_args(argv)
     setup_logging(context.paths.log_dir)
+    if args.command is not None:
+        return _run_command(context, args)
+    problem = display_problem(os.environ, can_load, sys.platform)
+    if problem:  # said before Qt loads: Qt's own message for this ends the process without a word of help
+        log.error("The window cannot open: %s", problem)
+        print(problem, file=sys.stderr)
+        return 1
+    from app.gui import run_gui  # Qt is imported only when a window is wanted
+
+    return run_gui(context, start_sandbox=args.sandbox, screenshot=args.screenshot, size=args.geometry)
+
+
+def _run_command(context: AppContext, args: argparse.Namespace) -> int:
+    """Run the command the parser found; the commands' modules are imported only for a command."""
+    from app import account_cli, keys_cli, login_cli, mcp_cli, orders_cli, trading_cli
+    from app import sandbox as sandbox_wiring
+
     if args.command == "sandbox":
         return sandbox_wiring.run_command(args)
     if args.command == "status":
@@ -166,16 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return trading_cli.run_limits(context, args)
     if args.command == "account":
         return account_cli.run(context, args)
-    if args.command == "audit":
-        return trading_cli.run_audit(context, args)
-    problem = display_problem(os.environ, can_load, sys.platform)
-    if problem:  # said before Qt loads: Qt's own message for this ends the process without a word of help
-        log.error("The window cannot open: %s", problem)
-        print(problem, file=sys.stderr)
-        return 1
-    from app.gui import run_gui  # Qt is imported only when a window is wanted
-
-    return run_gui(context, start_sandbox=args.sandbox, screenshot=args.screenshot, size=args.geometry)
+    return trading_cli.run_audit(context, args)  # "audit", the last command the parser knows
 
 
 def window_size(text: str) -> tuple[int, int]:
@@ -204,6 +250,8 @@ def _status(context: AppContext, *, as_json: bool) -> int:
 
 def format_status(report: StatusReport, now: datetime | None = None) -> str:
     """The human-readable status table, in the window's words and times (`--json` keeps the codes)."""
+    from app.account_rows import accounts_lines  # with the widgets' formatting, which imports Qt
+
     now = now or datetime.now().astimezone()
     lines = [f"Profiles file: {report.profiles_file}"]
     vault = "ok" if report.vault.ok else f"PROBLEM: {report.vault.problem}"

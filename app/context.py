@@ -6,7 +6,8 @@ Shared by the GUI and the CLI so both see the same profiles, vault and sandbox.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from brokers.core.paths import Paths
@@ -23,20 +24,20 @@ if TYPE_CHECKING:
 # are used, so the window can paint before they load.
 
 
-def _default_registry() -> Registry:
-    from brokers.registry import REGISTRY
-
-    return REGISTRY
-
-
 @dataclass(frozen=True)
 class AppContext:
     paths: Paths
-    registry: Registry = field(default_factory=_default_registry)
 
     @classmethod
     def from_environment(cls) -> AppContext:
         return cls(paths=Paths.resolve())
+
+    @cached_property
+    def registry(self) -> Registry:
+        """Every connector; loaded on first use, since the connectors import httpx and the crypto libraries."""
+        from brokers.registry import REGISTRY
+
+        return REGISTRY
 
     def sandbox(self) -> SandboxEndpoints | None:
         """The running sandbox, if its endpoints file names a live process."""

@@ -86,7 +86,7 @@ class _Session:
     async def run(self) -> int:
         reporter = ErrorReporter()
         reporter.install(asyncio.get_running_loop())
-        window = MainWindow(version=_version())
+        window = MainWindow()
         log_dir = self.context.paths.log_dir
         log_file = str(log_dir / LOG_FILE_NAME)
         reporter.errorRaised.connect(lambda summary, details: window.error_dialog.add_error(summary, details, log_file))
@@ -100,6 +100,9 @@ class _Session:
         window.show()
         await asyncio.sleep(0.01)  # let Qt paint the window before the heavy imports below
 
+        window.version = _version()  # for Help > About; the package metadata is slow to read
+        window.build_details()  # the docks' contents and the dialogs, hidden in the first paint
+        window.market_viewer.build_chart()  # pyqtgraph now, not at the first tick
         from app.market_controller import MarketController
         from app.operations import Operations
         from app.status_controller import StatusController

@@ -4,11 +4,14 @@ A trader watches the market and glances at the connections, so the market area t
 each profile is one chip in the status strip above it. The order ticket sits beside the market. The full
 connections detail (profiles, sign-in, credential health), the trading detail (the mode switch and the
 blotter) and the accounts (balances, positions, P&L) are docks, hidden until the strip or the View menu
-opens them; their layout is saved by the app.
+opens them; their layout is saved by the app. Their contents are built after the first paint, or when
+first used (see WindowDetails), so the window shows the market as early as Qt can paint it.
 The trading mode is never hidden: the strip's mode chip and the window title say LIVE loudly.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -26,21 +29,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from widgets.accounts_dock import AccountsDock
-from widgets.blotter import Blotter
-from widgets.confirm_live_dialog import ConfirmLiveDialog
-from widgets.connection_panel import ConnectionPanel
-from widgets.error_dialog import ErrorDialog
-from widgets.health_indicator import HealthIndicator
 from widgets.market_viewer import MarketViewer
 from widgets.mode_badge import ModeChip, live_title
-from widgets.mode_switch import ModeSwitch
-from widgets.order_question_dialog import OrderQuestionDialog
 from widgets.order_ticket import TICKET_WIDTH, OrderTicket
 from widgets.rotate_keys_action import RotateKeysAction
 from widgets.status_strip import StatusStrip
 from widgets.trading_views import ProfileModeView, unchecked_mode_view
 from widgets.view_models import LoginView, StatusView
+
+if TYPE_CHECKING:
+    from widgets.accounts_dock import AccountsDock
+    from widgets.blotter import Blotter
+    from widgets.confirm_live_dialog import ConfirmLiveDialog
+    from widgets.connection_panel import ConnectionPanel
+    from widgets.error_dialog import ErrorDialog
+    from widgets.health_indicator import HealthIndicator
+    from widgets.mode_switch import ModeSwitch
+    from widgets.order_question_dialog import OrderQuestionDialog
+    from widgets.window_details import WindowDetails
 
 LAYOUT_VERSION = 2  # bump only when dock names change; restoring an old layout is then skipped
 DEFAULT_SIZE = QSize(1440, 860)
@@ -70,17 +76,10 @@ class MainWindow(QMainWindow):
             | QMainWindow.DockOption.AllowNestedDocks
             | QMainWindow.DockOption.AllowTabbedDocks
         )
-        self.connection_panel = ConnectionPanel(self)
-        self.health_indicator = HealthIndicator(self)
         self.market_viewer = MarketViewer(parent=self)
         self.order_ticket = OrderTicket(self)
-        self.mode_switch = ModeSwitch(self)
-        self.blotter = Blotter(self)
-        self.accounts_dock = AccountsDock(self)
-        self.confirm_dialog = ConfirmLiveDialog(self)
-        self.question_dialog = OrderQuestionDialog(self)
         self.mode_chip = ModeChip(self)
-        self.error_dialog = ErrorDialog(self)
+        self._details: WindowDetails | None = None
         self.about_box: QMessageBox | None = None
         self._login: LoginView | None = None
         self._detail_sized = False
@@ -125,25 +124,67 @@ class MainWindow(QMainWindow):
 
         self.status_strip.profileClicked.connect(self.show_profile_detail)
         self.status_strip.detailRequested.connect(self.show_connections)
-        self.connection_panel.profileSelected.connect(self.health_indicator.select_profile)
-        self.connection_panel.profileSelected.connect(self.status_strip.select_profile)
         self._build_menus()
         self.status_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.status_label, 1)
         self.resize(DEFAULT_SIZE)
 
+    # ---- the parts shown on demand ---------------------------------------------------------------
+
+    def build_details(self) -> WindowDetails:
+        """The docks' contents and the dialogs, built on first call: the app calls it after the first paint."""
+        if self._details is None:
+            from widgets.window_details import WindowDetails
+
+            details = self._details = WindowDetails(self)
+            self.docks["connections"].setWidget(details.connections)
+            self.docks["trading"].setWidget(details.trading)
+            self.docks["accounts"].setWidget(details.accounts_dock)
+            details.connection_panel.profileSelected.connect(details.health_indicator.select_profile)
+            details.connection_panel.profileSelected.connect(self.status_strip.select_profile)
+            details.connection_panel.profileSelected.connect(self.rotate_keys_action.select_profile)
+            self.add_profile_action.triggered.connect(details.connection_panel.addProfileRequested)
+            self.reload_action.triggered.connect(details.connection_panel.reloadRequested)
+            self.check_health_action.triggered.connect(details.health_indicator.refreshRequested)
+            self.reconcile_action.triggered.connect(details.blotter.reconcileRequested)
+        return self._details
+
+    @property
+    def connection_panel(self) -> ConnectionPanel:
+        return self.build_details().connection_panel
+
+    @property
+    def health_indicator(self) -> HealthIndicator:
+        return self.build_details().health_indicator
+
+    @property
+    def mode_switch(self) -> ModeSwitch:
+        return self.build_details().mode_switch
+
+    @property
+    def blotter(self) -> Blotter:
+        return self.build_details().blotter
+
+    @property
+    def accounts_dock(self) -> AccountsDock:
+        return self.build_details().accounts_dock
+
+    @property
+    def confirm_dialog(self) -> ConfirmLiveDialog:
+        return self.build_details().confirm_dialog
+
+    @property
+    def question_dialog(self) -> OrderQuestionDialog:
+        return self.build_details().question_dialog
+
+    @property
+    def error_dialog(self) -> ErrorDialog:
+        return self.build_details().error_dialog
+
     def _add_detail_dock(self) -> None:
         """Profiles and sign-in above, the selected profile's credential health below; hidden at first."""
-        detail = QSplitter(Qt.Orientation.Vertical, self)
-        detail.setObjectName("connectionsDetail")
-        detail.setChildrenCollapsible(False)
-        detail.addWidget(self.connection_panel)
-        detail.addWidget(self.health_indicator)
-        detail.setStretchFactor(0, 2)
-        detail.setStretchFactor(1, 3)  # the selected profile's credentials are the longer read
         dock = QDockWidget("Connections", self)
         dock.setObjectName("dock-connections")
-        dock.setWidget(detail)
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetClosable
             | QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -151,6 +192,7 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         dock.hide()
+        dock.visibilityChanged.connect(self._build_when_shown)  # first: the sizing below reads the contents
         dock.visibilityChanged.connect(self._on_detail_visibility)
         self.docks["connections"] = dock
         self.connections_action = dock.toggleViewAction()
@@ -160,16 +202,8 @@ class MainWindow(QMainWindow):
 
     def _add_trading_dock(self) -> None:
         """The mode switch beside the blotter, below the market; hidden at first."""
-        detail = QSplitter(Qt.Orientation.Horizontal, self)
-        detail.setObjectName("tradingDetail")
-        detail.setChildrenCollapsible(False)
-        detail.addWidget(self.mode_switch)
-        detail.addWidget(self.blotter)
-        detail.setStretchFactor(0, 1)
-        detail.setStretchFactor(1, 1)
         dock = QDockWidget("Trading", self)
         dock.setObjectName("dock-trading")
-        dock.setWidget(detail)
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetClosable
             | QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -177,6 +211,7 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         dock.hide()
+        dock.visibilityChanged.connect(self._build_when_shown)  # first: the sizing below reads the contents
         dock.visibilityChanged.connect(self._on_trading_visibility)
         self.docks["trading"] = dock
         self.trading_action = dock.toggleViewAction()
@@ -188,7 +223,6 @@ class MainWindow(QMainWindow):
         """Balances, positions and P&L beside the blotter, below the market; hidden at first."""
         dock = QDockWidget("Accounts", self)
         dock.setObjectName("dock-accounts")
-        dock.setWidget(self.accounts_dock)
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetClosable
             | QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -197,6 +231,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         self.splitDockWidget(self.docks["trading"], dock, Qt.Orientation.Horizontal)
         dock.hide()
+        dock.visibilityChanged.connect(self._build_when_shown)  # first: the sizing below reads the contents
         dock.visibilityChanged.connect(self._on_accounts_visibility)
         self.docks["accounts"] = dock
         self.accounts_action = dock.toggleViewAction()
@@ -208,9 +243,7 @@ class MainWindow(QMainWindow):
         menus = self.menuBar()
         file_menu = menus.addMenu("&File")
         self.add_profile_action = self._action(file_menu.addAction("&Add profile…"))
-        self.add_profile_action.triggered.connect(self.connection_panel.addProfileRequested)
         self.reload_action = self._action(file_menu.addAction("&Reload profiles"))
-        self.reload_action.triggered.connect(self.connection_panel.reloadRequested)
         file_menu.addSeparator()
         self.quit_action = self._action(file_menu.addAction("&Quit"), "Ctrl+Q")
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -219,17 +252,14 @@ class MainWindow(QMainWindow):
         profile_menu = menus.addMenu("&Profile")
         self.rotate_keys_action = RotateKeysAction(self)
         profile_menu.addAction(self.rotate_keys_action)
-        self.connection_panel.profileSelected.connect(self.rotate_keys_action.select_profile)
 
         view_menu = menus.addMenu("&View")
         view_menu.addAction(self.connections_action)
         view_menu.addAction(self.trading_action)
         view_menu.addAction(self.accounts_action)
         self.check_health_action = self._action(view_menu.addAction("Check &health now"), "F5")
-        self.check_health_action.triggered.connect(self.health_indicator.refreshRequested)
         self.reconcile_action = self._action(view_menu.addAction("&Reconcile orders"))
         self.reconcile_action.setToolTip("Compare the selected profile's orders with its broker's (reads only)")
-        self.reconcile_action.triggered.connect(self.blotter.reconcileRequested)
         self.find_instrument_action = self._action(view_menu.addAction("&Find instrument"), "Ctrl+L")
         self.find_instrument_action.triggered.connect(self.focus_instrument_search)
 
@@ -279,6 +309,7 @@ class MainWindow(QMainWindow):
     def show_connections(self) -> None:
         """Open the detail docked beside the market, or floating over the window's right side when the
         window is too narrow to hold both without squeezing the market (the trader can dock it again)."""
+        self.build_details()  # the floating size below reads the contents
         dock = self.docks["connections"]
         if not dock.isVisible() and not dock.isFloating() and not self._room_for_detail(dock):
             dock.setFloating(True)
@@ -335,6 +366,11 @@ class MainWindow(QMainWindow):
         self.about_box.show()
         self.about_box.raise_()
 
+    def _build_when_shown(self, visible: bool) -> None:
+        """A dock opened before the app built the details (View menu, strip button) gets its contents."""
+        if visible:
+            self.build_details()
+
     def _on_detail_visibility(self, visible: bool) -> None:
         """The first time the detail opens docked, give it room to read without crowding the market."""
         dock = self.docks["connections"]
@@ -368,6 +404,8 @@ class MainWindow(QMainWindow):
         applied = state is not None and bool(state) and self.restoreState(state, LAYOUT_VERSION) and restored
         if applied:
             self._detail_sized = self._trading_sized = self._accounts_sized = True  # the trader's own sizes win
+        if any(not dock.isHidden() for dock in self.docks.values()):
+            self.build_details()  # a dock the trader left open shows its contents in the first paint
         return applied
 
     def layout_state(self) -> tuple[QByteArray, QByteArray]:

@@ -9,13 +9,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 AGE_STATES = ("live", "delayed", "frozen", "stale", "none")  # the feed's codes; traders read AGE_WORDS
 
 
 def _empty() -> np.ndarray:
+    import numpy as np  # here, not above: the window paints before numpy loads (it comes with the chart)
+
     return np.empty(0, dtype=float)
 
 

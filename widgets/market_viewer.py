@@ -12,6 +12,7 @@ whole width, so it is not cut to a word.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPaintEvent
@@ -38,8 +39,10 @@ from widgets.market_view_models import (
     format_size,
     price_decimals,
 )
-from widgets.tick_chart import TickChart
 from widgets.time_and_sales import TimeAndSales
+
+if TYPE_CHECKING:
+    from widgets.tick_chart import TickChart
 
 SEARCH_DEBOUNCE_MS = 250
 CHART_HZ = 15.0  # redraw ceilings of the slow parts; the ladder and quotes follow the app's refresh rate
@@ -161,10 +164,15 @@ class MarketViewer(QWidget):
         self.quote_stats = _label("quoteStats", self, muted=True, elided=True)
 
         self.ladder = DepthLadder(levels, self)
-        self.chart = TickChart(window_s, self)
+        self.chart_slot = QWidget(self)  # the chart's place in the splitter; see build_chart
+        self.chart_slot.setObjectName("chartSlot")
+        self.chart_slot.setMinimumWidth(CHART_MIN_WIDTH)
+        self._chart_layout = QVBoxLayout(self.chart_slot)
+        self._chart_layout.setContentsMargins(0, 0, 0, 0)
+        self._window_s = window_s
+        self._chart: TickChart | None = None
         self.tape = TimeAndSales(max_prints, self)
-        self.chart.setMinimumWidth(CHART_MIN_WIDTH)
-        self.splitter = MarketSplitter(self.ladder, self.chart, self.tape, self)
+        self.splitter = MarketSplitter(self.ladder, self.chart_slot, self.tape, self)
         self.empty_label = _label("marketEmpty", self, muted=True)
         self.empty_label.setText(EMPTY_TEXT)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -196,6 +204,21 @@ class MarketViewer(QWidget):
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.stream_label)
         self._show_empty()
+
+    @property
+    def chart(self) -> TickChart:
+        return self.build_chart()
+
+    def build_chart(self) -> TickChart:
+        """The tick chart, built on first use: pyqtgraph and numpy are the slowest imports of the window, and
+        the empty market area paints without them (the app builds it right after the first paint)."""
+        if self._chart is None:
+            from widgets.tick_chart import TickChart
+
+            self._chart = TickChart(self._window_s, self.chart_slot)
+            self._chart.setMinimumWidth(CHART_MIN_WIDTH)
+            self._chart_layout.addWidget(self._chart)
+        return self._chart
 
     # ---- the picker -------------------------------------------------------------------------------
 
@@ -290,7 +313,8 @@ class MarketViewer(QWidget):
 
     def shows_market(self) -> bool:
         """Whether the market area is at work: a chart with prices and a tape with prints."""
-        return self.stack.currentIndex() == 1 and self.chart.prices_shown() >= 2 and self.tape.model.rowCount() > 0
+        shown = self.stack.currentIndex() == 1 and self._chart is not None and self._chart.prices_shown() >= 2
+        return shown and self.tape.model.rowCount() > 0
 
     def _show_empty(self) -> None:
         self._shown = None

@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.cli import format_status
+from app.cli import build_parser, format_status, window_arguments
+from app.context import AppContext
 from brokers.core.actions import NextAction
 from brokers.core.health import ConnectionState, CredentialHealth
+from brokers.core.paths import Paths
 from brokers.health.report import StatusReport, VaultStatus
 from brokers.ibkr import vault_entries
 from tests.conftest import run_cli
@@ -51,6 +53,23 @@ def test_a_bad_window_size_is_refused_with_an_example():
     result = run_cli("--geometry", "big", "--screenshot", "x.png")
     assert result.returncode == 2
     assert "expected WIDTHxHEIGHT in pixels, e.g. 1280x720" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["--sandbox"], ["--geometry", "1280x720", "--screenshot", "x.png"], ["--geometry=1600x1000", "--sandbox"]],
+)
+def test_the_window_command_line_reads_as_the_full_parser_reads_it(argv, tmp_path):
+    """The window opens without the commands' modules; its arguments are the full parser's all the same."""
+    context = AppContext(Paths.resolve({"BROKERDECK_HOME": str(tmp_path)}))
+    assert window_arguments(argv) == build_parser(context).parse_args(argv)
+
+
+@pytest.mark.parametrize(
+    "argv", [["status"], ["--help"], ["--sand"], ["--geometry", "big"], ["--screenshot"], ["--sandbox", "login"]]
+)
+def test_commands_help_abbreviations_and_mistakes_go_to_the_full_parser(argv):
+    assert window_arguments(argv) is None
 
 
 def test_without_a_display_the_window_says_so_and_exits(home):

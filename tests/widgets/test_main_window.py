@@ -8,7 +8,7 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QWidget
 
-from widgets.main_window import LAYOUT_VERSION, MainWindow
+from widgets.main_window import DETAIL_WIDTH, LAYOUT_VERSION, MainWindow
 from widgets.market_view_models import LadderLevel, MarketView, Print
 from widgets.view_models import LoginView, ProfileRow, StatusView
 
@@ -277,3 +277,31 @@ def test_a_layout_saved_by_the_previous_version_is_not_applied(qtbot):
     assert second.docks["connections"].isHidden()
     assert second.restore_layout(geometry, state)
     assert not second.docks["connections"].isHidden()
+
+
+def test_the_hidden_details_are_built_after_the_first_paint_or_when_a_dock_opens(qtbot):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    dock = window.docks["connections"]
+    assert dock.widget() is None  # not needed for the first paint
+    window.connections_action.trigger()  # the View menu, before the app built them
+    qtbot.waitUntil(dock.isVisible, timeout=2000)
+    assert dock.widget() is not None
+    assert dock.widget().isAncestorOf(window.connection_panel)
+    qtbot.waitUntil(lambda: dock.width() >= DETAIL_WIDTH[0], timeout=2000)  # sized on the first opening
+    with qtbot.waitSignal(window.connection_panel.addProfileRequested, timeout=1000):
+        window.add_profile_action.trigger()
+
+
+def test_a_restored_layout_with_a_dock_open_paints_it_with_its_contents(qtbot):
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.show_trading()
+    geometry, state = first.layout_state()
+    second = MainWindow()
+    qtbot.addWidget(second)
+    assert second.restore_layout(geometry, state)
+    assert second.docks["trading"].widget() is not None
+    assert second.docks["trading"].widget().isAncestorOf(second.mode_switch)

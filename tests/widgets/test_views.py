@@ -144,6 +144,7 @@ def test_main_window_has_the_market_the_ticket_the_strip_and_the_details(qtbot):
     assert window.centralWidget().isAncestorOf(window.market_viewer)
     assert window.centralWidget().isAncestorOf(window.status_strip)
     assert [d.windowTitle() for d in window.docks.values()] == ["Connections", "Trading", "Accounts"]
+    window.build_details()  # the app builds them right after the first paint
     detail = window.docks["connections"].widget()
     assert detail.isAncestorOf(window.connection_panel)
     assert detail.isAncestorOf(window.health_indicator)
