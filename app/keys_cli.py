@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app import rotation_cli
-from app.missing_profile import explain_missing
+from app.missing_profile import profile_that
 from app.terminal import Terminal
 
 if TYPE_CHECKING:
@@ -46,23 +46,13 @@ def run(context: AppContext, args: argparse.Namespace) -> int:
     from brokers.core.actions import NextAction
     from brokers.core.errors import BrokerError
 
-    sandbox = context.sandbox()
-    profiles = context.profiles(sandbox)
-    profile = profiles.get(args.profile)
-    if profile is None and (why := explain_missing(args.profile, profiles, sandbox)):
-        print(f"error: {why}", file=sys.stderr)
+    found = profile_that(context, args.profile, lambda c: c.sets_up_keys, lambda kinds: f"is not an {kinds} profile")
+    if found is None:
         return 2
-    registry = context.registry
-    kinds = " or ".join(c.kind for c in registry.connectors if c.sets_up_keys)
-    if profile is None or not registry.of(profile).sets_up_keys:
-        what = f"is not an {kinds} profile" if profile else "is not in profiles.toml"
-        print(f"error: profile '{args.profile}' {what} ({context.paths.profiles_file}).", file=sys.stderr)
-        return 2
+    profile, connector = found
     try:
         dhparam = args.dhparam.read_bytes() if args.dhparam else None
-        setup = registry.of(profile).setup_keys(
-            profile, context.vault(), Terminal(), dhparam_pem=dhparam, replace=args.new_keys
-        )
+        setup = connector.setup_keys(profile, context.vault(), Terminal(), dhparam_pem=dhparam, replace=args.new_keys)
         print(asyncio.run(setup))
     except BrokerError as exc:
         print(f"error: {exc}", file=sys.stderr)

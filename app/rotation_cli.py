@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from app.missing_profile import explain_missing
+from app.missing_profile import profile_that
 from app.terminal import Terminal
 
 if TYPE_CHECKING:
@@ -65,7 +65,9 @@ def run(context: AppContext, args: argparse.Namespace) -> int:
     from brokers.core.errors import BrokerError
     from brokers.core.rotation import RotationStranded
 
-    found = _rotating_profile(context, args.profile)
+    found = profile_that(
+        context, args.profile, lambda c: c.rotates, lambda kinds: f"is not a profile whose keys rotate ({kinds})"
+    )
     if found is None:
         return 2
     profile, connector = found
@@ -87,23 +89,6 @@ def run(context: AppContext, args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
-
-
-def _rotating_profile(context: AppContext, name: str) -> tuple[Profile, Connector[Any]] | None:
-    """The profile and its connector when its keys rotate; otherwise None, after saying why."""
-    sandbox = context.sandbox()
-    profiles = context.profiles(sandbox)
-    profile = profiles.get(name)
-    if profile is None and (why := explain_missing(name, profiles, sandbox)):
-        print(f"error: {why}", file=sys.stderr)
-        return None
-    registry = context.registry
-    if profile is None or not registry.of(profile).rotates:
-        kinds = " or ".join(c.kind for c in registry.connectors if c.rotates) or "no"
-        what = f"is not a profile whose keys rotate ({kinds})" if profile else "is not in profiles.toml"
-        print(f"error: profile '{name}' {what} ({context.paths.profiles_file}).", file=sys.stderr)
-        return None
-    return profile, registry.of(profile)
 
 
 def _rotate(
