@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from brokers.core.market import DataAge, InstrumentQuotes, StreamState
+from brokers.core.market import QUOTE_HISTORY_POINTS, DataAge, InstrumentQuotes, StreamState
 from widgets.inside_market import reconcile_inside
 from widgets.market_view_models import LadderLevel, MarketView, Print
 
 TAPE_PRINTS = 50
-HISTORY_POINTS = 5_000  # ticks handed to the chart each update: its scrolling window
 _AGE_DETAIL = {
     "live": "Real-time data, ticking.",
     "delayed": "The broker marks this data as delayed (no real-time subscription for it).",
@@ -33,7 +32,7 @@ def market_view(book: InstrumentQuotes, age: DataAge, version: int, stream: tupl
         tuple(LadderLevel(p, s) for p, s in book.asks),
         ladder_is_newer=book.ladder_version > book.quote_version,
     )
-    t, last, bid, ask, volume = book.history_view(HISTORY_POINTS)
+    t, last, bid, ask, volume = book.history_view(QUOTE_HISTORY_POINTS)
     traded = np.diff(volume, prepend=volume[:1]) if len(volume) else volume  # day volume -> size per sample
     np.nan_to_num(traded, copy=False, nan=0.0)
     np.clip(traded, 0.0, None, out=traded)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QGraphicsPathItem, QWidget
 from widgets.chart_axes import PriceAxis, TimeAxis, VolumeAxis
 from widgets.market_view_models import COLORS, price_decimals
 
-BAND_POINTS = 1500  # columns of the bid/ask fill; more than any screen shows across the window
+BAND_POINTS = 400  # columns of the bid/ask fill: a few pixels each on a wide chart, and a quarter of the fill cost
 VOLUME_BINS = 120  # about this many bars across the range: wide enough to read
 # Bar widths in seconds, so bars stay aligned to the clock (and do not jitter) while the range grows.
 BAR_WIDTHS_S = (0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0, 60.0)
@@ -53,7 +53,7 @@ class TickChart(pg.GraphicsLayoutWidget):
             plot.setDownsampling(auto=True, mode="peak")
             plot.setMenuEnabled(False)
             plot.hideButtons()
-            plot.showGrid(x=True, y=True, alpha=0.12)
+            plot.showGrid(x=False, y=True, alpha=0.12)  # price and size levels; time lines cost a fifth of a paint
             plot.showAxis("right")
             plot.hideAxis("left")
             plot.getAxis("right").setWidth(64)
@@ -76,7 +76,8 @@ class TickChart(pg.GraphicsLayoutWidget):
         self.band.setPen(pg.mkPen(None))
         self.band.setZValue(-1)
         self.price_plot.addItem(self.band, ignoreBounds=True)
-        self.last_curve = self.price_plot.plot(pen=pg.mkPen(COLORS["text"], width=1.5))
+        # One pixel wide: a wider pen makes pyqtgraph draw each segment on its own, at twice the cost.
+        self.last_curve = self.price_plot.plot(pen=pg.mkPen(COLORS["text"], width=1))
         self.last_line = pg.InfiniteLine(
             angle=0,
             movable=False,

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 DataAge = Literal["live", "delayed", "frozen", "stale", "none"]
+QUOTE_HISTORY_POINTS = 5_000
+"""The samples `InstrumentQuotes.history_view` holds at most: the chart's scrolling window."""
 
 
 @dataclass(frozen=True)

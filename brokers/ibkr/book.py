@@ -1,14 +1,14 @@
 """The market book: the stream worker writes the latest state here, the UI reads it when it repaints.
 
 Coalescing by design: a merge overwrites, so however fast frames arrive the UI only ever reads the
-newest state plus two bounded rings (recent prints, and a numpy history for charts). Both sides run
-in the app's single asyncio/Qt thread, so there is no locking; merging allocates only what a changed
-value needs.
+newest state plus two bounded rings (recent prints, and a numpy history for charts). The worker may run
+on its own thread: every merge holds the model's lock, and readers take a `QuoteSnapshot` under the same
+lock, so none of them sees half a frame. Merging allocates only what a changed value needs.
 """
 
 from __future__ import annotations
 
-import itertools
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from brokers.core.market import DataAge
+from brokers.core.market import QUOTE_HISTORY_POINTS, DataAge
 from brokers.ibkr.frames import Depth, MarketData, parse_ladder_price, parse_number, parse_price, parse_size
+from brokers.ibkr.quote_snapshot import QuoteSnapshot, ladder_tick_size
 
 TRADES_CAPACITY = 500
 HISTORY_CAPACITY = 20_000
@@ -199,10 +200,7 @@ class InstrumentBook:
         self.version = self.ladder_version = self.version + 1
 
     def tick_size(self) -> float:
-        """The smallest step between ladder prices; IBKR's stream does not carry the tick size itself."""
-        prices = sorted({p for p, _ in self.bids} | {p for p, _ in self.asks})
-        steps = [round(b - a, 10) for a, b in itertools.pairwise(prices) if b > a]
-        return min(steps) if steps else 0.01
+        return ladder_tick_size(self.bids, self.asks)
 
     @property
     def history_len(self) -> int:
@@ -210,17 +208,56 @@ class InstrumentBook:
 
     def history_view(self, max_points: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Copies of the newest `max_points` rows, oldest first: (t epoch s, last, bid, ask, volume); NaN = unknown."""
+        block = self._history_block(max_points)
+        t, last, bid, ask, volume = (np.array(block[:, i]) for i in range(5))
+        return t, last, bid, ask, volume
+
+    def snapshot(self, history_points: int) -> QuoteSnapshot:
+        """Everything a reader sees, copied: call it under the model's lock."""
+        block = self._history_block(history_points)
+        return QuoteSnapshot(
+            conid=self.conid,
+            symbol=self.symbol,
+            version=self.version,
+            quote_version=self.quote_version,
+            ladder_version=self.ladder_version,
+            last=self.last,
+            last_prefix=self.last_prefix,
+            last_size=self.last_size,
+            bid=self.bid,
+            ask=self.ask,
+            bid_size=self.bid_size,
+            ask_size=self.ask_size,
+            volume=self.volume,
+            open=self.open,
+            high=self.high,
+            low=self.low,
+            close=self.close,
+            mark=self.mark,
+            availability=self.availability,
+            bids=tuple(self.bids),
+            asks=tuple(self.asks),
+            ladder_last=self.ladder_last,
+            trades=tuple(self.trades),
+            last_frame_monotonic=self.last_frame_monotonic,
+            last_arrival_ns=self.last_arrival_ns,
+            history=block if block.base is None else block.copy(),
+        )
+
+    def _history_block(self, max_points: int) -> np.ndarray:
+        """The newest `max_points` rows in time order: a view of the ring when they lie in one piece, else a copy."""
         n = min(self.history_len, max(0, max_points))
         end = self._hist_pos
         start = end - n
         hist = self._hist
-        block = hist[start:end] if start >= 0 else np.concatenate((hist[start:], hist[:end]))
-        t, last, bid, ask, volume = (np.array(block[:, i]) for i in range(5))
-        return t, last, bid, ask, volume
+        return hist[start:end] if start >= 0 else np.concatenate((hist[start:], hist[:end]))
 
 
 class BookModel:
-    """All instruments' books plus the stream's frame counters (plain ints, read by the UI)."""
+    """All instruments' books plus the stream's frame counters (plain ints, written by the worker only).
+
+    `book()` is the worker's live book; a reader on another thread takes `snapshot()` instead.
+    """
 
     def __init__(
         self, *, clock: Callable[[], float] = time.monotonic, history_capacity: int = HISTORY_CAPACITY
@@ -228,6 +265,8 @@ class BookModel:
         self._books: dict[int, InstrumentBook] = {}
         self._clock = clock
         self._history_capacity = history_capacity
+        self._lock = threading.Lock()
+        self._snapshots: dict[int, QuoteSnapshot] = {}  # the last one taken per conid, reused until the book changes
         self.frames = 0  # every frame received
         self.malformed = 0  # not what IBKR sends
         self.unknown = 0  # well-formed, but a topic this client does not consume
@@ -241,18 +280,36 @@ class BookModel:
 
     def merge_market_data(self, frame: MarketData, arrival_ns: int) -> None:
         book = self._books.get(frame.conid) or self._book_for(frame.conid)
-        book.merge(frame.fields, frame.updated_ms, self._clock(), arrival_ns)
+        now = self._clock()
+        with self._lock:
+            book.merge(frame.fields, frame.updated_ms, now, arrival_ns)
 
     def merge_depth(self, frame: Depth, arrival_ns: int) -> None:
-        self._book_for(frame.conid).replace_ladder(frame.rows, self._clock(), arrival_ns)
+        book = self._book_for(frame.conid)
+        now = self._clock()
+        with self._lock:
+            book.replace_ladder(frame.rows, now, arrival_ns)
 
     def clear_depth(self, conid: int) -> None:
         book = self._books.get(conid)
         if book is not None:
-            book.clear_ladder()
+            with self._lock:
+                book.clear_ladder()
 
     def book(self, conid: int) -> InstrumentBook | None:
+        """The live book the worker writes; from another thread read `snapshot` instead."""
         return self._books.get(conid)
+
+    def snapshot(self, conid: int) -> QuoteSnapshot | None:
+        """`conid`'s book as of one moment between two frames; the same object until the book changes."""
+        book = self._books.get(conid)
+        if book is None:
+            return None
+        with self._lock:
+            taken = self._snapshots.get(conid)
+            if taken is None or taken.version != book.version:
+                taken = self._snapshots[conid] = book.snapshot(QUOTE_HISTORY_POINTS)
+        return taken
 
     def conids(self) -> list[int]:
         return list(self._books)
@@ -264,10 +321,14 @@ class BookModel:
         """What the UI badge shows. Frozen data does not tick by definition, so it never turns stale;
         fresh data whose availability (6509) is unknown counts as live."""
         book = self._books.get(conid)
-        if book is None or book.last_frame_monotonic is None:
+        if book is None:
             return "none"
-        if book.availability == "frozen":
+        with self._lock:
+            last_frame, availability = book.last_frame_monotonic, book.availability
+        if last_frame is None:
+            return "none"
+        if availability == "frozen":
             return "frozen"
-        if now_monotonic - book.last_frame_monotonic > stale_after_s:
+        if now_monotonic - last_frame > stale_after_s:
             return "stale"
-        return "delayed" if book.availability == "delayed" else "live"
+        return "delayed" if availability == "delayed" else "live"

@@ -14,6 +14,7 @@ from brokers.ibkr.book import BookModel
 from brokers.ibkr.profile import AnyIbkrProfile
 from brokers.ibkr.session import IbkrSession
 from brokers.ibkr.stream import MarketStream
+from brokers.ibkr.stream_thread import ThreadedMarketStream
 
 SANDBOX_FIRST_INSTRUMENT = 265598  # what a first run against the sandbox opens on: its AAPL
 
@@ -35,8 +36,9 @@ class IbkrMarketSource:
     def first_instrument(self) -> int | None:
         return SANDBOX_FIRST_INSTRUMENT if self.profile.origin == ProfileOrigin.SANDBOX else None
 
-    def open_feed(self) -> MarketStream:
-        return MarketStream(self.session, BookModel(), account=self.profile.account)
+    def open_feed(self) -> ThreadedMarketStream:
+        """The WebSocket worker on a thread of its own (see `stream_thread`)."""
+        return ThreadedMarketStream(MarketStream(self.session, BookModel(), account=self.profile.account))
 
     async def search(self, text: str) -> tuple[Instrument, ...]:
         """Contracts whose symbol or name matches `text` (IBKR's secdef search); empty for blank text."""

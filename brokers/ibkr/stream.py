@@ -1,7 +1,8 @@
 """The IBKR market-data WebSocket worker: keeps a socket up and writes every frame into a `BookModel`.
 
-It runs in the app's asyncio loop and never notifies anyone per frame: the UI polls `BookModel` and
-`state` at its own repaint rate, so a burst of thousands of frames costs parsing and merging only.
+It runs in whichever asyncio loop awaits `run` (the window gives it a thread of its own, see
+`stream_thread`) and never notifies anyone per frame: readers take snapshots of the book and read
+`state` at their own rate, so a burst of thousands of frames costs parsing and merging only.
 Everything that keeps the stream honest lives here: keep-alive (`tic`, `ech+hb`), the `smd`
 re-send IBKR needs before its 15-minute cut-off, a watchdog for a silent socket, re-authentication
 after `sts authenticated:false`, and jittered exponential backoff. The sandbox's emulator of the same
@@ -27,8 +28,9 @@ from brokers.core.actions import NextAction
 from brokers.core.market import DataAge, StreamState
 from brokers.core.retry import Backoff
 from brokers.ibkr import frames as fr
-from brokers.ibkr.book import BookModel, InstrumentBook
+from brokers.ibkr.book import BookModel
 from brokers.ibkr.errors import IbkrError
+from brokers.ibkr.quote_snapshot import QuoteSnapshot
 from brokers.ibkr.session import IbkrSession
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,7 @@ class MarketStream:
         self._stale_reconnects = 0
         self._last_error = ""
         self._watched: int | None = None
+        self._session_loop: asyncio.AbstractEventLoop | None = None  # where the session's HTTP client lives
 
     # ---- subscriptions (callable any time, connected or not) --------------------------------------
 
@@ -133,8 +136,9 @@ class MarketStream:
         self.subscribe(conid)
         self.subscribe_depth(conid)
 
-    def quotes(self, conid: int) -> InstrumentBook | None:
-        return self._book.book(conid)
+    def quotes(self, conid: int) -> QuoteSnapshot | None:
+        """`conid`'s latest state as one consistent snapshot."""
+        return self._book.snapshot(conid)
 
     def data_age(self, conid: int, now_monotonic: float) -> DataAge:
         return self._book.data_age(conid, now_monotonic)
@@ -146,6 +150,7 @@ class MarketStream:
 
     @property
     def state(self) -> StreamState:
+        """Readable from any thread: each value is one read of an int, a string or a dict of ints."""
         book = self._book
         return StreamState(
             connected=self._connected,
@@ -159,8 +164,13 @@ class MarketStream:
 
     # ---- the worker -----------------------------------------------------------------------------
 
-    async def run(self) -> None:
-        """Connect, serve, and reconnect with jittered exponential backoff until cancelled."""
+    async def run(self, *, session_loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """Connect, serve, and reconnect with jittered exponential backoff until cancelled.
+
+        `session_loop` is the loop that owns the session's HTTP client, when this runs on another one:
+        authentication goes there, the socket stays here.
+        """
+        self._session_loop = session_loop
         while True:
             self._established = False
             try:
@@ -177,7 +187,12 @@ class MarketStream:
             self._reconnects += 1
 
     async def _authenticate(self) -> None:
-        await authenticate(self._session, reopen=self._reauth, purpose="the market data stream")
+        proof = authenticate(self._session, reopen=self._reauth, purpose="the market data stream")
+        home = self._session_loop
+        if home is None or home is asyncio.get_running_loop():
+            await proof
+        else:
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(proof, home))
         self._reauth = False
 
     async def _serve(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -64,7 +66,7 @@ def test_search_pick_and_watch_a_live_market(home, vault, sandbox, qloop, qtbot)
 
         # The sandbox streams top of book at 20 Hz and the ladder at 5 Hz, as IBKR's two feeds differ:
         # the raw streams disagree between ladder frames, and the viewer must never show it.
-        watch = InsideWatch(viewer, market.feed.quotes(AAPL))
+        watch = InsideWatch(viewer, lambda: market.feed.quotes(AAPL))
         qtbot.waitUntil(watch.enough, timeout=20_000)
         assert watch.disagreements == []
     finally:
@@ -76,15 +78,15 @@ def test_search_pick_and_watch_a_live_market(home, vault, sandbox, qloop, qtbot)
 class InsideWatch:
     """Samples the viewer while it streams: the quote line and the ladder's best rows must agree."""
 
-    def __init__(self, viewer: MarketViewer, book: InstrumentQuotes) -> None:
-        self.viewer, self.book = viewer, book
+    def __init__(self, viewer: MarketViewer, quotes: Callable[[], InstrumentQuotes]) -> None:
+        self.viewer, self.quotes = viewer, quotes
         self.renders: set[int] = set()
         self.raw_disagreed = 0  # samples where the streams themselves disagreed
         self.disagreements: list[str] = []
 
     def enough(self) -> bool:
         """Sample once; True when enough renders were seen, some of them while the raw streams disagreed."""
-        book, viewer = self.book, self.viewer
+        book, viewer = self.quotes(), self.viewer
         if book.bids and book.asks and (book.bids[0][0], book.asks[0][0]) != (book.bid, book.ask):
             self.raw_disagreed += 1
         if viewer.render_count not in self.renders:

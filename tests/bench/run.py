@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from tests.bench.harness import (
     CONIDS,
     connected_session,
     percentile,
+    process_cpu_s,
     rss_mb,
     startup_seconds,
 )
@@ -38,14 +40,16 @@ FIELDS = '{"fields":["31","84","86","88","85","7059","87","55","6509"]}'
 
 
 async def worker_rate(session: Any, seconds: float) -> tuple[float, float]:
-    """Frames/s parsed and merged into the book by the real worker, and this process's CPU µs per frame.
+    """Frames/s parsed and merged into the book by the real worker on its own thread, as the window runs it,
+    and this process's CPU µs per frame.
 
     The CPU time per frame holds still when other processes load the machine; the rate does not."""
     from brokers.ibkr.book import BookModel
     from brokers.ibkr.stream import MarketStream
+    from brokers.ibkr.stream_thread import ThreadedMarketStream
 
     book = BookModel()
-    stream = MarketStream(session, book, account="DU1234567")
+    stream = ThreadedMarketStream(MarketStream(session, book, account="DU1234567"))
     for conid in CONIDS:
         stream.subscribe(conid)
     task = asyncio.get_running_loop().create_task(stream.run())
@@ -114,11 +118,11 @@ async def live_phase(session: Any, seconds: float, soak_s: float, sandbox: Sandb
     for conid in CONIDS[1:]:
         stream.subscribe(conid)
 
-    arrivals: list[int] = []
+    arrivals: deque[int] = deque()  # appended on the worker's thread, drained on this one
     merge = book.merge_market_data
     seen = [0]
 
-    def sampled_merge(frame: Any, arrival_ns: int) -> None:
+    def sampled_merge(frame: Any, arrival_ns: int) -> None:  # runs on the worker's thread
         merge(frame, arrival_ns)
         if frame.conid == shown:
             seen[0] += 1
@@ -136,18 +140,19 @@ async def live_phase(session: Any, seconds: float, soak_s: float, sandbox: Sandb
     def measured_refresh() -> None:
         if not measuring[0]:
             refresh()
-            arrivals.clear()
+            while arrivals:
+                arrivals.popleft()
             return
         before = viewer.render_count
-        started = time.perf_counter()
+        started, started_ns = time.perf_counter(), time.perf_counter_ns()
         refresh()
         if viewer.render_count != before:
             # Deliver the update request now, so the paint Qt would do next (dirty widgets only) is timed.
             QCoreApplication.sendPostedEvents(None, QEvent.Type.UpdateRequest)
             done_ns = time.perf_counter_ns()
             paint_ms.append((time.perf_counter() - started) * 1000)
-            tick_to_paint_ms.extend((done_ns - a) / 1e6 for a in arrivals)
-            arrivals.clear()
+            while arrivals and arrivals[0] <= started_ns:  # what arrived since is in the next paint
+                tick_to_paint_ms.append((done_ns - arrivals.popleft()) / 1e6)
 
     market._timer.timeout.disconnect()
     market._timer.timeout.connect(measured_refresh)
@@ -165,10 +170,16 @@ async def live_phase(session: Any, seconds: float, soak_s: float, sandbox: Sandb
     paint_ms.clear()
     tick_to_paint_ms.clear()
     frames_before, started = book.frames, time.perf_counter()
+    cpu_process, cpu_window, cpu_sandbox = time.process_time(), time.thread_time(), process_cpu_s(sandbox.process.pid)
     measuring[0] = True
     await asyncio.sleep(seconds)
     measuring[0] = False
-    live_fps = (book.frames - frames_before) / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    live_fps = (book.frames - frames_before) / elapsed
+    # Where the CPU went: this (the window's) thread, the rest of this process (the worker), the sandbox.
+    window_cpu = time.thread_time() - cpu_window
+    worker_cpu = time.process_time() - cpu_process - window_cpu
+    sandbox_cpu = process_cpu_s(sandbox.process.pid) - cpu_sandbox
 
     sandbox.configure_stream(rate=2_000)
     await asyncio.sleep(2)
@@ -187,6 +198,9 @@ async def live_phase(session: Any, seconds: float, soak_s: float, sandbox: Sandb
         "paints_per_s": len(paint_ms) / seconds,
         "tick_to_paint_p50_ms": percentile(tick_to_paint_ms, 0.50),
         "tick_to_paint_p99_ms": percentile(tick_to_paint_ms, 0.99),
+        "live_cpu_window_pct": window_cpu / elapsed * 100,
+        "live_cpu_worker_pct": worker_cpu / elapsed * 100,
+        "live_cpu_sandbox_pct": sandbox_cpu / elapsed * 100,
         "rss_mb_soak_start": rss_start,
         "rss_mb_soak_end": rss_end,
         "rss_growth_pct": (rss_end - rss_start) / rss_start * 100,

@@ -221,3 +221,38 @@ def test_the_book_says_whether_the_quote_or_the_ladder_is_newer(model):
     assert book.quote_version > book.ladder_version
     model.clear_depth(AAPL)
     assert book.ladder_version == book.version > book.quote_version
+
+
+def test_a_snapshot_stays_as_it_was_and_is_reused_until_the_book_changes():
+    model = BookModel(clock=Clock(), history_capacity=8)
+    assert model.snapshot(AAPL) is None
+    merge(model, FULL, 1_000)
+    model.merge_depth(ladder({"price": "190.07", "ask": "1,200"}, {"price": "190.05", "bid": "500"}), 7)
+    for i in range(1, 10):  # wraps the history ring: the snapshot's history is still in time order
+        merge(model, {"31": str(190 + i), "7059": "100"}, 1_000 + i * 1000)
+    taken = model.snapshot(AAPL)
+    assert model.snapshot(AAPL) is taken  # nothing changed: no copy
+    assert (taken.symbol, taken.last, taken.bid, taken.ask, taken.bid_size) == ("AAPL", 199.0, 189.56, 189.61, 200)
+    assert taken.bids == ((190.05, 500),)
+    assert taken.asks == ((190.07, 1200),)
+    assert taken.tick_size() == pytest.approx(0.02)
+    assert taken.availability == "live"
+    assert taken.last_arrival_ns == 0
+    assert len(taken.trades) == 9
+    t, last, *_ = taken.history_view(100)
+    assert t.tolist() == [float(i) for i in range(3, 11)]
+    assert last.tolist() == [190.0 + i for i in range(2, 10)]
+    assert taken.history_view(2)[1].tolist() == [198.0, 199.0]
+
+    merge(model, {"31": "200", "84": "199.5", "86": "200.5"}, 20_000)
+    model.merge_depth(ladder({"price": "201", "ask": "1"}), 8)
+    model.clear_depth(AAPL)
+    later = model.snapshot(AAPL)
+    assert later is not taken
+    assert (later.last, later.bid, later.bids, later.asks) == (200.0, 199.5, (), ())
+    # the first snapshot did not move with the book
+    assert (taken.last, taken.bid, taken.ask, taken.bids) == (199.0, 189.56, 189.61, ((190.05, 500),))
+    assert len(taken.trades) == 9
+    assert taken.history_view(100)[1].tolist() == [190.0 + i for i in range(2, 10)]
+    with pytest.raises(AttributeError):
+        taken.bid = 1.0  # frozen: nobody can change what another reader sees

@@ -1,4 +1,7 @@
-"""The market data stream against the sandbox's real WebSocket over loopback: data, ladder, and every fault."""
+"""The market data stream against the sandbox's real WebSocket over loopback: data, ladder, and every fault.
+
+Each scenario runs twice: on the test's own loop, and on the worker thread the window gives the stream.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import pytest
 from brokers.ibkr.book import BookModel
 from brokers.ibkr.session import IbkrSession
 from brokers.ibkr.stream import DEFAULT_FIELDS, MarketStream, StreamError
+from brokers.ibkr.stream_thread import ThreadedMarketStream
 from tests.brokers.ibkr.sandbox_peer import Gateway, running_gateway
 from tests.conftest import run_async
 from tests.waiting import until_async
@@ -42,12 +46,18 @@ class RecordingStream(MarketStream):
         await super()._write(Tap(), outbox)
 
 
+@pytest.fixture(params=[False, True], ids=["on-the-loop", "on-its-thread"])
+def threaded(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
 @dataclass
 class Rig:
     gw: Gateway
     session: IbkrSession
     book: BookModel
-    stream: RecordingStream
+    stream: RecordingStream | ThreadedMarketStream  # what the test drives
+    sent: list[list[str]]  # what each connection sent
 
     async def control(self, path: str, body: dict[str, Any]) -> None:
         (await self.gw.http.post(f"{self.gw.url}/sandbox/ibkr/stream{path}", json=body)).raise_for_status()
@@ -59,14 +69,15 @@ class Rig:
 
 @asynccontextmanager
 async def streaming(
-    settings: dict[str, Any] | None = None, fault: dict[str, Any] | None = None, **options: Any
+    threaded: bool, settings: dict[str, Any] | None = None, fault: dict[str, Any] | None = None, **options: Any
 ) -> AsyncIterator[Rig]:
     async with running_gateway() as gw:
         session = IbkrSession(gw.base_url, await gw.credentials())
         await session.connect()
         book = BookModel()
         options = {"backoff": (0.05, 0.5), **options}
-        rig = Rig(gw, session, book, RecordingStream(session, book, account=ACCOUNT, **options))
+        worker = RecordingStream(session, book, account=ACCOUNT, **options)
+        rig = Rig(gw, session, book, ThreadedMarketStream(worker) if threaded else worker, worker.sent)
         if settings:
             await rig.control("", settings)
         if fault:
@@ -80,9 +91,9 @@ async def streaming(
             await session.close()
 
 
-def test_market_data_arrives_in_the_book():
+def test_market_data_arrives_in_the_book(threaded):
     async def scenario():
-        async with streaming({"rate": 200}) as rig:
+        async with streaming(threaded, {"rate": 200}) as rig:
             rig.stream.subscribe(AAPL)
             await until_async(lambda: rig.version(AAPL) > 20, WAIT_S)
             book = rig.book.book(AAPL)
@@ -106,14 +117,14 @@ def test_market_data_arrives_in_the_book():
             assert state.frames == rig.book.frames > 20
             assert state.malformed == 0
             assert rig.book.unknown == 0
-            assert rig.stream.sent[0][0].startswith(f'smd+{AAPL}+{{"fields":["31","84"')
+            assert rig.sent[0][0].startswith(f'smd+{AAPL}+{{"fields":["31","84"')
 
     run_async(scenario)
 
 
-def test_the_depth_ladder_arrives_best_first():
+def test_the_depth_ladder_arrives_best_first(threaded):
     async def scenario():
-        async with streaming({"depth_rate": 20}) as rig:
+        async with streaming(threaded, {"depth_rate": 20}) as rig:
             rig.stream.subscribe_depth(AAPL)
             await until_async(lambda: rig.version(AAPL) > 3, WAIT_S)
             book = rig.book.book(AAPL)
@@ -122,21 +133,21 @@ def test_the_depth_ladder_arrives_best_first():
             assert [p for p, _ in book.asks] == sorted(p for p, _ in book.asks)
             assert book.bids[0][0] < book.asks[0][0]
             assert all(size > 0 for _, size in book.bids + book.asks)
-            assert rig.stream.sent[0] == [f"sbd+{ACCOUNT}+{AAPL}"]
+            assert rig.sent[0] == [f"sbd+{ACCOUNT}+{AAPL}"]
             rig.stream.subscribe_depth(MSFT)  # one ladder per account: this replaces the first
             assert book.bids == []
             await until_async(lambda: rig.version(MSFT) > 1, WAIT_S)
             assert rig.book.book(MSFT).bids
             rig.stream.unsubscribe_depth()
-            await until_async(lambda: rig.stream.sent[0][-1] == f"ubd+{ACCOUNT}", WAIT_S)
+            await until_async(lambda: rig.sent[0][-1] == f"ubd+{ACCOUNT}", WAIT_S)
             assert rig.book.book(MSFT).bids == []
 
     run_async(scenario)
 
 
-def test_a_dropped_socket_reconnects_and_resubscribes_exactly_once():
+def test_a_dropped_socket_reconnects_and_resubscribes_exactly_once(threaded):
     async def scenario():
-        async with streaming({"depth_rate": 10}) as rig:
+        async with streaming(threaded, {"depth_rate": 10}) as rig:
             rig.stream.subscribe(AAPL)
             rig.stream.subscribe(MSFT, ("31", "84"))
             rig.stream.subscribe_depth(AAPL, "NASDAQ")
@@ -145,8 +156,8 @@ def test_a_dropped_socket_reconnects_and_resubscribes_exactly_once():
             await until_async(lambda: rig.stream.state.reconnects == 1 and rig.stream.state.connected, WAIT_S)
             versions = rig.version(AAPL), rig.version(MSFT)
             await until_async(lambda: rig.version(AAPL) > versions[0] and rig.version(MSFT) > versions[1], WAIT_S)
-            assert len(rig.stream.sent) == 2
-            second = rig.stream.sent[1]
+            assert len(rig.sent) == 2
+            second = rig.sent[1]
             assert sorted(second) == sorted(
                 [
                     f'smd+{AAPL}+{{"fields":[{",".join(f'"{f}"' for f in DEFAULT_FIELDS)}]}}',
@@ -159,9 +170,9 @@ def test_a_dropped_socket_reconnects_and_resubscribes_exactly_once():
     run_async(scenario)
 
 
-def test_a_silent_socket_is_detected_and_replaced():
+def test_a_silent_socket_is_detected_and_replaced(threaded):
     async def scenario():
-        async with streaming(heartbeat_timeout_s=0.6) as rig:
+        async with streaming(threaded, heartbeat_timeout_s=0.6) as rig:
             rig.stream.subscribe(AAPL)
             await until_async(lambda: rig.version(AAPL) > 2, WAIT_S)
             await rig.control("/faults", {"stall_s": 2})
@@ -174,9 +185,9 @@ def test_a_silent_socket_is_detected_and_replaced():
     run_async(scenario)
 
 
-def test_an_auth_drop_reopens_the_brokerage_session_and_reconnects():
+def test_an_auth_drop_reopens_the_brokerage_session_and_reconnects(threaded):
     async def scenario():
-        async with streaming() as rig:
+        async with streaming(threaded) as rig:
             rig.stream.subscribe(AAPL)
             await until_async(lambda: rig.version(AAPL) > 2, WAIT_S)
             cookie = rig.session.api_session
@@ -193,9 +204,11 @@ def test_an_auth_drop_reopens_the_brokerage_session_and_reconnects():
     run_async(scenario)
 
 
-def test_a_refused_handshake_reauthenticates_first():
+def test_a_refused_handshake_reauthenticates_first(threaded):
     async def scenario():
-        async with streaming(fault={"sts_unauthenticated": True}) as rig:  # the cookie is dead before we connect
+        async with streaming(
+            threaded, fault={"sts_unauthenticated": True}
+        ) as rig:  # the cookie is dead before we connect
             cookie = rig.session.api_session
             rig.stream.subscribe(AAPL)
             await until_async(lambda: rig.version(AAPL) > 2, WAIT_S)
@@ -206,9 +219,9 @@ def test_a_refused_handshake_reauthenticates_first():
     run_async(scenario)
 
 
-def test_garbage_frames_are_counted_while_data_keeps_flowing():
+def test_garbage_frames_are_counted_while_data_keeps_flowing(threaded):
     async def scenario():
-        async with streaming() as rig:
+        async with streaming(threaded) as rig:
             rig.stream.subscribe(AAPL)
             await until_async(lambda: rig.version(AAPL) > 2, WAIT_S)
             await rig.control("/faults", {"garbage": 16})
@@ -221,9 +234,9 @@ def test_garbage_frames_are_counted_while_data_keeps_flowing():
     run_async(scenario)
 
 
-def test_the_server_line_limit_is_surfaced_and_the_line_forgotten():
+def test_the_server_line_limit_is_surfaced_and_the_line_forgotten(threaded):
     async def scenario():
-        async with streaming({"max_lines": 1}) as rig:
+        async with streaming(threaded, {"max_lines": 1}) as rig:
             rig.stream.subscribe(AAPL)
             rig.stream.subscribe(MSFT)
             await until_async(lambda: "line limit" in rig.stream.state.last_error, WAIT_S)
@@ -237,9 +250,9 @@ def test_the_server_line_limit_is_surfaced_and_the_line_forgotten():
     run_async(scenario)
 
 
-def test_an_unknown_conid_is_reported():
+def test_an_unknown_conid_is_reported(threaded):
     async def scenario():
-        async with streaming() as rig:
+        async with streaming(threaded) as rig:
             rig.stream.subscribe(1)
             await until_async(lambda: rig.stream.state.last_error, WAIT_S)
             assert rig.stream.state.last_error == "IBKR refused market data for 1: unknown contract 1"
@@ -248,13 +261,13 @@ def test_an_unknown_conid_is_reported():
     run_async(scenario)
 
 
-def test_unsubscribed_data_is_dropped_not_merged():
+def test_unsubscribed_data_is_dropped_not_merged(threaded):
     async def scenario():
-        async with streaming({"rate": 500, "hb_interval_s": 0.1}) as rig:
+        async with streaming(threaded, {"rate": 500, "hb_interval_s": 0.1}) as rig:
             rig.stream.subscribe(AAPL)
             await until_async(lambda: rig.version(AAPL) > 2, WAIT_S)
             rig.stream.unsubscribe(AAPL)
-            await until_async(lambda: rig.stream.sent[0][-1] == f"umd+{AAPL}+{{}}", WAIT_S)
+            await until_async(lambda: rig.sent[0][-1] == f"umd+{AAPL}+{{}}", WAIT_S)
             frozen = rig.version(AAPL)  # frames still in flight are dropped, never merged
             frames = rig.book.frames
             await until_async(lambda: rig.book.frames > frames + 2, WAIT_S)  # heartbeats still arrive
@@ -263,13 +276,13 @@ def test_unsubscribed_data_is_dropped_not_merged():
     run_async(scenario)
 
 
-def test_keepalive_and_smd_refresh_are_sent_on_schedule():
+def test_keepalive_and_smd_refresh_are_sent_on_schedule(threaded):
     async def scenario():
-        async with streaming(keepalive_s=0.2, smd_refresh_s=0.3) as rig:
+        async with streaming(threaded, keepalive_s=0.2, smd_refresh_s=0.3) as rig:
             rig.stream.subscribe(AAPL, ("31",))
-            await until_async(lambda: rig.stream.sent and rig.stream.sent[0].count("tic") >= 2, WAIT_S)
-            await until_async(lambda: rig.stream.sent[0].count(f'smd+{AAPL}+{{"fields":["31"]}}') >= 2, WAIT_S)
-            assert rig.stream.sent[0].count("ech+hb") >= 2
+            await until_async(lambda: rig.sent and rig.sent[0].count("tic") >= 2, WAIT_S)
+            await until_async(lambda: rig.sent[0].count(f'smd+{AAPL}+{{"fields":["31"]}}') >= 2, WAIT_S)
+            assert rig.sent[0].count("ech+hb") >= 2
             assert rig.stream.state.reconnects == 0
 
     run_async(scenario)
