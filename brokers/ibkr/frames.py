@@ -161,8 +161,8 @@ _NOT_OBJECT = Malformed("not a JSON object")
 _NO_TOPIC = Malformed("no topic")
 
 
-def parse_frame(text: str | bytes) -> Frame:
-    """One server frame. Never raises."""
+def parse_frame(text: str | bytes | bytearray | memoryview) -> Frame:
+    """One server frame, as text or as the UTF-8 bytes websockets read. Never raises."""
     try:
         msg = _decode(text)
     except (ValueError, TypeError, RecursionError):  # msgspec.DecodeError and UnicodeEncodeError are ValueErrors

@@ -17,12 +17,13 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import websockets
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed, WebSocketException
+from websockets.exceptions import ConnectionClosed, ConnectionClosedOK, WebSocketException
+from websockets.typing import BytesLike
 
 from brokers.core.actions import NextAction
 from brokers.core.market import DataAge, StreamState
@@ -30,6 +31,7 @@ from brokers.core.retry import Backoff
 from brokers.ibkr import frames as fr
 from brokers.ibkr.book import BookModel
 from brokers.ibkr.errors import IbkrError
+from brokers.ibkr.message_sink import MessageSink, MessageSinkConnection
 from brokers.ibkr.quote_snapshot import QuoteSnapshot
 from brokers.ibkr.session import IbkrSession
 
@@ -38,7 +40,6 @@ log = logging.getLogger(__name__)
 # last, bid, ask, bid size, ask size, last size, volume, open, high, low, prior close, mark, symbol, availability
 DEFAULT_FIELDS = ("31", "84", "86", "88", "85", "7059", "87", "7295", "70", "71", "7296", "7635", "55", "6509")
 MAX_FRAME_BYTES = 2**22
-SLICE_NS = 2_000_000  # a received frame is buffered already, so the loop would not yield by itself
 CLOSE_TIMEOUT_S = 1.0  # a stalled server may never answer our close frame
 
 
@@ -198,7 +199,7 @@ class MarketStream:
     async def _serve(self) -> None:
         """One connection, until it closes, goes silent, or loses auth."""
         cookie = self._session.api_session
-        async with open_socket(self._session, cookie) as ws:
+        async with open_socket(self._session, cookie, MessageSinkConnection) as ws:
             outbox: asyncio.Queue[str] = asyncio.Queue()
             for conid, fields in self._subs.items():  # no await until _outbox is set: each exactly once
                 outbox.put_nowait(_smd(conid, fields))
@@ -207,7 +208,7 @@ class MarketStream:
             self._outbox, self._connected = outbox, True
             log.info("IBKR market data stream connected (%d subscriptions)", len(self._subs))
             tasks = [
-                asyncio.create_task(self._receive(ws)),
+                asyncio.create_task(self._receive(cast(MessageSinkConnection, ws))),  # made by open_socket
                 asyncio.create_task(self._write(ws, outbox)),
                 asyncio.create_task(self._housekeep(outbox)),
             ]
@@ -222,44 +223,60 @@ class MarketStream:
                 if not task.cancelled() and (error := task.exception()) is not None:
                     raise error
 
-    async def _receive(self, ws: ClientConnection) -> None:
-        """The hot loop: parse, count, merge. No logging; it awaits only the receive and, every
-        SLICE_NS of back-to-back frames, one yield, so a burst never holds the UI's loop for longer."""
+    async def _receive(self, ws: MessageSinkConnection) -> None:
+        """Runs the hot path on every message as websockets reads it, until the connection closes or a
+        control frame ends it."""
+        ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        ws.attach(self._hot_path(ended))
+        closing = asyncio.ensure_future(ws.wait_closed())
+        try:
+            await asyncio.wait((ended, closing), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closing.cancel()
+        if ended.done():
+            return
+        closed = ws.protocol.close_exc
+        if isinstance(closed, ConnectionClosedOK):
+            self._last_error = "The IBKR stream closed. Reconnecting."
+        else:
+            self._closed(closed)
+
+    def _hot_path(self, ended: asyncio.Future[None]) -> MessageSink:
+        """Parse, count, merge: called by the connection for each message, in the middle of a socket read.
+
+        No logging, no awaiting. A burst is one read after another with nothing else between, which is why
+        it runs on its own thread: the window's loop never waits behind it."""
         book, subs, parse, now_ns = self._book, self._subs, fr.parse_frame, time.perf_counter_ns
         merge_market_data, merge_depth = book.merge_market_data, book.merge_depth
         market_data, depth_frame, malformed, ignored = fr.MarketData, fr.Depth, fr.Malformed, fr.Ignored
-        try:
-            slice_end = now_ns() + SLICE_NS
-            async for message in ws:
-                arrival_ns = now_ns()
-                if arrival_ns > slice_end:
-                    await asyncio.sleep(0)
-                    slice_end = now_ns() + SLICE_NS
-                # dispatched on its exact type below, for speed; that is what the loose static type is for
-                frame: Any = parse(message)
-                book.frames += 1
-                kind = type(frame)
-                if kind is market_data:
-                    if frame.conid in subs:
-                        merge_market_data(frame, arrival_ns)
-                    else:
-                        book.dropped += 1  # in flight when we unsubscribed
-                elif kind is depth_frame:
-                    depth = self._depth
-                    if depth is not None and depth[0] == frame.conid:
-                        merge_depth(frame, arrival_ns)
-                    else:
-                        book.dropped += 1
-                elif kind is malformed:
-                    book.malformed += 1
-                elif kind is ignored:
-                    book.unknown += 1
-                elif self._control(frame):
-                    return
-        except ConnectionClosed as closed:
-            self._closed(closed)
-            return
-        self._last_error = "The IBKR stream closed. Reconnecting."
+
+        def take(message: BytesLike) -> None:
+            if ended.done():
+                return  # the connection is ending: what still arrives is not trusted
+            arrival_ns = now_ns()
+            # dispatched on its exact type below, for speed; that is what the loose static type is for
+            frame: Any = parse(message)
+            book.frames += 1
+            kind = type(frame)
+            if kind is market_data:
+                if frame.conid in subs:
+                    merge_market_data(frame, arrival_ns)
+                else:
+                    book.dropped += 1  # in flight when we unsubscribed
+            elif kind is depth_frame:
+                depth = self._depth
+                if depth is not None and depth[0] == frame.conid:
+                    merge_depth(frame, arrival_ns)
+                else:
+                    book.dropped += 1
+            elif kind is malformed:
+                book.malformed += 1
+            elif kind is ignored:
+                book.unknown += 1
+            elif self._control(frame):
+                ended.set_result(None)
+
+        return take
 
     def _control(self, frame: fr.Frame) -> bool:
         """Heartbeats and the rare frames. True ends the connection."""
@@ -377,10 +394,13 @@ async def authenticate(session: IbkrSession, *, reopen: bool, purpose: str) -> N
         raise IbkrError(f"IBKR's tickle returned no session for {purpose}. Retrying.")
 
 
-def open_socket(session: IbkrSession, cookie: str | None) -> websockets.connect:
+def open_socket(
+    session: IbkrSession, cookie: str | None, connection: type[ClientConnection] = ClientConnection
+) -> websockets.connect:
     """IBKR's WebSocket for `session`, authenticated by its `api` cookie; our own pings and no compression."""
     return websockets.connect(
         websocket_url(session),
+        create_connection=connection,
         additional_headers={"Cookie": f"api={cookie}"},
         user_agent_header="brokerdeck",
         max_size=MAX_FRAME_BYTES,
