@@ -18,11 +18,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 class SandboxRunner:
     """Starts the sandbox and waits until its endpoints file names it; `close()` stops it (SIGTERM)."""
 
-    def __init__(self, endpoints_file: Path | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, endpoints_file: Path | None = None, timeout: float = 30.0, *, instruments: int = 4) -> None:
         self._scratch = None if endpoints_file else tempfile.TemporaryDirectory(prefix="brokerdeck-sandbox-")
         self.endpoints_file = endpoints_file or Path(self._scratch.name) / "endpoints.json"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "brokers.sandbox", "--endpoints-file", str(self.endpoints_file)],
+            [
+                *(sys.executable, "-m", "brokers.sandbox", "--endpoints-file", str(self.endpoints_file)),
+                *("--instruments", str(instruments)),
+            ],
             cwd=REPO_ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

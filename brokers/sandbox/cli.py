@@ -27,6 +27,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the sandbox's options to `parser` (the app's CLI adds them to its `sandbox` command)."""
     parser.add_argument("--seed", type=int, default=1, help="seed of the deterministic synthetic market (default: 1)")
     parser.add_argument(
+        "--instruments",
+        type=_instrument_count,
+        default=4,
+        metavar="N",
+        help="how many instruments the market trades: the four defaults, then synthetic stocks SYN0000, "
+        "SYN0001, ... (default: 4; the benchmark's 100-line run asks for 100)",
+    )
+    parser.add_argument(
         "--endpoints-file",
         type=Path,
         default=Paths.resolve().sandbox_endpoints_file,
@@ -42,11 +50,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _instrument_count(text: str) -> int:
+    from brokers.sandbox.market import MAX_INSTRUMENTS
+
+    if not text.isdecimal() or not 1 <= int(text) <= MAX_INSTRUMENTS:
+        raise argparse.ArgumentTypeError(f"a whole number from 1 to {MAX_INSTRUMENTS}, not {text!r}")
+    return int(text)
+
+
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; 0 after a clean stop, 1 when the sandbox cannot start."""
     from brokers.sandbox.server import SandboxServer
 
-    sandbox = SandboxServer(seed=args.seed, endpoints_path=args.endpoints_file)
+    sandbox = SandboxServer(seed=args.seed, endpoints_path=args.endpoints_file, instruments=args.instruments)
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
         sandbox.request_stop()

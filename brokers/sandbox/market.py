@@ -36,6 +36,24 @@ DEFAULT_INSTRUMENTS: tuple[Instrument, ...] = (
     Instrument(conid=495512557, symbol="ES", tick_size=0.25, start_price=5200.00),
     Instrument(conid=12087792, symbol="EUR.USD", tick_size=0.00005, start_price=1.08500),
 )
+MAX_INSTRUMENTS = 1000
+SYNTHETIC_CONID_BASE = 900_000_000
+"""Synthetic stocks' conids start here, far from the defaults' (IBKR's conids are plain positive ints)."""
+
+
+def market_instruments(count: int) -> tuple[Instrument, ...]:
+    """The first `count` of: the defaults, then synthetic stocks SYN0000, SYN0001, ... on a cent grid.
+
+    Load runs need a universe as large as an account's market data lines (100 by default at IBKR);
+    the defaults keep their conids, so everything written against them still finds them.
+    """
+    if not 1 <= count <= MAX_INSTRUMENTS:
+        raise ValueError(f"the market trades from 1 to {MAX_INSTRUMENTS} instruments, not {count}")
+    synthetic = (
+        Instrument(SYNTHETIC_CONID_BASE + n, f"SYN{n:04d}", 0.01, float(20 + (n * 37) % 480))
+        for n in range(count - len(DEFAULT_INSTRUMENTS))
+    )
+    return (*DEFAULT_INSTRUMENTS, *synthetic)[:count]
 
 
 @dataclass(frozen=True)

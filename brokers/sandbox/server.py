@@ -27,7 +27,7 @@ from brokers.sandbox.control import ControlService
 from brokers.sandbox.endpoints import SandboxEndpoints, write_endpoints
 from brokers.sandbox.ibkr.gateway import IbkrEmulator
 from brokers.sandbox.lifespan import run_lifespans
-from brokers.sandbox.market import SyntheticMarket
+from brokers.sandbox.market import DEFAULT_INSTRUMENTS, SyntheticMarket, market_instruments
 from brokers.sandbox.oauth2.resource import ProtectedResourceEmulator
 from brokers.sandbox.oauth2.server import OAuthServerEmulator
 from brokers.sandbox.robinhood.service import RobinhoodEmulator
@@ -106,6 +106,7 @@ class SandboxServer:
         endpoints_path: Path | None = None,
         host: str = "127.0.0.1",
         emulators: Sequence[Emulator] = EMULATORS,
+        instruments: int = len(DEFAULT_INSTRUMENTS),
     ) -> None:
         try:
             address = ipaddress.ip_address(host)
@@ -120,6 +121,7 @@ class SandboxServer:
         if len(set(names)) != len(names):
             raise ValueError(f"emulator names must be unique, got {names}")
         self.seed = seed
+        self.instruments = market_instruments(instruments)  # how many the market trades (see market.py)
         self.endpoints_path = endpoints_path
         self._address = address
         self._emulators = tuple(emulators)
@@ -150,7 +152,7 @@ class SandboxServer:
     async def _serve(self, sockets: list[socket.socket]) -> SandboxEndpoints:
         pairs = list(zip(self._emulators, sockets, strict=True))
         urls = {e.name: self._url(s) for e, s in pairs}
-        context = SandboxContext(seed=self.seed, market=SyntheticMarket(self.seed), services=urls)
+        context = SandboxContext(seed=self.seed, market=SyntheticMarket(self.seed, self.instruments), services=urls)
         apps = {s.getsockname()[1]: e.build_app(context) for e, s in pairs}
         config = uvicorn.Config(
             _PortDispatcher(apps),

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -22,15 +23,16 @@ CONSUMER_KEY = "BDBENCH01"
 CONIDS = (265598, 272093, 495512557, 12087792)
 
 
-async def connected_session(sandbox: SandboxRunner) -> IbkrSession:
-    """Register a consumer through the sandbox's portal, then mint, open the brokerage session and tickle."""
+async def connected_session(sandbox: SandboxRunner, accounts: Sequence[str] = ("DU1234567",)) -> IbkrSession:
+    """Register a consumer with `accounts` through the sandbox's portal, then mint, open the brokerage session
+    and tickle."""
     keys = KeyMaterial(generate_rsa_key(), generate_rsa_key(), RFC3526_GROUP14_PRIME)
     body = portal_request(
         CONSUMER_KEY,
         public_key_pem(keys.signature_key),
         public_key_pem(keys.encryption_key),
         keys.dh_prime,
-        accounts=["DU1234567"],
+        accounts=list(accounts),
     )
     async with httpx.AsyncClient(timeout=10) as http:
         issued = (await http.post(f"{sandbox.services['ibkr']}{PORTAL_PATH}", json=body)).json()

@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 from brokers.sandbox.market import (
     DEFAULT_INSTRUMENTS,
     MAX_BOOK_LEVELS,
+    MAX_INSTRUMENTS,
     Instrument,
     Quote,
     SyntheticMarket,
+    market_instruments,
 )
 
 TICKS = {i.conid: i.tick_size for i in DEFAULT_INSTRUMENTS}
@@ -61,6 +63,26 @@ def test_the_same_quote_always_shows_the_same_book() -> None:
     conid = DEFAULT_INSTRUMENTS[1].conid
     assert market.book(conid, 20) == market.book(conid, 20)
     assert market.book(conid, 5) == tuple(side[:5] for side in market.book(conid, 20))
+
+
+def test_a_larger_universe_keeps_the_defaults_and_adds_distinct_synthetic_stocks() -> None:
+    universe = market_instruments(100)
+    synthetic = universe[len(DEFAULT_INSTRUMENTS) :]
+    assert universe[: len(DEFAULT_INSTRUMENTS)] == DEFAULT_INSTRUMENTS
+    assert len({i.conid for i in universe}) == len({i.symbol for i in universe}) == 100
+    assert [i.symbol for i in synthetic[:2]] == ["SYN0000", "SYN0001"]
+    assert all(i.tick_size == 0.01 and i.start_price > 0 for i in synthetic)
+    assert market_instruments(2) == DEFAULT_INSTRUMENTS[:2]
+    market = SyntheticMarket(5, universe)
+    for quotes in (market.step() for _ in range(50)):
+        assert {q.conid for q in quotes} == {i.conid for i in universe}
+        assert all(on_grid(q.bid, 0.01) and q.bid < q.ask for q in quotes if q.conid in {i.conid for i in synthetic})
+
+
+@pytest.mark.parametrize("count", [0, -1, MAX_INSTRUMENTS + 1])
+def test_a_universe_outside_its_bounds_is_refused(count: int) -> None:
+    with pytest.raises(ValueError, match="instruments"):
+        market_instruments(count)
 
 
 def test_prices_walk_trades_print_and_bursts_happen() -> None:

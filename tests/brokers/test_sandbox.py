@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -24,6 +25,7 @@ from brokers.core.profiles import ProfileOrigin
 from brokers.ibkr.profile import IbkrProfile
 from brokers.oauth2.profile import OAuth2Profile
 from brokers.registry import REGISTRY
+from brokers.sandbox.cli import add_arguments
 from brokers.sandbox.control import ControlService
 from brokers.sandbox.endpoints import SandboxEndpoints, read_endpoints, write_endpoints
 from brokers.sandbox.market import DEFAULT_INSTRUMENTS, MAX_BOOK_LEVELS
@@ -228,6 +230,27 @@ def test_market_book_answers_and_rejects_bad_requests() -> None:
             assert response.json()["error"] == "bad_levels"
 
     run_async(scenario)
+
+
+def test_the_instruments_option_sizes_the_market_every_service_sees() -> None:
+    parser = argparse.ArgumentParser(exit_on_error=False)
+    add_arguments(parser)
+    for bad in ("0", "1001", "ten"):
+        with pytest.raises(argparse.ArgumentError):
+            parser.parse_args(["--instruments", bad])
+    count = parser.parse_args(["--instruments", "100"]).instruments
+
+    async def scenario() -> list[dict[str, Any]]:
+        async with (
+            SandboxServer(emulators=(ControlService(),), instruments=count) as sb,
+            httpx.AsyncClient(base_url=sb.endpoints.services["control"], timeout=10) as client,
+        ):
+            return list((await client.get("/market/instruments")).json())
+
+    listed = run_async(scenario)
+    assert parser.parse_args([]).instruments == len(DEFAULT_INSTRUMENTS)
+    assert len(listed) == 100
+    assert [i["symbol"] for i in listed[-2:]] == ["SYN0094", "SYN0095"]
 
 
 # ---- the endpoints file --------------------------------------------------------------------

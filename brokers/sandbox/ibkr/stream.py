@@ -104,6 +104,7 @@ class Connection:
         self.ladders: dict[str, list[Any]] = {}  # account -> [ticker, topic, next frame at]
         self.dropped = asyncio.Event()
         self.outbox: deque[str] = deque()  # frames a fault injects, sent at the next wake-up
+        self.backlog = 0  # smd frames a fault queued, sent back to back from the next wake-up on
         self.authenticated = True
         self._next_expiry = float("inf")
         self._turn = 0
@@ -243,6 +244,11 @@ class Connection:
                 self._deauthenticate()
             while self.outbox:
                 await self._send(self.outbox.popleft())
+            if self.backlog:  # what a stalled network delivers at once: the lines' frames back to back
+                batch = min(self.backlog, _MAX_BATCH) if self.lines else self.backlog
+                self.backlog -= batch
+                if self.lines:
+                    await self._batch(batch)
             if now - last_hb >= settings.hb_interval_s:
                 last_hb = now
                 await self._send(f'{{"topic":"system","hb":{epoch_ms()}}}')
@@ -262,6 +268,8 @@ class Connection:
             if self.lines and rate > 0:
                 wake = min(wake, start + (sent + 1) / rate)
                 floor = 0 if wake <= now else floor  # still behind: only yield, then carry on
+            if self.backlog:
+                wake, floor = now, 0
             for ladder in list(self.ladders.values()):
                 if now >= ladder[2]:
                     ladder[2] = max(ladder[2] + 1 / settings.depth_rate, now)

@@ -2,7 +2,8 @@
 
 The hub owns what every connection shares: settings, the tickers fed by the sandbox market, the
 session check, and the faults tests arm over `POST /sandbox/ibkr/stream/faults`: `drop`, `stall_s`,
-`garbage`, `sts_unauthenticated`, `frames` (these exact text frames to every socket) and
+`garbage`, `sts_unauthenticated`, `frames` (these exact text frames to every socket), `backlog` (N smd
+frames of each socket's own lines sent back to back, as a network stall delivers them at once) and
 `refuse_order_topics` (the next N `sor`/`str` subscriptions answered `{"error":"unable to subscribe"}`,
 as IBKR often answers them). Its settings
 (`stream_settings.py`) change over `POST /sandbox/ibkr/stream`.
@@ -33,6 +34,7 @@ from brokers.sandbox.market import SyntheticMarket
 DEPTH_LEVELS = 10
 MAX_STALL_S = 300.0
 MAX_GARBAGE = 10_000
+MAX_BACKLOG = 100_000
 
 GARBAGE_FRAMES = (
     "garbage {not json",
@@ -205,6 +207,11 @@ class StreamHub:
             connection.outbox.extend(frames)
         return len(self.connections)
 
+    def backlog(self, count: int) -> int:
+        for connection in self.connections:
+            connection.backlog += count
+        return len(self.connections)
+
     def unauthenticate(self) -> int:
         """End every consumer's session; each socket notices at its next wake-up and sends sts."""
         for consumer in self.registry.all():
@@ -238,7 +245,7 @@ class StreamHub:
 
 def _apply_fault(hub: StreamHub, body: Any) -> dict[str, Any]:
     """Apply exactly one fault; ValueError says what is wrong with the request."""
-    names = "'drop', 'stall_s', 'garbage', 'sts_unauthenticated', 'frames' or 'refuse_order_topics'"
+    names = "'drop', 'stall_s', 'garbage', 'backlog', 'sts_unauthenticated', 'frames' or 'refuse_order_topics'"
     if not isinstance(body, dict) or len(body) != 1:
         raise ValueError(f"give exactly one of {names}")
     ((name, value),) = body.items()
@@ -254,6 +261,10 @@ def _apply_fault(hub: StreamHub, body: Any) -> dict[str, Any]:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_GARBAGE:
             raise ValueError(f"'garbage' must be a whole number from 1 to {MAX_GARBAGE}")
         count = hub.garbage(value)
+    elif name == "backlog":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BACKLOG:
+            raise ValueError(f"'backlog' must be a whole number from 1 to {MAX_BACKLOG}")
+        count = hub.backlog(value)
     elif name == "frames":
         if (
             not isinstance(value, list)

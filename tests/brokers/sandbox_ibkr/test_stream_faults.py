@@ -1,4 +1,4 @@
-"""Stream faults and settings over real sockets: drop, stall, garbage, sts_unauthenticated, bad controls."""
+"""Stream faults and settings over real sockets: drop, stall, backlog, garbage, sts_unauthenticated, bad controls."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosedError
 
-from tests.brokers.sandbox_ibkr.client_helpers import AAPL, ibkr_sandbox
+from tests.brokers.sandbox_ibkr.client_helpers import AAPL, MSFT, ibkr_sandbox
 from tests.brokers.sandbox_ibkr.stream_helpers import (
     WAIT_S,
     Frame,
@@ -29,6 +29,7 @@ from tests.brokers.sandbox_ibkr.stream_helpers import (
 from tests.conftest import run_async
 
 STALL_S = 2.0
+BACKLOG = 40
 STALL_MS = STALL_S * 1000
 
 
@@ -81,6 +82,24 @@ def test_drop_closes_every_socket_without_a_close_frame_and_a_new_one_connects()
     assert fault == {"fault": "drop", "value": True, "connections": 1}
     assert closed.rcvd is None  # abnormal closure (1006): no close frame came
     assert echo["alive"] is True
+
+
+def test_backlog_sends_the_lines_frames_back_to_back_then_nothing_more() -> None:
+    async def scenario() -> tuple[Frame, list[Frame]]:
+        async with streaming(rate=0, hb_interval_s=0.05) as s:  # rate 0: only what the backlog sends
+            for conid in (AAPL, MSFT):
+                await subscribe(s.ws, conid, "84", "86", "88", "85", "7059", "87")
+            await sync(s.ws)  # the two first frames
+            fault = await s.control("stream/faults", backlog=BACKLOG)
+            return fault, await until_quiet(s.ws, is_smd)
+
+    fault, after = run_async(scenario)
+    smd = [frame["topic"] for frame in after if is_smd(frame)]
+    assert fault == {"fault": "backlog", "value": BACKLOG, "connections": 1}
+    # One frame per slot, alternating lines; a slot whose line did not change sends nothing, as IBKR does.
+    assert BACKLOG * 0.9 <= len(smd) <= BACKLOG
+    assert smd.count(f"smd+{AAPL}") >= BACKLOG * 0.4
+    assert smd.count(f"smd+{MSFT}") >= BACKLOG * 0.4
 
 
 def test_stall_sends_nothing_for_its_duration_then_resumes() -> None:
@@ -211,15 +230,16 @@ def test_faults_are_validated_and_apply_with_no_socket_open() -> None:
     bad = [{}, {"drop": False}, {"stall_s": 0}, {"stall_s": 301}, {"garbage": 0}, {"garbage": True}]
     bad += [{"garbage": 1.5}, {"drop": True, "garbage": 1}, {"explode": True}, []]
     bad += [{"frames": []}, {"frames": "x"}, {"frames": [1]}, {"refuse_order_topics": 0}, {"refuse_order_topics": True}]
+    bad += [{"backlog": 0}, {"backlog": 100_001}, {"backlog": 2.5}]
 
     async def scenario() -> tuple[list[int], list[Frame]]:
         async with ibkr_sandbox() as (client, root):
             url = f"{root}/sandbox/ibkr/stream/faults"
             statuses = [(await client.post(url, json=b)).status_code for b in bad]
             good = [{"drop": True}, {"stall_s": 0.01}, {"garbage": 3}, {"sts_unauthenticated": True}]
-            good += [{"frames": ["{}"]}, {"refuse_order_topics": 2}]
+            good += [{"frames": ["{}"]}, {"refuse_order_topics": 2}, {"backlog": 5}]
             return statuses, [(await client.post(url, json=g)).json() for g in good]
 
     statuses, applied = run_async(scenario)
     assert statuses == [400] * len(bad)
-    assert [a["connections"] for a in applied] == [0, 0, 0, 0, 0, 0]
+    assert [a["connections"] for a in applied] == [0] * 7
