@@ -1,11 +1,11 @@
 """The 100-instrument run: 100 smd lines and 10 depth ladders at IBKR's own rates, a burst, the viewer painting.
 
-Rates come from the IBKR notes (/work/shared/reference/ibkr-cpapi.md, section 5): an smd line is
+Rates come from IBKR's Client Portal API documentation (the market data pacing notes): an smd line is
 snapshot-interval based, "All Products 500ms", so 2 frames/s per line and 200 frames/s for 100 lines;
 an account has 100 market data lines by default. IBKR keeps one price ladder per account
-(`sbd+ACCT+CONID`; section 4), so 10 ladders take 10 accounts: the consumer is registered with 10 and
+(`sbd+ACCT+CONID`), so 10 ladders take 10 accounts: the consumer is registered with 10 and
 one feed per account streams 10 of the 100 instruments and one ladder. How often IBKR pushes a ladder is
-not documented (section 4, UNCONFIRMED); 5 a second, the sandbox's default, errs on the busy side.
+not documented; 5 a second, the sandbox's default, errs on the busy side.
 
 The burst is what a reconnect brings: every socket dropped at once, each feed reconnecting and
 re-subscribing (100 first snapshots and 10 ladders), then `BACKLOG_PER_SOCKET` frames per socket sent
