@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QScrollArea,
     QSplitter,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -103,7 +104,7 @@ class MainWindow(QMainWindow):
         self.ticket_scroll.setWidgetResizable(True)
         self.ticket_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.ticket_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        bar = self.ticket_scroll.verticalScrollBar().sizeHint().width()
+        bar = self.ticket_scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         self.ticket_scroll.setMinimumWidth(TICKET_WIDTH + bar)
         self.ticket_scroll.setMaximumWidth(self.order_ticket.maximumWidth() + bar)
         self.market_area.addWidget(self.ticket_scroll)
