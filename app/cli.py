@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import re
@@ -242,6 +241,8 @@ def _status(context: AppContext, *, as_json: bool) -> int:
     accounts = context.published_accounts(profiles)
     report = collect_status(profiles, context.vault(), services, live, context.registry, accounts)
     if as_json:
+        import json  # for this command alone: the window does not wait for it
+
         print(json.dumps(report.to_json(), indent=2))
     else:
         print(format_status(report))

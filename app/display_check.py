@@ -8,7 +8,6 @@ library up by loading it (`can_load`), so it sees exactly what Qt's loader would
 
 from __future__ import annotations
 
-import ctypes
 from collections.abc import Callable, Mapping
 
 # The libraries Qt's xcb platform plugin loads that a desktop may lack, and the Debian/Ubuntu package
@@ -28,6 +27,8 @@ XCB_LIBRARIES: dict[str, str] = {
 
 def can_load(soname: str) -> bool:
     """Whether the dynamic loader finds `soname` (a library Qt would load in this process anyway)."""
+    import ctypes  # only an X11 desktop asks; the window need not wait for ctypes elsewhere
+
     try:
         ctypes.CDLL(soname)
     except OSError:

@@ -5,17 +5,19 @@ Nothing here ends the process: the trader sees what went wrong and the window st
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 import threading
 import traceback
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from brokers.core.redaction import redact
+
+if TYPE_CHECKING:
+    import asyncio  # the window paints before asyncio loads (see app.gui)
 
 log = logging.getLogger("brokerdeck.errors")
 
@@ -26,6 +28,8 @@ class ErrorReporter(QObject):
     errorRaised = Signal(str, str)
 
     def install(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """Catch the UI's and the threads' exceptions, and `loop`'s when given: the window installs it before
+        its asyncio loop exists, and again with that loop once it does."""
         sys.excepthook = self._excepthook
         threading.excepthook = self._thread_excepthook
         if loop is not None:
@@ -44,6 +48,8 @@ class ErrorReporter(QObject):
         self._report(args.exc_type, args.exc_value, args.exc_traceback, where)
 
     def _loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        import asyncio  # loaded already: only a running loop calls this
+
         error = context.get("exception")
         if isinstance(error, asyncio.CancelledError):
             return

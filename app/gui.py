@@ -1,12 +1,11 @@
-"""The GUI entry: one qasync loop that runs Qt, httpx and websockets together.
+"""The GUI entry: the main window paints first, then one qasync loop runs Qt, httpx and websockets together.
 
-The window is shown before the heavy parts (vault, HTTP client, controllers) are imported, so the
-trader sees it as early as Qt can paint it.
+The window is shown, and painted by Qt's own loop, before asyncio, qasync and the heavy parts (vault,
+HTTP client, controllers) are imported, so the trader sees it as early as Qt can paint it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 import os
@@ -17,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, QSize, QTimer, QUrl
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QSettings, QSize, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QIcon
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
 
@@ -30,11 +29,14 @@ from widgets.main_window import MainWindow
 from widgets.theme import apply_dark_theme
 
 if TYPE_CHECKING:
+    import asyncio
+
     from app.sandbox import SandboxProcess
     from app.status_controller import StatusController
 
 log = logging.getLogger(__name__)
 
+FIRST_PAINT_PATIENCE_MS = 1000  # a window that is not exposed (minimized, say) gets no paint; start anyway
 SCREENSHOT_PATIENCE_S = 30.0  # the longest --screenshot waits for the trader's working state (below)
 SCREENSHOT_MARKET_S = 4.0  # how long the market area must have shown prices and prints before the picture
 SCREENSHOT_POLL_MS = 250
@@ -57,10 +59,64 @@ def run_gui(
     app.setWindowIcon(QIcon(str(resource_path("icons/brokerdeck.svg"))))
     apply_dark_theme(app, resource_path("style.qss").read_text("utf-8"), str(resource_path("icons")))
     passphrase = _ask_passphrase_if_needed()  # modal: it must run before the asyncio loop starts
-    session = _Session(context, passphrase, start_sandbox=start_sandbox, screenshot=screenshot, size=size)
+    reporter = ErrorReporter()
+    reporter.install()
+    settings = QSettings(str(context.paths.ui_settings_file), QSettings.Format.IniFormat)
+    window = _open_window(context, reporter, settings, size)
+    _wait_for_first_paint(window)
+    import asyncio
+
     import qasync  # after PySide6, so qasync binds to it
 
-    return asyncio.run(session.run(), loop_factory=qasync.QEventLoop)
+    loop = qasync.QEventLoop()
+    reporter.install(loop)
+    session = _Session(context, window, settings, reporter, passphrase, asyncio.Event(), start_sandbox, screenshot)
+    return asyncio.run(session.run(), loop_factory=lambda: loop)
+
+
+def _open_window(
+    context: AppContext, reporter: ErrorReporter, settings: QSettings, size: tuple[int, int] | None
+) -> MainWindow:
+    """The main window in the trader's saved layout (or at `size`), shown."""
+    window = MainWindow()
+    log_dir = context.paths.log_dir
+    log_file = str(log_dir / LOG_FILE_NAME)
+    reporter.errorRaised.connect(lambda summary, details: window.error_dialog.add_error(summary, details, log_file))
+    window.openLogFolderRequested.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir))))
+    window.restore_layout(settings.value("window/geometry"), settings.value("window/state"))
+    if size is not None:
+        window.resize(QSize(*size))
+    _close_on_signals(window)
+    window.show()
+    return window
+
+
+def _wait_for_first_paint(window: MainWindow) -> None:
+    """Run Qt's own loop until `window` has painted once (or FIRST_PAINT_PATIENCE_MS passed, or it closed).
+
+    Everything the app loads after this, asyncio and qasync included, comes after the trader sees the window.
+    """
+    loop = QEventLoop()
+    painted = _QuitOnPaint(loop)
+    window.installEventFilter(painted)
+    window.closing.connect(loop.quit)
+    QTimer.singleShot(FIRST_PAINT_PATIENCE_MS, loop.quit)
+    loop.exec()
+    window.closing.disconnect(loop.quit)
+    window.removeEventFilter(painted)
+
+
+class _QuitOnPaint(QObject):
+    """Ends `loop` at the first paint of the widget it watches."""
+
+    def __init__(self, loop: QEventLoop) -> None:
+        super().__init__()
+        self.loop = loop
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.loop.quit()
+        return False
 
 
 class _Session:
@@ -69,37 +125,29 @@ class _Session:
     def __init__(
         self,
         context: AppContext,
+        window: MainWindow,
+        settings: QSettings,
+        reporter: ErrorReporter,
         passphrase: str,
-        *,
+        closed: asyncio.Event,
         start_sandbox: bool,
         screenshot: Path | None,
-        size: tuple[int, int] | None,
     ) -> None:
         self.context = context
+        self.window = window
+        self.settings = settings
+        self.reporter = reporter
         self.passphrase = passphrase
         self.start_sandbox = start_sandbox
         self.screenshot = screenshot
-        self.size = size
-        self.closed = asyncio.Event()
+        self.closed = closed
         self.screenshot_cue: _WhenWorking | None = None  # held here: the timer only calls it, it does not own it
+        window.closing.connect(closed.set)
+        if window.isHidden():  # closed while it painted
+            closed.set()
 
     async def run(self) -> int:
-        reporter = ErrorReporter()
-        reporter.install(asyncio.get_running_loop())
-        window = MainWindow()
-        log_dir = self.context.paths.log_dir
-        log_file = str(log_dir / LOG_FILE_NAME)
-        reporter.errorRaised.connect(lambda summary, details: window.error_dialog.add_error(summary, details, log_file))
-        window.openLogFolderRequested.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir))))
-        settings = QSettings(str(self.context.paths.ui_settings_file), QSettings.Format.IniFormat)
-        window.restore_layout(settings.value("window/geometry"), settings.value("window/state"))
-        if self.size is not None:
-            window.resize(QSize(*self.size))
-        window.closing.connect(self.closed.set)
-        _close_on_signals(window)
-        window.show()
-        await asyncio.sleep(0.01)  # let Qt paint the window before the heavy imports below
-
+        window, settings, reporter = self.window, self.settings, self.reporter
         window.version = _version()  # for Help > About; the package metadata is slow to read
         window.build_details()  # the docks' contents and the dialogs, hidden in the first paint
         window.market_viewer.build_chart()  # pyqtgraph now, not at the first tick

@@ -5,7 +5,8 @@ each profile is one chip in the status strip above it. The order ticket sits bes
 connections detail (profiles, sign-in, credential health), the trading detail (the mode switch and the
 blotter) and the accounts (balances, positions, P&L) are docks, hidden until the strip or the View menu
 opens them; their layout is saved by the app. Their contents are built after the first paint, or when
-first used (see WindowDetails), so the window shows the market as early as Qt can paint it.
+first used (see WindowDetails), so the window shows the market as early as Qt can paint it. The docks
+themselves are in window_docks, the menu bar in window_menus.
 The trading mode is never hidden: the strip's mode chip and the window title say LIVE loudly.
 """
 
@@ -14,13 +15,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QScrollArea,
     QSplitter,
     QStyle,
@@ -32,12 +32,14 @@ from PySide6.QtWidgets import (
 from widgets.market_viewer import MarketViewer
 from widgets.mode_badge import ModeChip, live_title
 from widgets.order_ticket import TICKET_WIDTH, OrderTicket
-from widgets.rotate_keys_action import RotateKeysAction
 from widgets.status_strip import StatusStrip
-from widgets.trading_views import ProfileModeView, unchecked_mode_view
-from widgets.view_models import LoginView, StatusView
+from widgets.trading_views import unchecked_mode_view
+from widgets.window_docks import DETAIL_WIDTH, WindowDocks
+from widgets.window_menus import WindowMenus, about_box
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox
+
     from widgets.accounts_dock import AccountsDock
     from widgets.blotter import Blotter
     from widgets.confirm_live_dialog import ConfirmLiveDialog
@@ -46,13 +48,12 @@ if TYPE_CHECKING:
     from widgets.health_indicator import HealthIndicator
     from widgets.mode_switch import ModeSwitch
     from widgets.order_question_dialog import OrderQuestionDialog
+    from widgets.trading_views import ProfileModeView
+    from widgets.view_models import LoginView, StatusView
     from widgets.window_details import WindowDetails
 
 LAYOUT_VERSION = 2  # bump only when dock names change; restoring an old layout is then skipped
 DEFAULT_SIZE = QSize(1440, 860)
-DETAIL_SHARE = 0.36  # of the window's width, for the connections detail when it first opens beside the market
-DETAIL_WIDTH = (400, 580)  # the least and the most of that width, in pixels
-TRADING_HEIGHT = 360  # of the trading detail when it first opens below the market (at most 40% of the window)
 TITLE = "Brokerdeck"
 
 
@@ -82,15 +83,13 @@ class MainWindow(QMainWindow):
         self._details: WindowDetails | None = None
         self.about_box: QMessageBox | None = None
         self._login: LoginView | None = None
-        self._detail_sized = False
-        self._trading_sized = False
-        self._accounts_sized = False
         self._modes_shown = False  # until the app shows the core's modes, every profile is unchecked SHADOW
 
-        self.docks: dict[str, QDockWidget] = {}
-        self._add_detail_dock()
-        self._add_trading_dock()
-        self._add_accounts_dock()
+        self.dock_set = WindowDocks(self, self.build_details)
+        self.docks = self.dock_set.docks
+        self.connections_action = self.dock_set.toggle("connections")
+        self.trading_action = self.dock_set.toggle("trading")
+        self.accounts_action = self.dock_set.toggle("accounts")
         self.connections_button = QToolButton(self)
         self.connections_button.setObjectName("connectionsButton")
         self.connections_button.setDefaultAction(self.connections_action)
@@ -124,7 +123,20 @@ class MainWindow(QMainWindow):
 
         self.status_strip.profileClicked.connect(self.show_profile_detail)
         self.status_strip.detailRequested.connect(self.show_connections)
-        self._build_menus()
+        menus = WindowMenus(self, (self.connections_action, self.trading_action, self.accounts_action))
+        self.add_profile_action = menus.add_profile
+        self.reload_action = menus.reload
+        self.quit_action = menus.quit
+        self.rotate_keys_action = menus.rotate_keys
+        self.check_health_action = menus.check_health
+        self.reconcile_action = menus.reconcile
+        self.find_instrument_action = menus.find_instrument
+        self.open_log_folder_action = menus.open_log_folder
+        self.about_action = menus.about
+        self.quit_action.triggered.connect(self.close)  # the same path as the close button
+        self.find_instrument_action.triggered.connect(self.focus_instrument_search)
+        self.open_log_folder_action.triggered.connect(self.openLogFolderRequested)
+        self.about_action.triggered.connect(self.show_about)
         self.status_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.status_label, 1)
         self.resize(DEFAULT_SIZE)
@@ -181,102 +193,6 @@ class MainWindow(QMainWindow):
     def error_dialog(self) -> ErrorDialog:
         return self.build_details().error_dialog
 
-    def _add_detail_dock(self) -> None:
-        """Profiles and sign-in above, the selected profile's credential health below; hidden at first."""
-        dock = QDockWidget("Connections", self)
-        dock.setObjectName("dock-connections")
-        dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetClosable
-            | QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-        )
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        dock.hide()
-        dock.visibilityChanged.connect(self._build_when_shown)  # first: the sizing below reads the contents
-        dock.visibilityChanged.connect(self._on_detail_visibility)
-        self.docks["connections"] = dock
-        self.connections_action = dock.toggleViewAction()
-        self.connections_action.setText("Connections")
-        self.connections_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
-        self.connections_action.setToolTip("Show or hide the connections detail (Ctrl+Shift+C)")
-
-    def _add_trading_dock(self) -> None:
-        """The mode switch beside the blotter, below the market; hidden at first."""
-        dock = QDockWidget("Trading", self)
-        dock.setObjectName("dock-trading")
-        dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetClosable
-            | QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-        )
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-        dock.hide()
-        dock.visibilityChanged.connect(self._build_when_shown)  # first: the sizing below reads the contents
-        dock.visibilityChanged.connect(self._on_trading_visibility)
-        self.docks["trading"] = dock
-        self.trading_action = dock.toggleViewAction()
-        self.trading_action.setText("Trading")
-        self.trading_action.setShortcut(QKeySequence("Ctrl+Shift+T"))
-        self.trading_action.setToolTip("Show or hide the mode switch and the blotter (Ctrl+Shift+T)")
-
-    def _add_accounts_dock(self) -> None:
-        """Balances, positions and P&L beside the blotter, below the market; hidden at first."""
-        dock = QDockWidget("Accounts", self)
-        dock.setObjectName("dock-accounts")
-        dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetClosable
-            | QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-        )
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-        self.splitDockWidget(self.docks["trading"], dock, Qt.Orientation.Horizontal)
-        dock.hide()
-        dock.visibilityChanged.connect(self._build_when_shown)  # first: the sizing below reads the contents
-        dock.visibilityChanged.connect(self._on_accounts_visibility)
-        self.docks["accounts"] = dock
-        self.accounts_action = dock.toggleViewAction()
-        self.accounts_action.setText("Accounts")
-        self.accounts_action.setShortcut(QKeySequence("Ctrl+Shift+A"))
-        self.accounts_action.setToolTip("Show or hide balances, positions and P&L (Ctrl+Shift+A)")
-
-    def _build_menus(self) -> None:
-        menus = self.menuBar()
-        file_menu = menus.addMenu("&File")
-        self.add_profile_action = self._action(file_menu.addAction("&Add profile…"))
-        self.reload_action = self._action(file_menu.addAction("&Reload profiles"))
-        file_menu.addSeparator()
-        self.quit_action = self._action(file_menu.addAction("&Quit"), "Ctrl+Q")
-        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        self.quit_action.triggered.connect(self.close)  # the same path as the close button
-
-        profile_menu = menus.addMenu("&Profile")
-        self.rotate_keys_action = RotateKeysAction(self)
-        profile_menu.addAction(self.rotate_keys_action)
-
-        view_menu = menus.addMenu("&View")
-        view_menu.addAction(self.connections_action)
-        view_menu.addAction(self.trading_action)
-        view_menu.addAction(self.accounts_action)
-        self.check_health_action = self._action(view_menu.addAction("Check &health now"), "F5")
-        self.reconcile_action = self._action(view_menu.addAction("&Reconcile orders"))
-        self.reconcile_action.setToolTip("Compare the selected profile's orders with its broker's (reads only)")
-        self.find_instrument_action = self._action(view_menu.addAction("&Find instrument"), "Ctrl+L")
-        self.find_instrument_action.triggered.connect(self.focus_instrument_search)
-
-        help_menu = menus.addMenu("&Help")
-        self.open_log_folder_action = self._action(help_menu.addAction("Open &log folder"))
-        self.open_log_folder_action.triggered.connect(self.openLogFolderRequested)
-        self.about_action = self._action(help_menu.addAction("&About Brokerdeck"))
-        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
-        self.about_action.triggered.connect(self.show_about)
-
-    def _action(self, action: QAction, shortcut: str = "") -> QAction:
-        """Shortcuts work wherever the focus is in the window, the market's fields included."""
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        return action
-
     # ---- what the app shows ---------------------------------------------------------------------
 
     def show_status(self, view: StatusView) -> None:
@@ -318,20 +234,15 @@ class MainWindow(QMainWindow):
             height = min(max(size.height(), self.height() - 80), self.height())
             corner = self.mapToGlobal(QPoint(self.width() - width, 60))
             dock.setGeometry(QRect(corner, QSize(width, height)))
-        dock.show()
-        dock.raise_()
+        self.dock_set.show("connections")
 
     def show_trading(self) -> None:
         """Open the mode switch and the blotter below the market."""
-        dock = self.docks["trading"]
-        dock.show()
-        dock.raise_()
+        self.dock_set.show("trading")
 
     def show_accounts(self) -> None:
         """Open balances, positions and P&L below the market, beside the blotter."""
-        dock = self.docks["accounts"]
-        dock.show()
-        dock.raise_()
+        self.dock_set.show("accounts")
 
     def _room_for_detail(self, dock: QDockWidget) -> bool:
         needed = self.market_area.minimumSizeHint().width() + max(dock.minimumSizeHint().width(), DETAIL_WIDTH[0])
@@ -350,51 +261,10 @@ class MainWindow(QMainWindow):
         search.selectAll()
 
     def show_about(self) -> None:
-        """A non-modal box: a modal one would run a nested event loop under the asyncio loop."""
         if self.about_box is None:
-            version = f" {self.version}" if self.version else ""
-            self.about_box = QMessageBox(
-                QMessageBox.Icon.NoIcon,
-                "About Brokerdeck",
-                f"Brokerdeck{version}\n\nA control center for a trader's broker connections: sign-ins, "
-                "credential health and Interactive Brokers market data.\n\nTrading mode: SHADOW at every "
-                "start. Orders are simulated until LIVE is armed for a profile with a typed confirmation.",
-                QMessageBox.StandardButton.Close,
-                self,
-            )
-            self.about_box.setWindowModality(Qt.WindowModality.NonModal)
+            self.about_box = about_box(self, self.version)
         self.about_box.show()
         self.about_box.raise_()
-
-    def _build_when_shown(self, visible: bool) -> None:
-        """A dock opened before the app built the details (View menu, strip button) gets its contents."""
-        if visible:
-            self.build_details()
-
-    def _on_detail_visibility(self, visible: bool) -> None:
-        """The first time the detail opens docked, give it room to read without crowding the market."""
-        dock = self.docks["connections"]
-        if visible and not self._detail_sized and not dock.isFloating():
-            self._detail_sized = True
-            least, most = DETAIL_WIDTH
-            width = max(least, min(most, round(self.width() * DETAIL_SHARE)), dock.minimumSizeHint().width())
-            self.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
-
-    def _on_trading_visibility(self, visible: bool) -> None:
-        """The first time the trading detail opens docked, give it room for a few orders."""
-        dock = self.docks["trading"]
-        if visible and not self._trading_sized and not dock.isFloating():
-            self._trading_sized = True
-            height = max(dock.minimumSizeHint().height(), min(TRADING_HEIGHT, self.height() * 2 // 5))
-            self.resizeDocks([dock], [height], Qt.Orientation.Vertical)
-
-    def _on_accounts_visibility(self, visible: bool) -> None:
-        """The first time the accounts open docked, give them room for a few positions, as the trading detail."""
-        dock = self.docks["accounts"]
-        if visible and not self._accounts_sized and not dock.isFloating():
-            self._accounts_sized = True
-            height = max(dock.minimumSizeHint().height(), min(TRADING_HEIGHT, self.height() * 2 // 5))
-            self.resizeDocks([dock], [height], Qt.Orientation.Vertical)
 
     # ---- saved layout ---------------------------------------------------------------------------
 
@@ -403,8 +273,8 @@ class MainWindow(QMainWindow):
         restored = geometry is not None and bool(geometry) and self.restoreGeometry(geometry)
         applied = state is not None and bool(state) and self.restoreState(state, LAYOUT_VERSION) and restored
         if applied:
-            self._detail_sized = self._trading_sized = self._accounts_sized = True  # the trader's own sizes win
-        if any(not dock.isHidden() for dock in self.docks.values()):
+            self.dock_set.keep_saved_sizes()
+        if self.dock_set.any_open():
             self.build_details()  # a dock the trader left open shows its contents in the first paint
         return applied
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent
@@ -17,7 +18,9 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from widgets.flow_layout import FlowLayout
 from widgets.severity import SEVERITY_WORDS, severity_color
-from widgets.view_models import ProfileRow, StatusView
+
+if TYPE_CHECKING:  # the views' dataclasses load with the details, after the first paint
+    from widgets.view_models import ProfileRow, StatusView
 
 _TIME_LEFT = re.compile(r"\(([^()]*)\)\s*$")
 

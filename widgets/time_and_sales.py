@@ -169,7 +169,9 @@ class TimeAndSales(QWidget):
         """Each column gets its text's width plus an equal share of what is left, so a wide tape has even gaps."""
         if not self._fitted:
             return
-        spare = max(0, self.table.viewport().width() - sum(self._fitted))
+        # The viewport's width: the table shows no scroll bars. Asked of the table, since a Python wrapper for the
+        # viewport itself (a class PySide6 does not know) makes PySide6 build every Qt class's enums first.
+        spare = max(0, self.table.maximumViewportSize().width() - sum(self._fitted))
         share, rest = divmod(spare, len(self._fitted))
         for index, width in enumerate(self._fitted):
             self.table.setColumnWidth(index, width + share + (rest if index == len(self._fitted) - 1 else 0))

@@ -1,4 +1,5 @@
-"""The main window paints before the parts it does not show: checked by what is loaded, never by a clock."""
+"""The main window paints before the parts it does not show and before the asyncio loop: checked by what is
+loaded, never by a clock."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ main([])
 """
 
 NOT_FOR_THE_FIRST_PAINT = (
+    "asyncio",
+    "qasync",
     "pyqtgraph",
     "numpy",
     "httpx",
@@ -45,7 +48,7 @@ NOT_FOR_THE_FIRST_PAINT = (
 )
 
 
-def test_the_window_paints_before_the_connectors_the_chart_and_the_hidden_docks_load(tmp_path):
+def test_the_window_paints_before_asyncio_the_connectors_the_chart_and_the_hidden_docks_load(tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", _PROBE],
         capture_output=True,
