@@ -15,13 +15,11 @@ import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -39,6 +37,7 @@ from widgets.market_view_models import (
     format_size,
     price_decimals,
 )
+from widgets.tick_label import ElidedLabel, TickLabel
 from widgets.time_and_sales import TimeAndSales
 
 if TYPE_CHECKING:
@@ -76,30 +75,14 @@ _STYLE = f"""
 """
 
 
-class ElidedLabel(QLabel):
-    """A one-line label that shortens its text with "…" instead of widening a narrow dock."""
-
-    def __init__(
-        self, parent: QWidget | None = None, alignment: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignRight
-    ) -> None:
-        super().__init__(parent)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.setAlignment(alignment | Qt.AlignmentFlag.AlignVCenter)
-
-    def shown_text(self) -> str:
-        """The text as painted: shortened with "…" when it does not fit."""
-        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width())
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setPen(self.palette().color(self.foregroundRole()))
-        painter.drawText(self.contentsRect(), self.alignment(), self.shown_text())
-        painter.end()
-
-
-def _label(name: str, parent: QWidget, muted: bool = False, elided: bool = False, left: bool = False) -> QLabel:
+def _label(
+    name: str, parent: QWidget, muted: bool = False, elided: bool = False, left: bool = False, ticking: bool = False
+) -> QLabel:
+    """A label of the market area; `ticking` for text that changes with the market (see `tick_label`)."""
     if elided:
         label: QLabel = ElidedLabel(parent, Qt.AlignmentFlag.AlignLeft if left else Qt.AlignmentFlag.AlignRight)
+    elif ticking:
+        label = TickLabel(parent)
     else:
         label = QLabel(parent)
     label.setObjectName(name)
@@ -155,10 +138,10 @@ class MarketViewer(QWidget):
         self.results.activated.connect(self._choose_index)
 
         self.quote_symbol = _label("quoteSymbol", self)
-        self.quote_last = _label("quoteLast", self)
-        self.quote_last_size = _label("quoteLastSize", self, muted=True)
-        self.quote_bid = _label("quoteBid", self)
-        self.quote_ask = _label("quoteAsk", self)
+        self.quote_last = _label("quoteLast", self, ticking=True)
+        self.quote_last_size = _label("quoteLastSize", self, muted=True, ticking=True)
+        self.quote_bid = _label("quoteBid", self, ticking=True)
+        self.quote_ask = _label("quoteAsk", self, ticking=True)
         self.inside_warning = _label("insideWarning", self)
         self.inside_warning.hide()
         self.quote_stats = _label("quoteStats", self, muted=True, elided=True)

@@ -23,6 +23,7 @@ VOLUME_BINS = 120  # about this many bars across the range: wide enough to read
 BAR_WIDTHS_S = (0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0, 60.0)
 MIN_PRICE_STEPS = 10  # the price axis spans at least this many ticks
 MIN_VOLUME_RANGE = 10.0  # shares
+RANGE_PADDING = 0.05  # of the span, above and below the data
 MIN_SPAN_S = 30.0  # the shortest time range shown: a few seconds of data start at its left edge
 
 
@@ -62,9 +63,9 @@ class TickChart(pg.GraphicsLayoutWidget):
                 axis.setPen(COLORS["grid"])
                 axis.setTextPen(COLORS["muted"])
             plot.vb.setMouseEnabled(x=False, y=False)
-            plot.vb.enableAutoRange(axis="y", enable=True)
-            plot.vb.setAutoVisible(y=True)
-            plot.vb.enableAutoRange(axis="x", enable=False)
+            # Both ranges are set from the data in `set_history`: pyqtgraph's auto-range would ask every item
+            # for its bounds on each update, in Python, about as long as drawing the chart.
+            plot.vb.disableAutoRange()
 
         self.bid_curve = self.price_plot.plot(pen=pg.mkPen(COLORS["bid"] + "a0", width=1))
         self.ask_curve = self.price_plot.plot(pen=pg.mkPen(COLORS["ask"] + "a0", width=1))
@@ -136,6 +137,16 @@ class TickChart(pg.GraphicsLayoutWidget):
             self.last_line.setValue(float(finite[-1]))
         self._bar_x, self._bar_height, width = self._bin_volume(t, volume, span)
         self.volume_bars.setOpts(x=self._bar_x, height=self._bar_height, width=width)
+        self._fit_ranges(np.concatenate((bid, ask, last)))
+
+    def _fit_ranges(self, prices: np.ndarray) -> None:
+        """The price range over what the window shows, and the volume range up to its tallest bar; the views'
+        limits keep both at least a few ticks (and shares) tall."""
+        prices = prices[np.isfinite(prices)]
+        if len(prices):
+            self.price_plot.setYRange(float(prices.min()), float(prices.max()), padding=RANGE_PADDING)
+        tallest = float(self._bar_height.max()) if len(self._bar_height) else 0.0
+        self.volume_plot.setYRange(0.0, max(tallest, MIN_VOLUME_RANGE), padding=RANGE_PADDING)
 
     def _show_tick(self, tick_size: float) -> None:
         """Price labels, the last-price tag and the shortest price range follow the instrument's tick."""
