@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
+from PySide6.QtCore import QCoreApplication, QEvent
 
 from brokers.ibkr.credentials import IbkrCredentials, KeyMaterial
 from brokers.ibkr.keys import generate_rsa_key, public_key_pem
@@ -42,6 +43,14 @@ async def connected_session(sandbox: SandboxRunner, accounts: Sequence[str] = ("
     session = IbkrSession(f"{sandbox.services['ibkr']}/v1/api", credentials)
     await session.connect()
     return session
+
+
+def paint_now(chart_scene: object | None) -> None:
+    """Deliver now what Qt would paint next, so it can be timed: the chart's scene update (pyqtgraph's scene
+    paints its view from a queued call, not from an update request) and every widget's update request."""
+    if chart_scene is not None:
+        QCoreApplication.sendPostedEvents(chart_scene, QEvent.Type.MetaCall)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.UpdateRequest)
 
 
 def rss_mb() -> float:

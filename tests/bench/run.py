@@ -20,12 +20,13 @@ from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
 
 from tests.bench.harness import (
     CONIDS,
     connected_session,
+    paint_now,
     percentile,
     process_cpu_s,
     rss_mb,
@@ -157,8 +158,7 @@ async def live_phase(session: Any, seconds: float, soak_s: float, sandbox: Sandb
         started, started_ns = time.perf_counter(), time.perf_counter_ns()
         refresh()
         if viewer.render_count != before:
-            # Deliver the update request now, so the paint Qt would do next (dirty widgets only) is timed.
-            QCoreApplication.sendPostedEvents(None, QEvent.Type.UpdateRequest)
+            paint_now(viewer.chart.scene())
             done_ns = time.perf_counter_ns()
             paint_ms.append((time.perf_counter() - started) * 1000)
             while arrivals and arrivals[0] <= started_ns:  # what arrived since is in the next paint

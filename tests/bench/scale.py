@@ -21,16 +21,19 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from brokers.core.market import MarketFeed
 from brokers.sandbox.market import market_instruments
-from tests.bench.harness import connected_session, percentile
+from tests.bench.harness import connected_session, paint_now, percentile
 from tests.sandbox_runner import SandboxRunner
 from tests.waiting import until_async
+
+if TYPE_CHECKING:
+    from widgets.market_viewer import MarketViewer
 
 INSTRUMENTS = 100
 ACCOUNTS = tuple(f"DU{1234567 + n}" for n in range(10))
@@ -69,14 +72,14 @@ class _Probe:
             if self.lags is not None:
                 self.lags.append((time.perf_counter() - started - LAG_PROBE_S) * 1000)
 
-    def painter(self, refresh: Callable[[], None], render_count: Callable[[], int]) -> Callable[[], None]:
+    def painter(self, refresh: Callable[[], None], viewer: MarketViewer) -> Callable[[], None]:
         """`refresh`, timed with the paint Qt does next whenever the viewer rendered a new picture."""
 
         def refresh_and_paint() -> None:
-            before, started = render_count(), time.perf_counter()
+            before, started = viewer.render_count, time.perf_counter()
             refresh()
-            if render_count() != before:
-                QCoreApplication.sendPostedEvents(None, QEvent.Type.UpdateRequest)
+            if viewer.render_count != before:
+                paint_now(viewer.chart.scene())
                 if self.paints is not None:
                     self.paints.append((time.perf_counter() - started) * 1000)
 
@@ -145,7 +148,7 @@ async def _viewer_and_feeds(session: Any) -> AsyncIterator[tuple[list[MarketFeed
     timer = QTimer()
     timer.setTimerType(Qt.TimerType.PreciseTimer)
     timer.setInterval(round(1000 / REFRESH_HZ))
-    timer.timeout.connect(probe.painter(market.refresh, lambda: viewer.render_count))
+    timer.timeout.connect(probe.painter(market.refresh, viewer))
     timer.start()
     lag = asyncio.get_running_loop().create_task(probe.lag())
     try:
