@@ -143,19 +143,26 @@ def sandbox_command_line(scene: Scene) -> list[str] | None:
     return [part.decode() for part in raw.split(b"\0") if part]
 
 
+def still_open(window: subprocess.Popen[bytes]) -> bool:
+    """True while the window runs; its early exit ends the wait at once."""
+    check(window.poll() is None, f"the window exited early with code {window.returncode}")
+    return True
+
+
 def window_connects_and_reports_status(scene: Scene) -> str:
     log = (scene.root / "window.out").open("wb")
     window = subprocess.Popen(
         [str(scene.command), "--sandbox"], env=scene.app_env(), stdout=log, stderr=subprocess.STDOUT
     )
     try:
-        sandbox = wait_for(lambda: sandbox_command_line(scene), "the window's sandbox to announce itself")
+        sandbox = wait_for(lambda: still_open(window) and sandbox_command_line(scene), "the window's sandbox")
         check(
             sandbox[:2] == [str(scene.opt / "brokerdeck"), "sandbox"],
             f"the sandbox is not the installed binary's own `sandbox` command: {sandbox}",
         )
         report = wait_for(
-            lambda: sandbox_ibkr_active(scene), "`brokerdeck status --json` to report sandbox-ibkr ACTIVE"
+            lambda: still_open(window) and sandbox_ibkr_active(scene),
+            "`brokerdeck status --json` to report sandbox-ibkr ACTIVE",
         )
         check(bool(report["sandbox"]), "the status report names no sandbox")
         window.send_signal(signal.SIGTERM)
