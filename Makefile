@@ -11,9 +11,14 @@ TEST_DEBS   := gnome-keyring dbus-daemon libegl1 libgl1 libxkbcommon0 libfontcon
 # committed package-lock.json; the stamp lives inside node_modules, so deleting that folder reinstalls it.
 PEER_DIR    := tests/peers/oidc_provider
 PEER_STAMP  := $(PEER_DIR)/node_modules/.brokerdeck-installed
+# `make package`: the Qt platform plugins' libraries (RUN_DEBS) are bundled from the build host; the smoke
+# test needs the Secret Service and offscreen Qt; desktop-file-utils validates the menu entry; PyInstaller
+# needs binutils (objdump, objcopy) to build on Linux.
+PACKAGE_DEBS := gnome-keyring dbus-daemon libfontconfig1 libglib2.0-0 fonts-dejavu-core desktop-file-utils binutils
+PACKAGE_STAMP := $(VENV)/.package-installed
 RUN_DEBS    := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 gnome-keyring
 
-.PHONY: run test bench lint layering typecheck pytest venv peers debs-test debs-run clean
+.PHONY: run test bench package lint layering typecheck pytest venv peers debs-test debs-run debs-package clean
 
 run: venv debs-run
 	$(VENV)/bin/brokerdeck --sandbox
@@ -46,6 +51,20 @@ debs-run:
 # The market-data benchmark (about 6 minutes with the 5-minute memory soak); see README "Performance".
 bench: venv debs-test
 	QT_QPA_PLATFORM=offscreen $(PY) -m tests.bench.run $(BENCH_ARGS)
+
+# The PyInstaller one-folder build (build/package/), the tarball with install.sh (build/*.tar.gz) and the
+# frozen smoke test on it; see README "Install from the tarball". Not part of `make test`.
+package: $(PACKAGE_STAMP) debs-run debs-package
+	PY=$(PY) packaging/build.sh
+
+$(PACKAGE_STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || $$(scripts/find-python) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[package]'
+	@touch $@
+
+debs-package:
+	@scripts/ensure-debs $(PACKAGE_DEBS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -67,6 +67,14 @@ def run_command(args: argparse.Namespace) -> int:
     return sandbox_cli.run(args)
 
 
+def sandbox_command() -> list[str]:
+    """How this process starts a sandbox child: the packaged, frozen `brokerdeck` binary has no Python `-m`,
+    so it runs its own `sandbox` command; from source, the sandbox runs without the app."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "sandbox"]
+    return [sys.executable, "-m", "brokers.sandbox"]
+
+
 class SandboxStartError(RuntimeError):
     pass
 
@@ -79,7 +87,7 @@ class SandboxProcess:
         self._process: subprocess.Popen[bytes] | None = None
 
     async def start(self, timeout: float = 30.0) -> SandboxEndpoints:
-        command = [sys.executable, "-m", "brokers.sandbox", "--seed", str(self.seed)]
+        command = [*sandbox_command(), "--seed", str(self.seed)]
         command += ["--endpoints-file", str(self.endpoints_file), "--exit-with-parent", str(os.getpid())]
         self.log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with self.log_file.open("ab") as output:  # the child's output goes to a file, never a full pipe
