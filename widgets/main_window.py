@@ -260,6 +260,14 @@ class MainWindow(QMainWindow):
         search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         search.selectAll()
 
+    def bring_to_front(self) -> None:
+        """Show the window, restored if minimized, above the others (a second launch, the tray)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
     def show_about(self) -> None:
         if self.about_box is None:
             self.about_box = about_box(self, self.version)
