@@ -49,7 +49,8 @@ if TYPE_CHECKING:
     from widgets.mode_switch import ModeSwitch
     from widgets.order_question_dialog import OrderQuestionDialog
     from widgets.trading_views import ProfileModeView
-    from widgets.view_models import LoginView, StatusView
+    from widgets.tray import TrayIcon
+    from widgets.view_models import LoginView, ProfileRow, StatusView
     from widgets.window_details import WindowDetails
 
 LAYOUT_VERSION = 2  # bump only when dock names change; restoring an old layout is then skipped
@@ -84,6 +85,9 @@ class MainWindow(QMainWindow):
         self.about_box: QMessageBox | None = None
         self._login: LoginView | None = None
         self._modes_shown = False  # until the app shows the core's modes, every profile is unchecked SHADOW
+        self.tray: TrayIcon | None = None  # built with the details, after the first paint
+        self._status_rows: tuple[ProfileRow, ...] = ()
+        self._mode_views: tuple[ProfileModeView, ...] = ()
 
         self.dock_set = WindowDocks(self, self.build_details)
         self.docks = self.dock_set.docks
@@ -133,6 +137,7 @@ class MainWindow(QMainWindow):
         self.find_instrument_action = menus.find_instrument
         self.open_log_folder_action = menus.open_log_folder
         self.about_action = menus.about
+        self.everything_shadow_action = menus.everything_shadow
         self.quit_action.triggered.connect(self.close)  # the same path as the close button
         self.find_instrument_action.triggered.connect(self.focus_instrument_search)
         self.open_log_folder_action.triggered.connect(self.openLogFolderRequested)
@@ -159,6 +164,13 @@ class MainWindow(QMainWindow):
             self.reload_action.triggered.connect(details.connection_panel.reloadRequested)
             self.check_health_action.triggered.connect(details.health_indicator.refreshRequested)
             self.reconcile_action.triggered.connect(details.blotter.reconcileRequested)
+            from widgets.tray import TrayIcon  # the tray's painting and menu need not delay the first paint
+
+            self.tray = TrayIcon(self)
+            self.tray.openRequested.connect(self.bring_to_front)
+            self.tray.shadowRequested.connect(self.everything_shadow_action.trigger)
+            self.tray.quitRequested.connect(self.quit_action.trigger)
+            self._show_tray()
         return self._details
 
     @property
@@ -197,6 +209,7 @@ class MainWindow(QMainWindow):
 
     def show_status(self, view: StatusView) -> None:
         self.status_strip.show_status(view)
+        self._status_rows = view.profiles
         self.connection_panel.show_status(view)
         self.health_indicator.show_status(view)
         starting = view.login is not None and (self._login is None or self._login.profile != view.login.profile)
@@ -205,12 +218,21 @@ class MainWindow(QMainWindow):
             self.show_profile_detail(view.login.profile)  # the sign-in's countdown and buttons live there
         if not self._modes_shown:
             self.mode_switch.show_modes(tuple(unchecked_mode_view(row.name) for row in view.profiles))
+        self._show_tray()
 
     def show_trading_modes(self, views: tuple[ProfileModeView, ...]) -> None:
         """Every profile's mode from the trading core: the switch, the strip's chip and the title follow."""
         self._modes_shown = True
+        self._mode_views = views
         self.mode_switch.show_modes(views)
         self.show_trading_mode(tuple(view.profile for view in views if view.live))
+        self._show_tray()
+
+    def _show_tray(self) -> None:
+        if self.tray is not None:
+            from widgets.tray import tray_state
+
+            self.tray.show_state(tray_state(self._status_rows, self._mode_views))
 
     def show_trading_mode(self, live_profiles: tuple[str, ...]) -> None:
         """Say in the title and the status strip which profiles send real orders, if any."""

@@ -1,4 +1,4 @@
-"""The main window's menu bar (File, Profile, View, Help), the actions in it and the About box.
+"""The main window's menu bar (File, Profile, Trading, View, Help), the actions in it and the About box.
 
 Every shortcut works wherever the focus is in the window, the market's fields included. The window and
 the app connect what the actions do.
@@ -34,6 +34,10 @@ class WindowMenus:
         profile_menu = menus.addMenu("&Profile")
         self.rotate_keys = RotateKeysAction(window)
         profile_menu.addAction(self.rotate_keys)
+
+        trading_menu = menus.addMenu("&Trading")
+        self.everything_shadow = window_shortcut(trading_menu.addAction("Everything back to &SHADOW"), "Ctrl+Shift+S")
+        self.everything_shadow.setToolTip("Every profile to SHADOW at once: orders are simulated, nothing is sent")
 
         view_menu = menus.addMenu("&View")
         for toggle in view_toggles:

@@ -194,7 +194,7 @@ def test_problems_show_as_a_notice_that_opens_the_detail(qtbot):
 def test_the_menus_hold_every_command_with_its_shortcut(qtbot):
     window = open_window(qtbot, 1280, 720)
     menus = {action.text().replace("&", ""): action.menu() for action in window.menuBar().actions()}
-    assert list(menus) == ["File", "Profile", "View", "Help"]
+    assert list(menus) == ["File", "Profile", "Trading", "View", "Help"]
     shortcuts = {
         action.text().replace("&", ""): action.shortcut().toString()
         for menu in menus.values()
@@ -206,6 +206,7 @@ def test_the_menus_hold_every_command_with_its_shortcut(qtbot):
         "Reload profiles": "",
         "Quit": QKeySequence("Ctrl+Q").toString(),
         "Rotate keys…": "",
+        "Everything back to SHADOW": QKeySequence("Ctrl+Shift+S").toString(),
         "Connections": QKeySequence("Ctrl+Shift+C").toString(),
         "Trading": QKeySequence("Ctrl+Shift+T").toString(),
         "Accounts": QKeySequence("Ctrl+Shift+A").toString(),
