@@ -24,10 +24,10 @@ from app.context import AppContext
 from app.error_reporting import ErrorReporter
 from app.logging_setup import LOG_FILE_NAME
 from app.single_instance import Claim, InstanceGuard, instance_name
+from app.theme_setting import ThemeSetting
 from brokers.core.environment import VAULT_BACKEND_ENV, VAULT_PASSPHRASE_ENV
 from resources import resource_path
 from widgets.main_window import MainWindow
-from widgets.theme import apply_dark_theme
 
 if TYPE_CHECKING:
     import asyncio
@@ -64,13 +64,14 @@ def run_gui(
         print(claim.message)
         log.info("%s", claim.message)
         return 0
-    apply_dark_theme(app, resource_path("style.qss").read_text("utf-8"), str(resource_path("icons")))
+    settings = QSettings(str(context.paths.ui_settings_file), QSettings.Format.IniFormat)
+    theme = ThemeSetting(app, settings, resource_path("style.qss").read_text("utf-8"), str(resource_path("icons")))
     passphrase = _ask_passphrase_if_needed()  # modal: it must run before the asyncio loop starts
     reporter = ErrorReporter()
     reporter.install()
-    settings = QSettings(str(context.paths.ui_settings_file), QSettings.Format.IniFormat)
     window = _open_window(context, reporter, settings, size)
     guard.activated.connect(window.bring_to_front)
+    theme.attach(window)
     _wait_for_first_paint(window)
     import asyncio
 

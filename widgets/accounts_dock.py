@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from widgets.account_view_models import AccountBook, AccountsDockView, PositionLine
 from widgets.flow_layout import FlowLayout
 from widgets.table_spec import Column, KeyedRowTableModel
-from widgets.theme import THEME
+from widgets.theme import tokens
 from widgets.trading_views import MODE_COLORS, SHADOW
 
 POSITION_COLUMNS = (
@@ -121,7 +121,7 @@ class AccountsDock(QWidget):
         self.problem_label = QLabel(self)
         self.problem_label.setObjectName("accountsProblem")
         self.problem_label.setWordWrap(True)
-        self.problem_label.setStyleSheet(f"color: {THEME['stale']};")
+        self.problem_label.setStyleSheet(f"color: {tokens()['stale']};")
         self.balances = QFrame(self)
         self.balances.setObjectName("accountsBalances")
         self._balance_flow = FlowLayout(self.balances, spacing=18)  # wraps: a narrow dock never widens the window
@@ -223,7 +223,7 @@ class AccountsDock(QWidget):
             self.model.set_rows(())
             return
         self.age_label.setText(book.age_text)
-        self.age_label.setStyleSheet(f"color: {THEME['muted'] if book.fresh else THEME['stale']};")
+        self.age_label.setStyleSheet(f"color: {tokens()['muted'] if book.fresh else tokens()['stale']};")
         self.age_label.setToolTip("" if book.fresh else "Older than the broker's reader promised: it may have stopped")
         self.problem_label.setText(book.problem)
         self.problem_label.setVisible(bool(book.problem))
@@ -275,7 +275,7 @@ class AccountsDock(QWidget):
         for figure in book.balances:
             label = self.balance_labels[figure.key]
             label.setText(figure.text)
-            color = THEME[figure.tone] if figure.tone else THEME["text"]
+            color = tokens()[figure.tone] if figure.tone else tokens()["text"]
             label.setStyleSheet(f"color: {color}; font-weight: bold;")
 
     @staticmethod

@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
 
     closing = Signal()
     openLogFolderRequested = Signal()
+    themeRequested = Signal(str)  # "system" | "light" | "dark": the app applies and remembers it
 
     def __init__(self, parent: QWidget | None = None, *, version: str = "") -> None:
         super().__init__(parent)
@@ -138,6 +139,9 @@ class MainWindow(QMainWindow):
         self.open_log_folder_action = menus.open_log_folder
         self.about_action = menus.about
         self.everything_shadow_action = menus.everything_shadow
+        self.theme_actions = menus.themes
+        for choice, action in self.theme_actions.items():
+            action.triggered.connect(lambda _checked=False, c=choice: self.themeRequested.emit(c))
         self.quit_action.triggered.connect(self.close)  # the same path as the close button
         self.find_instrument_action.triggered.connect(self.focus_instrument_search)
         self.open_log_folder_action.triggered.connect(self.openLogFolderRequested)
@@ -281,6 +285,10 @@ class MainWindow(QMainWindow):
         search = self.market_viewer.symbol_edit
         search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         search.selectAll()
+
+    def show_theme_choice(self, choice: str) -> None:
+        """Tick the theme the app applies (View > Theme)."""
+        self.theme_actions[choice].setChecked(True)
 
     def bring_to_front(self) -> None:
         """Show the window, restored if minimized, above the others (a second launch, the tray)."""

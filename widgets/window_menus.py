@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QWidget
 
 from widgets.rotate_keys_action import RotateKeysAction
+from widgets.theme import THEME_CHOICES
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMessageBox
@@ -46,6 +47,15 @@ class WindowMenus:
         self.reconcile = window_shortcut(view_menu.addAction("&Reconcile orders"))
         self.reconcile.setToolTip("Compare the selected profile's orders with its broker's (reads only)")
         self.find_instrument = window_shortcut(view_menu.addAction("&Find instrument"), "Ctrl+L")
+        view_menu.addSeparator()
+        theme_menu = view_menu.addMenu("T&heme")
+        choices = QActionGroup(window)
+        choices.setExclusive(True)
+        self.themes: dict[str, QAction] = {}
+        for choice, text in THEME_CHOICES.items():
+            action = choices.addAction(theme_menu.addAction(text))
+            action.setCheckable(True)
+            self.themes[choice] = action
 
         help_menu = menus.addMenu("&Help")
         self.open_log_folder = window_shortcut(help_menu.addAction("Open &log folder"))

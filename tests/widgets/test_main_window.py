@@ -213,6 +213,7 @@ def test_the_menus_hold_every_command_with_its_shortcut(qtbot):
         "Check health now": "F5",
         "Reconcile orders": "",
         "Find instrument": QKeySequence("Ctrl+L").toString(),
+        "Theme": "",
         "Open log folder": "",
         "About Brokerdeck": "",
     }
