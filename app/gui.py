@@ -169,6 +169,9 @@ class _Session:
 
         operations = Operations(reporter.report_exception)
         vault = self.context.vault(ask_passphrase=lambda: self.passphrase)
+        from app.install_details import install_details
+
+        window.show_install_details(install_details(self.context, vault))
         sandbox = await self._start_sandbox(window, reporter) if self.start_sandbox else None
         controller = StatusController(self.context, vault, window, operations)
         if self.screenshot:

@@ -35,7 +35,7 @@ from widgets.order_ticket import TICKET_WIDTH, OrderTicket
 from widgets.status_strip import StatusStrip
 from widgets.trading_views import unchecked_mode_view
 from widgets.window_docks import DETAIL_WIDTH, WindowDocks
-from widgets.window_menus import WindowMenus, about_box
+from widgets.window_menus import WindowMenus, about_box, show_about_text
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMessageBox
@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle(TITLE)
         self.version = version
+        self.install_details: tuple[tuple[str, str], ...] = ()  # for Help > About, from the app
         self.setDockOptions(
             QMainWindow.DockOption.AnimatedDocks
             | QMainWindow.DockOption.AllowNestedDocks
@@ -298,9 +299,15 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
+    def show_install_details(self, details: tuple[tuple[str, str], ...]) -> None:
+        """The (what, value) lines About adds: the folders of config, data and logs, the vault in use."""
+        self.install_details = details
+        if self.about_box is not None:
+            show_about_text(self.about_box, self.version, details)
+
     def show_about(self) -> None:
         if self.about_box is None:
-            self.about_box = about_box(self, self.version)
+            self.about_box = about_box(self, self.version, self.install_details)
         self.about_box.show()
         self.about_box.raise_()
 

@@ -71,19 +71,26 @@ def window_shortcut(action: QAction, shortcut: str = "") -> QAction:
     return action
 
 
-def about_box(parent: QWidget, version: str) -> QMessageBox:
-    """A non-modal box: a modal one would run a nested event loop under the asyncio loop."""
+def about_box(parent: QWidget, version: str, details: Sequence[tuple[str, str]] = ()) -> QMessageBox:
+    """A non-modal box: a modal one would run a nested event loop under the asyncio loop.
+
+    `details` are (what, value) lines from the app: where config, data and logs live, the vault in use.
+    """
     from PySide6.QtWidgets import QMessageBox  # on first use: its class's enums need not delay the first paint
 
+    box = QMessageBox(QMessageBox.Icon.NoIcon, "About Brokerdeck", "", QMessageBox.StandardButton.Close, parent)
+    box.setWindowModality(Qt.WindowModality.NonModal)
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)  # a path can be copied
+    show_about_text(box, version, details)
+    return box
+
+
+def show_about_text(box: QMessageBox, version: str, details: Sequence[tuple[str, str]]) -> None:
     version = f" {version}" if version else ""
-    box = QMessageBox(
-        QMessageBox.Icon.NoIcon,
-        "About Brokerdeck",
+    lines = "".join(f"\n{what}: {value}" for what, value in details)
+    box.setText(
         f"Brokerdeck{version}\n\nA control center for a trader's broker connections: sign-ins, "
         "credential health and Interactive Brokers market data.\n\nTrading mode: SHADOW at every "
-        "start. Orders are simulated until LIVE is armed for a profile with a typed confirmation.",
-        QMessageBox.StandardButton.Close,
-        parent,
+        "start. Orders are simulated until LIVE is armed for a profile with a typed confirmation."
+        + (f"\n{lines}" if lines else "")
     )
-    box.setWindowModality(Qt.WindowModality.NonModal)
-    return box
