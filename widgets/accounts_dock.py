@@ -93,12 +93,14 @@ class AccountsDock(QWidget):
 
         self.profile_picker = QComboBox(self)
         self.profile_picker.setObjectName("accountsProfile")
+        self.profile_picker.setAccessibleName("Accounts: profile")
         self.profile_picker.setToolTip("The profile whose accounts are shown")
         self.profile_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.profile_picker.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
         self.profile_picker.activated.connect(self._profile_activated)
         self.account_picker = QComboBox(self)
         self.account_picker.setObjectName("accountsAccount")
+        self.account_picker.setAccessibleName("Accounts: account")
         self.account_picker.setToolTip("The account shown; SHADOW is the simulated book, never a broker's")
         self.account_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.account_picker.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
@@ -151,6 +153,7 @@ class AccountsDock(QWidget):
     def _build_table(self) -> QTableView:
         table = QTableView(self)
         table.setObjectName("positionsTable")
+        table.setAccessibleName("Positions")
         table.setModel(self.model)
         table.verticalHeader().setVisible(False)
         table.setWordWrap(False)

@@ -140,6 +140,10 @@ class MainWindow(QMainWindow):
         self.open_log_folder_action = menus.open_log_folder
         self.about_action = menus.about
         self.everything_shadow_action = menus.everything_shadow
+        self.connect_action = menus.connect
+        self.open_ticket_action = menus.open_ticket
+        self.connect_action.triggered.connect(self.connect_selected_profile)
+        self.open_ticket_action.triggered.connect(self.focus_order_ticket)
         self.theme_actions = menus.themes
         for choice, action in self.theme_actions.items():
             action.triggered.connect(lambda _checked=False, c=choice: self.themeRequested.emit(c))
@@ -304,6 +308,27 @@ class MainWindow(QMainWindow):
         self.install_details = details
         if self.about_box is not None:
             show_about_text(self.about_box, self.version, details)
+
+    def focus_order_ticket(self) -> None:
+        """Put the cursor in the ticket's quantity, scrolled into view: the next keys type the order."""
+        quantity = self.order_ticket.quantity
+        self.ticket_scroll.ensureWidgetVisible(quantity)
+        quantity.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        quantity.selectAll()
+
+    def connect_selected_profile(self) -> None:
+        """Open the connections detail and press Connect (or Reconnect) for its selected profile, when allowed.
+
+        With none selected yet, the first profile is, as the health detail shows it first.
+        """
+        self.show_connections()
+        panel = self.connection_panel
+        if not panel.selected_profile() and self._status_rows:
+            panel.select_profile(self._status_rows[0].name)
+        for button in (panel.connect_button, panel.reconnect_button):
+            if button.isEnabled():
+                button.click()
+                return
 
     def show_about(self) -> None:
         if self.about_box is None:

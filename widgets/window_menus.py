@@ -27,16 +27,19 @@ class WindowMenus:
         menus = window.menuBar()
         file_menu = menus.addMenu("&File")
         self.add_profile = window_shortcut(file_menu.addAction("&Add profile…"))
-        self.reload = window_shortcut(file_menu.addAction("&Reload profiles"))
+        self.reload = window_shortcut(file_menu.addAction("&Reload profiles"), "Ctrl+R")
         file_menu.addSeparator()
         self.quit = window_shortcut(file_menu.addAction("&Quit"), "Ctrl+Q")
         self.quit.setMenuRole(QAction.MenuRole.QuitRole)
 
         profile_menu = menus.addMenu("&Profile")
+        self.connect = window_shortcut(profile_menu.addAction("&Connect selected profile"), "Ctrl+K")
+        self.connect.setToolTip("Sign the selected profile in (or again), from the connections detail")
         self.rotate_keys = RotateKeysAction(window)
         profile_menu.addAction(self.rotate_keys)
 
         trading_menu = menus.addMenu("&Trading")
+        self.open_ticket = window_shortcut(trading_menu.addAction("Order &ticket"), "Ctrl+T")
         self.everything_shadow = window_shortcut(trading_menu.addAction("Everything back to &SHADOW"), "Ctrl+Shift+S")
         self.everything_shadow.setToolTip("Every profile to SHADOW at once: orders are simulated, nothing is sent")
 

@@ -203,9 +203,11 @@ def test_the_menus_hold_every_command_with_its_shortcut(qtbot):
     }
     assert shortcuts == {
         "Add profile…": "",
-        "Reload profiles": "",
+        "Reload profiles": QKeySequence("Ctrl+R").toString(),
         "Quit": QKeySequence("Ctrl+Q").toString(),
+        "Connect selected profile": QKeySequence("Ctrl+K").toString(),
         "Rotate keys…": "",
+        "Order ticket": QKeySequence("Ctrl+T").toString(),
         "Everything back to SHADOW": QKeySequence("Ctrl+Shift+S").toString(),
         "Connections": QKeySequence("Ctrl+Shift+C").toString(),
         "Trading": QKeySequence("Ctrl+Shift+T").toString(),
