@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
 from widgets.market_view_models import COLORS
-from widgets.severity import SEVERITY_COLORS
+from widgets.severity import LIGHT_SEVERITY_COLORS, SEVERITY_COLORS, use_severity_colors
 
 THEME: dict[str, str] = {
     "base": COLORS["background"],  # tables, lists, text fields: the market area's own background
@@ -50,10 +50,10 @@ LIGHT: dict[str, str] = {
     "highlight": "#2563b0",
     "highlight_text": "#ffffff",
     "accent": "#1f5fb4",
-    "error": "#b42318",
-    "gain": "#17692e",
+    "error": LIGHT_SEVERITY_COLORS["error"].name(),
+    "gain": LIGHT_SEVERITY_COLORS["ok"].name(),
     "loss": "#b42318",
-    "stale": "#8a5a00",
+    "stale": LIGHT_SEVERITY_COLORS["warn"].name(),
 }
 
 DARK = "dark"
@@ -139,6 +139,7 @@ def apply_theme(app: QApplication, theme: str, style_sheet_template: str, icons:
     """Fusion (the one style that honours a palette everywhere), the theme's palette, one font size, the sheet."""
     global _in_use
     _in_use = THEMES[theme]
+    use_severity_colors(LIGHT_SEVERITY_COLORS if theme == LIGHT_THEME else SEVERITY_COLORS)
     if app.style().name().lower() != "fusion":
         app.setStyle("Fusion")
     app.setPalette(theme_palette(_in_use))

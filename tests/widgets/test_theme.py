@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QWidget
 
 from resources import resource_path
@@ -11,8 +11,8 @@ from widgets.add_profile_dialog import AddProfileDialog, FormField
 from widgets.main_window import MainWindow
 from widgets.market_view_models import COLORS
 from widgets.mode_badge import ModeBadge
-from widgets.severity import SEVERITY_COLORS
-from widgets.theme import LIGHT, THEME, THEMES, dark_palette, theme_palette, themed_style_sheet
+from widgets.severity import LIGHT_SEVERITY_COLORS, SEVERITY_COLORS, severity_color
+from widgets.theme import LIGHT, THEME, THEMES, apply_theme, dark_palette, theme_palette, themed_style_sheet
 from widgets.trading_views import MODE_COLORS
 from widgets.view_models import CredentialRow, ProfileRow, StatusView
 
@@ -171,3 +171,24 @@ def test_the_light_style_sheet_fills_every_name():
     assert LIGHT["window"] in sheet
     palette = theme_palette(LIGHT)
     assert palette.color(QPalette.ColorRole.Window).lightness() > 200
+
+
+@pytest.mark.parametrize("severity", list(LIGHT_SEVERITY_COLORS))
+@pytest.mark.parametrize("surface", ["base", "window", "raised"])
+def test_the_light_themes_severity_colours_read_on_its_surfaces(severity, surface):
+    assert contrast(LIGHT_SEVERITY_COLORS[severity], QColor(LIGHT[surface])) >= 4.5
+
+
+def test_the_theme_in_use_picks_the_severity_colours(qapp):
+    template, icons = resource_path("style.qss").read_text("utf-8"), str(resource_path("icons"))
+    style, palette, font, sheet = qapp.style().name(), QPalette(qapp.palette()), QFont(qapp.font()), qapp.styleSheet()
+    try:
+        apply_theme(qapp, "light", template, icons)
+        assert severity_color("ok") == LIGHT_SEVERITY_COLORS["ok"]
+        apply_theme(qapp, "dark", template, icons)
+        assert severity_color("ok") == SEVERITY_COLORS["ok"]
+    finally:
+        qapp.setStyleSheet(sheet)
+        qapp.setPalette(palette)
+        qapp.setFont(font)
+        qapp.setStyle(style)
