@@ -23,10 +23,11 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
 from app.context import AppContext
 from app.error_reporting import ErrorReporter
 from app.logging_setup import LOG_FILE_NAME
+from app.single_instance import Claim, InstanceGuard, instance_name
+from app.theme_setting import ThemeSetting
 from brokers.core.environment import VAULT_BACKEND_ENV, VAULT_PASSPHRASE_ENV
 from resources import resource_path
 from widgets.main_window import MainWindow
-from widgets.theme import apply_dark_theme
 
 if TYPE_CHECKING:
     import asyncio
@@ -57,12 +58,20 @@ def run_gui(
     app.setDesktopFileName("io.brokerdeck.Brokerdeck")
     app.setQuitOnLastWindowClosed(False)  # the loop ends after our own async shutdown
     app.setWindowIcon(QIcon(str(resource_path("icons/brokerdeck.svg"))))
-    apply_dark_theme(app, resource_path("style.qss").read_text("utf-8"), str(resource_path("icons")))
+    guard = InstanceGuard(instance_name(context.paths.config_dir), app)
+    claim = guard.claim()
+    if claim is not Claim.FIRST:  # another window of this installation runs: it was asked to come forward
+        print(claim.message)
+        log.info("%s", claim.message)
+        return 0
+    settings = QSettings(str(context.paths.ui_settings_file), QSettings.Format.IniFormat)
+    theme = ThemeSetting(app, settings, resource_path("style.qss").read_text("utf-8"), str(resource_path("icons")))
     passphrase = _ask_passphrase_if_needed()  # modal: it must run before the asyncio loop starts
     reporter = ErrorReporter()
     reporter.install()
-    settings = QSettings(str(context.paths.ui_settings_file), QSettings.Format.IniFormat)
     window = _open_window(context, reporter, settings, size)
+    guard.activated.connect(window.bring_to_front)
+    theme.attach(window)
     _wait_for_first_paint(window)
     import asyncio
 
@@ -71,7 +80,10 @@ def run_gui(
     loop = qasync.QEventLoop()
     reporter.install(loop)
     session = _Session(context, window, settings, reporter, passphrase, asyncio.Event(), start_sandbox, screenshot)
-    return asyncio.run(session.run(), loop_factory=lambda: loop)
+    try:
+        return asyncio.run(session.run(), loop_factory=lambda: loop)
+    finally:
+        guard.release()
 
 
 def _open_window(
@@ -157,6 +169,9 @@ class _Session:
 
         operations = Operations(reporter.report_exception)
         vault = self.context.vault(ask_passphrase=lambda: self.passphrase)
+        from app.install_details import install_details
+
+        window.show_install_details(install_details(self.context, vault))
         sandbox = await self._start_sandbox(window, reporter) if self.start_sandbox else None
         controller = StatusController(self.context, vault, window, operations)
         if self.screenshot:

@@ -114,6 +114,7 @@ class TradingController(QObject):
         switch = window.mode_switch
         switch.armRequested.connect(self.arm)
         switch.shadowRequested.connect(self.to_shadow)
+        window.everything_shadow_action.triggered.connect(self.everything_to_shadow)
         switch.limitsRequested.connect(self.set_limits)
         switch.profileSelected.connect(lambda _name: self.supervise())
         window.blotter.reconcileRequested.connect(lambda: self.reconciler.run(switch.selected_profile()))
@@ -325,6 +326,13 @@ class TradingController(QObject):
     def to_shadow(self, name: str) -> None:
         self.gate.to_shadow(name, "the trader pressed Back to SHADOW")
         self._notes[name] = "Back to SHADOW (by you)."
+        self.supervise()
+
+    def everything_to_shadow(self) -> None:
+        """Every profile back to SHADOW in one step (the Trading menu, the tray), as the CLI's `mode shadow`."""
+        for profile in self._profiles():
+            self.gate.to_shadow(profile.name, "the trader chose Everything back to SHADOW")
+            self._notes[profile.name] = "Back to SHADOW (by you, every profile)."
         self.supervise()
 
     def set_limits(self, name: str, per_order: str, daily: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from widgets.theme import THEME
+from widgets.theme import tokens
 from widgets.trading_views import MODE_COLORS, SHADOW
 
 GAIN, LOSS = "gain", "loss"  # a P&L figure's tone; "" when it is flat or unknown
@@ -60,7 +60,7 @@ class PositionLine:
     @property
     def book_colors(self) -> tuple[str, str]:
         """(background, text) of the book cell: SHADOW's own colours, so a simulated row never passes as real."""
-        return MODE_COLORS[SHADOW] if self.simulated else (THEME["base"], THEME["muted"])
+        return MODE_COLORS[SHADOW] if self.simulated else (tokens()["base"], tokens()["muted"])
 
 
 @dataclass(frozen=True)

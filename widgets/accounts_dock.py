@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from widgets.account_view_models import AccountBook, AccountsDockView, PositionLine
 from widgets.flow_layout import FlowLayout
 from widgets.table_spec import Column, KeyedRowTableModel
-from widgets.theme import THEME
+from widgets.theme import tokens
 from widgets.trading_views import MODE_COLORS, SHADOW
 
 POSITION_COLUMNS = (
@@ -93,12 +93,14 @@ class AccountsDock(QWidget):
 
         self.profile_picker = QComboBox(self)
         self.profile_picker.setObjectName("accountsProfile")
+        self.profile_picker.setAccessibleName("Accounts: profile")
         self.profile_picker.setToolTip("The profile whose accounts are shown")
         self.profile_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.profile_picker.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
         self.profile_picker.activated.connect(self._profile_activated)
         self.account_picker = QComboBox(self)
         self.account_picker.setObjectName("accountsAccount")
+        self.account_picker.setAccessibleName("Accounts: account")
         self.account_picker.setToolTip("The account shown; SHADOW is the simulated book, never a broker's")
         self.account_picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.account_picker.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
@@ -121,7 +123,7 @@ class AccountsDock(QWidget):
         self.problem_label = QLabel(self)
         self.problem_label.setObjectName("accountsProblem")
         self.problem_label.setWordWrap(True)
-        self.problem_label.setStyleSheet(f"color: {THEME['stale']};")
+        self.problem_label.setStyleSheet(f"color: {tokens()['stale']};")
         self.balances = QFrame(self)
         self.balances.setObjectName("accountsBalances")
         self._balance_flow = FlowLayout(self.balances, spacing=18)  # wraps: a narrow dock never widens the window
@@ -151,6 +153,7 @@ class AccountsDock(QWidget):
     def _build_table(self) -> QTableView:
         table = QTableView(self)
         table.setObjectName("positionsTable")
+        table.setAccessibleName("Positions")
         table.setModel(self.model)
         table.verticalHeader().setVisible(False)
         table.setWordWrap(False)
@@ -223,7 +226,7 @@ class AccountsDock(QWidget):
             self.model.set_rows(())
             return
         self.age_label.setText(book.age_text)
-        self.age_label.setStyleSheet(f"color: {THEME['muted'] if book.fresh else THEME['stale']};")
+        self.age_label.setStyleSheet(f"color: {tokens()['muted'] if book.fresh else tokens()['stale']};")
         self.age_label.setToolTip("" if book.fresh else "Older than the broker's reader promised: it may have stopped")
         self.problem_label.setText(book.problem)
         self.problem_label.setVisible(bool(book.problem))
@@ -275,7 +278,7 @@ class AccountsDock(QWidget):
         for figure in book.balances:
             label = self.balance_labels[figure.key]
             label.setText(figure.text)
-            color = THEME[figure.tone] if figure.tone else THEME["text"]
+            color = tokens()[figure.tone] if figure.tone else tokens()["text"]
             label.setStyleSheet(f"color: {color}; font-weight: bold;")
 
     @staticmethod

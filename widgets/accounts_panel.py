@@ -27,9 +27,10 @@ POSITION_COLUMNS = (
 )
 
 
-def _table(parent: QWidget, model: RowTableModel, name: str) -> QTableView:
+def _table(parent: QWidget, model: RowTableModel, name: str, spoken: str) -> QTableView:
     table = QTableView(parent)
     table.setObjectName(name)
+    table.setAccessibleName(spoken)
     table.setModel(model)
     table.verticalHeader().setVisible(False)
     table.setWordWrap(False)
@@ -50,8 +51,8 @@ class AccountsPanel(QWidget):
         self.status.setWordWrap(True)
         self.accounts = RowTableModel(ACCOUNT_COLUMNS)
         self.positions = RowTableModel(POSITION_COLUMNS)
-        self.account_table = _table(self, self.accounts, "accountTable")
-        self.position_table = _table(self, self.positions, "positionTable")
+        self.account_table = _table(self, self.accounts, "accountTable", "Balances")
+        self.position_table = _table(self, self.positions, "positionTable", "Positions")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
         for widget in (self.heading, self.status, self.account_table, self.position_table):

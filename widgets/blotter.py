@@ -66,6 +66,7 @@ class Blotter(QWidget):
         self._collapsed: set[str] = set()  # the structures whose legs are hidden
         self.table = QTableView(self)
         self.table.setObjectName("blotterTable")
+        self.table.setAccessibleName("Orders")
         self.table.setModel(self.model)
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)
@@ -118,6 +119,7 @@ class Blotter(QWidget):
         self.findings = RowTableModel(FINDING_COLUMNS)
         self.findings_table = QTableView(self.findings_strip)
         self.findings_table.setObjectName("findingsTable")
+        self.findings_table.setAccessibleName("Reconciliation findings")
         self.findings_table.setModel(self.findings)
         self.findings_table.verticalHeader().setVisible(False)
         self.findings_table.setWordWrap(False)

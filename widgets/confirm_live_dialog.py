@@ -113,6 +113,7 @@ class ConfirmLiveDialog(QDialog):
         self.phrase_label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.field = TypedOnlyLineEdit(self)
         self.field.setObjectName("confirmField")
+        self.field.setAccessibleName("Type the confirmation phrase")
         self.field.setMinimumWidth(320)
         self.hint = QLabel(self)
         self.hint.setObjectName("confirmHint")

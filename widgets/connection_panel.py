@@ -52,6 +52,7 @@ class ConnectionPanel(QWidget):
 
         self.table = QTableView(self)
         self.table.setObjectName("profileTable")
+        self.table.setAccessibleName("Profiles")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -16,6 +16,7 @@ class ErrorDialog(QDialog):
         self.summary = QLabel(self)
         self.summary.setWordWrap(True)
         self.details = QPlainTextEdit(self)
+        self.details.setAccessibleName("Error details")
         self.details.setReadOnly(True)
         self.details.setMinimumSize(560, 220)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)

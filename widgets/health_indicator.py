@@ -62,6 +62,7 @@ class HealthIndicator(QWidget):
         self.action.setWordWrap(True)
         self.action_button = QPushButton(self)
         self.action_button.setObjectName("healthActionButton")
+        self.action_button.setAccessibleName("Next action")
         self.action_button.clicked.connect(self._on_action_clicked)
         self.reconcile_note = QLabel(self)  # the latest reconciliation of the profile's orders, when there is one
         self.reconcile_note.setObjectName("reconcileNote")
@@ -72,6 +73,7 @@ class HealthIndicator(QWidget):
         self.credential_table = QTableView(self)
         self.credential_table.setModel(self.credentials)
         self.credential_table.setObjectName("credentialTable")
+        self.credential_table.setAccessibleName("Credentials")
         self.credential_table.verticalHeader().setVisible(False)
         # The detail is the long column: it takes the width left, shortened with "…" (its tooltip has it all),
         # so a narrow panel needs no sideways scroll.

@@ -35,7 +35,7 @@ from widgets.order_ticket import TICKET_WIDTH, OrderTicket
 from widgets.status_strip import StatusStrip
 from widgets.trading_views import unchecked_mode_view
 from widgets.window_docks import DETAIL_WIDTH, WindowDocks
-from widgets.window_menus import WindowMenus, about_box
+from widgets.window_menus import WindowMenus, about_box, show_about_text
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMessageBox
@@ -49,7 +49,8 @@ if TYPE_CHECKING:
     from widgets.mode_switch import ModeSwitch
     from widgets.order_question_dialog import OrderQuestionDialog
     from widgets.trading_views import ProfileModeView
-    from widgets.view_models import LoginView, StatusView
+    from widgets.tray import TrayIcon
+    from widgets.view_models import LoginView, ProfileRow, StatusView
     from widgets.window_details import WindowDetails
 
 LAYOUT_VERSION = 2  # bump only when dock names change; restoring an old layout is then skipped
@@ -66,12 +67,14 @@ class MainWindow(QMainWindow):
 
     closing = Signal()
     openLogFolderRequested = Signal()
+    themeRequested = Signal(str)  # "system" | "light" | "dark": the app applies and remembers it
 
     def __init__(self, parent: QWidget | None = None, *, version: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowTitle(TITLE)
         self.version = version
+        self.install_details: tuple[tuple[str, str], ...] = ()  # for Help > About, from the app
         self.setDockOptions(
             QMainWindow.DockOption.AnimatedDocks
             | QMainWindow.DockOption.AllowNestedDocks
@@ -84,6 +87,9 @@ class MainWindow(QMainWindow):
         self.about_box: QMessageBox | None = None
         self._login: LoginView | None = None
         self._modes_shown = False  # until the app shows the core's modes, every profile is unchecked SHADOW
+        self.tray: TrayIcon | None = None  # built with the details, after the first paint
+        self._status_rows: tuple[ProfileRow, ...] = ()
+        self._mode_views: tuple[ProfileModeView, ...] = ()
 
         self.dock_set = WindowDocks(self, self.build_details)
         self.docks = self.dock_set.docks
@@ -133,6 +139,14 @@ class MainWindow(QMainWindow):
         self.find_instrument_action = menus.find_instrument
         self.open_log_folder_action = menus.open_log_folder
         self.about_action = menus.about
+        self.everything_shadow_action = menus.everything_shadow
+        self.connect_action = menus.connect
+        self.open_ticket_action = menus.open_ticket
+        self.connect_action.triggered.connect(self.connect_selected_profile)
+        self.open_ticket_action.triggered.connect(self.focus_order_ticket)
+        self.theme_actions = menus.themes
+        for choice, action in self.theme_actions.items():
+            action.triggered.connect(lambda _checked=False, c=choice: self.themeRequested.emit(c))
         self.quit_action.triggered.connect(self.close)  # the same path as the close button
         self.find_instrument_action.triggered.connect(self.focus_instrument_search)
         self.open_log_folder_action.triggered.connect(self.openLogFolderRequested)
@@ -159,6 +173,13 @@ class MainWindow(QMainWindow):
             self.reload_action.triggered.connect(details.connection_panel.reloadRequested)
             self.check_health_action.triggered.connect(details.health_indicator.refreshRequested)
             self.reconcile_action.triggered.connect(details.blotter.reconcileRequested)
+            from widgets.tray import TrayIcon  # the tray's painting and menu need not delay the first paint
+
+            self.tray = TrayIcon(self)
+            self.tray.openRequested.connect(self.bring_to_front)
+            self.tray.shadowRequested.connect(self.everything_shadow_action.trigger)
+            self.tray.quitRequested.connect(self.quit_action.trigger)
+            self._show_tray()
         return self._details
 
     @property
@@ -197,6 +218,7 @@ class MainWindow(QMainWindow):
 
     def show_status(self, view: StatusView) -> None:
         self.status_strip.show_status(view)
+        self._status_rows = view.profiles
         self.connection_panel.show_status(view)
         self.health_indicator.show_status(view)
         starting = view.login is not None and (self._login is None or self._login.profile != view.login.profile)
@@ -205,12 +227,21 @@ class MainWindow(QMainWindow):
             self.show_profile_detail(view.login.profile)  # the sign-in's countdown and buttons live there
         if not self._modes_shown:
             self.mode_switch.show_modes(tuple(unchecked_mode_view(row.name) for row in view.profiles))
+        self._show_tray()
 
     def show_trading_modes(self, views: tuple[ProfileModeView, ...]) -> None:
         """Every profile's mode from the trading core: the switch, the strip's chip and the title follow."""
         self._modes_shown = True
+        self._mode_views = views
         self.mode_switch.show_modes(views)
         self.show_trading_mode(tuple(view.profile for view in views if view.live))
+        self._show_tray()
+
+    def _show_tray(self) -> None:
+        if self.tray is not None:
+            from widgets.tray import tray_state
+
+            self.tray.show_state(tray_state(self._status_rows, self._mode_views))
 
     def show_trading_mode(self, live_profiles: tuple[str, ...]) -> None:
         """Say in the title and the status strip which profiles send real orders, if any."""
@@ -260,9 +291,48 @@ class MainWindow(QMainWindow):
         search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         search.selectAll()
 
+    def show_theme_choice(self, choice: str) -> None:
+        """Tick the theme the app applies (View > Theme)."""
+        self.theme_actions[choice].setChecked(True)
+
+    def bring_to_front(self) -> None:
+        """Show the window, restored if minimized, above the others (a second launch, the tray)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def show_install_details(self, details: tuple[tuple[str, str], ...]) -> None:
+        """The (what, value) lines About adds: the folders of config, data and logs, the vault in use."""
+        self.install_details = details
+        if self.about_box is not None:
+            show_about_text(self.about_box, self.version, details)
+
+    def focus_order_ticket(self) -> None:
+        """Put the cursor in the ticket's quantity, scrolled into view: the next keys type the order."""
+        quantity = self.order_ticket.quantity
+        self.ticket_scroll.ensureWidgetVisible(quantity)
+        quantity.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        quantity.selectAll()
+
+    def connect_selected_profile(self) -> None:
+        """Open the connections detail and press Connect (or Reconnect) for its selected profile, when allowed.
+
+        With none selected yet, the first profile is, as the health detail shows it first.
+        """
+        self.show_connections()
+        panel = self.connection_panel
+        if not panel.selected_profile() and self._status_rows:
+            panel.select_profile(self._status_rows[0].name)
+        for button in (panel.connect_button, panel.reconnect_button):
+            if button.isEnabled():
+                button.click()
+                return
+
     def show_about(self) -> None:
         if self.about_box is None:
-            self.about_box = about_box(self, self.version)
+            self.about_box = about_box(self, self.version, self.install_details)
         self.about_box.show()
         self.about_box.raise_()
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from widgets.market_view_models import COLORS
 from widgets.mode_badge import ModeBadge
-from widgets.severity import SEVERITY_COLORS
+from widgets.severity import severity_color
 from widgets.structure_fields import BracketExits, LegList
 from widgets.trading_views import (
     DEFAULT_TICK,
@@ -88,7 +88,7 @@ class OrderTicket(QWidget):
         self.instrument = _plain(self, "ticketInstrument")
         self.instrument.setStyleSheet("font-size: 12pt; font-weight: bold;")
         self.read_only = _plain(self, "ticketReadOnly")
-        self.read_only.setStyleSheet(f"color: {SEVERITY_COLORS['warn'].name()};")
+        self.read_only.setStyleSheet(f"color: {severity_color('warn').name()};")
         self.structure = QComboBox(self)
         self.structure.setObjectName("ticketStructure")
         for code, text in STRUCTURES.items():

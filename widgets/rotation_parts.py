@@ -23,17 +23,13 @@ from PySide6.QtWidgets import (
 )
 
 from widgets.rotation_view_models import PAGE_TITLES, ArchiveView, RegisterPartView, WizardPage
-from widgets.theme import THEME
+from widgets.theme import tokens
 
 COPIED_FEEDBACK_MS = 2000
 KEY_TEXT_LINES = 9  # a 2048-bit PEM public key, whole; a longer text scrolls
 FINGERPRINT_PAIRS_PER_LINE = 16  # a SHA-256 fingerprint reads as two lines of 16 pairs
 ARCHIVE_ROWS = 4  # shown at once; more scroll
-STEP_STYLES = {
-    "done": f"color: {THEME['muted']};",
-    "current": f"color: {THEME['accent']}; font-weight: bold;",
-    "ahead": f"color: {THEME['text']};",
-}
+STEP_STYLES = {"done": "color: {muted};", "current": "color: {accent}; font-weight: bold;", "ahead": "color: {text};"}
 
 
 def fingerprint_lines(fingerprint: str) -> str:
@@ -107,7 +103,9 @@ class StepBar(QWidget):
         order = list(WizardPage)
         for page, label in self.labels.items():
             where = order.index(page) - order.index(current)
-            label.setStyleSheet(STEP_STYLES["current" if where == 0 else "ahead" if where > 0 else "done"])
+            label.setStyleSheet(
+                STEP_STYLES["current" if where == 0 else "ahead" if where > 0 else "done"].format(**tokens())
+            )
 
 
 class RegisterPartBox(QFrame):

@@ -116,6 +116,7 @@ class StatusStrip(QWidget):
         self._selected = ""
         self.notice = QPushButton(self)
         self.notice.setObjectName("statusNotice")
+        self.notice.setAccessibleName("Status notice")
         self.notice.setFlat(True)
         self.notice.setCursor(Qt.CursorShape.PointingHandCursor)
         self.notice.clicked.connect(self.detailRequested)

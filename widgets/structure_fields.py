@@ -117,6 +117,7 @@ class LegEditor(QFrame):
             self.side.addItem(text, code)
         self.quantity = QLineEdit(self)
         self.quantity.setObjectName("legQuantity")
+        self.quantity.setAccessibleName(f"{title}: quantity")
         self.quantity.setPlaceholderText("qty")
         self.order_type = QComboBox(self)
         self.order_type.setObjectName("legType")
@@ -125,6 +126,7 @@ class LegEditor(QFrame):
         self.order_type.setCurrentIndex(self.order_type.findData("LMT"))
         self.price = QLineEdit(self)
         self.price.setObjectName("legPrice")
+        self.price.setAccessibleName(f"{title}: price")
 
         self.order_type.currentIndexChanged.connect(self._sync_price)
         self.side.currentIndexChanged.connect(self.changed)

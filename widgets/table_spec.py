@@ -14,7 +14,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor
 
 from widgets.severity import severity_color
-from widgets.theme import THEME
+from widgets.theme import tokens
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -78,7 +78,7 @@ class RowTableModel(QAbstractTableModel):
             return severity_color(getattr(row, column.colored_by))
         if role == Qt.ItemDataRole.ForegroundRole and column.toned_by:
             tone = getattr(row, column.toned_by)
-            return QColor(THEME[tone]) if tone else None
+            return QColor(tokens()[tone]) if tone else None
         if role == Qt.ItemDataRole.TextAlignmentRole and column.centered:
             return Qt.AlignmentFlag.AlignCenter
         if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:

@@ -1,9 +1,11 @@
-"""The window's one look: a dark palette that continues the market area's colours into every panel.
+"""The window's looks: a dark palette that continues the market area's colours into every panel, and a light one.
 
-The colours are named once here, starting from the market area's (`COLORS`), so the panels, menus and
-dialogs read as one instrument with the ladder and the chart. The style sheet (resources/style.qss)
-names them as `@name`; `apply_dark_theme` fills them in, so no colour is written twice. `@icons` is the
-folder of the bundled icons, which the app passes in (widgets never look for files).
+The colours are named once here, the dark ones starting from the market area's (`COLORS`), so the panels,
+menus and dialogs read as one instrument with the ladder and the chart. The style sheet
+(resources/style.qss) names them as `@name`; `apply_theme` fills them in from the chosen palette, so no
+colour is written twice. `@icons` is the folder of the bundled icons, which the app passes in (widgets
+never look for files). Widgets that colour a text themselves read `tokens()`, the palette in use.
+The market area (ladder, chart, tape) keeps its dark colours in both: it is the instrument.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
 from widgets.market_view_models import COLORS
-from widgets.severity import SEVERITY_COLORS
+from widgets.severity import LIGHT_SEVERITY_COLORS, SEVERITY_COLORS, use_severity_colors
 
 THEME: dict[str, str] = {
     "base": COLORS["background"],  # tables, lists, text fields: the market area's own background
@@ -35,14 +37,49 @@ THEME: dict[str, str] = {
     "stale": SEVERITY_COLORS["warn"].name(),  # figures older than their reader promised
 }
 
+LIGHT: dict[str, str] = {
+    "base": "#ffffff",
+    "alternate": "#f2f4f7",
+    "window": "#e9edf1",
+    "raised": "#f7f9fb",
+    "raised_hover": "#dde3e9",
+    "border": "#b9c2cc",
+    "text": "#1a222b",
+    "muted": "#55616d",
+    "disabled": "#98a2ad",
+    "highlight": "#2563b0",
+    "highlight_text": "#ffffff",
+    "accent": "#1f5fb4",
+    "error": LIGHT_SEVERITY_COLORS["error"].name(),
+    "gain": LIGHT_SEVERITY_COLORS["ok"].name(),
+    "loss": "#b42318",
+    "stale": LIGHT_SEVERITY_COLORS["warn"].name(),
+}
+
+DARK = "dark"
+LIGHT_THEME = "light"
+SYSTEM = "system"  # follow the operating system's light or dark setting
+THEMES: dict[str, dict[str, str]] = {DARK: THEME, LIGHT_THEME: LIGHT}
+THEME_CHOICES: dict[str, str] = {SYSTEM: "&System", LIGHT_THEME: "&Light", DARK: "&Dark"}  # choice: menu text
+
 FONT_POINT_SIZE = 10.0
 _TOKEN = re.compile(r"@([a-z_]+)")
+_in_use: dict[str, str] = THEME
+
+
+def tokens() -> dict[str, str]:
+    """The colours of the theme in use (the dark one until the app applies another)."""
+    return _in_use
 
 
 def dark_palette() -> QPalette:
+    return theme_palette(THEME)
+
+
+def theme_palette(colors: dict[str, str]) -> QPalette:
     """Every colour role Qt's Fusion style paints with, in both the active and the disabled state."""
     palette = QPalette()
-    color = {name: QColor(value) for name, value in THEME.items()}
+    color = {name: QColor(value) for name, value in colors.items()}
     roles = {
         QPalette.ColorRole.Window: color["window"],
         QPalette.ColorRole.WindowText: color["text"],
@@ -78,12 +115,12 @@ def dark_palette() -> QPalette:
     return palette
 
 
-def themed_style_sheet(template: str, icons: str) -> str:
+def themed_style_sheet(template: str, icons: str, colors: dict[str, str] = THEME) -> str:
     """`template` with every `@name` replaced by its colour and `@icons` by the icons' folder (in /-form).
 
     An unknown name is an error, not a blank.
     """
-    values = {**THEME, "icons": icons.replace("\\", "/")}
+    values = {**colors, "icons": icons.replace("\\", "/")}
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -95,10 +132,25 @@ def themed_style_sheet(template: str, icons: str) -> str:
 
 
 def apply_dark_theme(app: QApplication, style_sheet_template: str, icons: str) -> None:
-    """Fusion (the one style that honours a palette everywhere), the dark palette, one font size, the sheet."""
-    app.setStyle("Fusion")
-    app.setPalette(dark_palette())
+    apply_theme(app, DARK, style_sheet_template, icons)
+
+
+def apply_theme(app: QApplication, theme: str, style_sheet_template: str, icons: str) -> None:
+    """Fusion (the one style that honours a palette everywhere), the theme's palette, one font size, the sheet."""
+    global _in_use
+    _in_use = THEMES[theme]
+    use_severity_colors(LIGHT_SEVERITY_COLORS if theme == LIGHT_THEME else SEVERITY_COLORS)
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
+    app.setPalette(theme_palette(_in_use))
     font = QFont(app.font())
     font.setPointSizeF(FONT_POINT_SIZE)
     app.setFont(font)
-    app.setStyleSheet(themed_style_sheet(style_sheet_template, icons))
+    app.setStyleSheet(themed_style_sheet(style_sheet_template, icons, _in_use))
+
+
+def theme_for(choice: str, dark_system: bool) -> str:
+    """The palette a choice means: `system` follows the OS (dark when it says nothing, as before)."""
+    if choice in THEMES:
+        return choice
+    return DARK if dark_system else LIGHT_THEME

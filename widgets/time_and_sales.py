@@ -98,6 +98,7 @@ class TimeAndSales(QWidget):
         self._decimals = -1
         self.model = TapeModel(TAPE_COLUMNS)
         self.table = QTableView(self)
+        self.table.setAccessibleName("Time and sales")
         self.table.setModel(self.model)
         font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         font.setPointSizeF(9.0)

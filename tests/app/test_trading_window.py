@@ -363,3 +363,30 @@ def test_a_live_brackets_question_is_asked_once_on_its_entry(desk: Desk, qtbot: 
     qtbot.waitUntil(lambda: desk.blotter()[0].status == "cancelled", timeout=10_000)
     assert [e["kind"] for e in desk.received()].count("reply") == 1
     assert desk.errors == []
+
+
+def test_the_trays_everything_back_to_shadow_drops_every_live_profile(desk: Desk, qtbot: Any) -> None:
+    switch = desk.window.mode_switch
+    qtbot.waitUntil(lambda: ready_but_limits(desk), timeout=45_000)
+    type_into(qtbot, switch.per_order_edit, "100000")
+    type_into(qtbot, switch.daily_edit, "300000")
+    qtbot.mouseClick(switch.limits_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(switch.arm_button.isEnabled, timeout=5_000)
+    qtbot.mouseClick(switch.arm_button, Qt.MouseButton.LeftButton)
+    dialog = desk.window.confirm_dialog
+    qtbot.waitUntil(dialog.isVisible, timeout=3_000)
+    qtbot.keyClicks(dialog.field, dialog.phrase_label.text())
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: desk.row(PROFILE).mode == "LIVE", timeout=5_000)
+    tray = desk.window.tray
+    assert tray is not None
+    assert (PROFILE, "LIVE") in tray.state.modes
+    assert f"{PROFILE}: LIVE" in tray.state.tooltip
+
+    tray.shadow_action.trigger()
+    assert desk.row(PROFILE).mode == "SHADOW"  # at once, through the same gate as the switch's button
+    assert (PROFILE, "SHADOW") in tray.state.modes
+    assert not tray.state.any_live
+    shadowed = [r for r in desk.trading.gate.audit.records() if r.event == "mode.shadow"]
+    assert PROFILE in {r.profile for r in shadowed}
+    assert desk.errors == []

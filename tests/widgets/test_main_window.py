@@ -194,7 +194,7 @@ def test_problems_show_as_a_notice_that_opens_the_detail(qtbot):
 def test_the_menus_hold_every_command_with_its_shortcut(qtbot):
     window = open_window(qtbot, 1280, 720)
     menus = {action.text().replace("&", ""): action.menu() for action in window.menuBar().actions()}
-    assert list(menus) == ["File", "Profile", "View", "Help"]
+    assert list(menus) == ["File", "Profile", "Trading", "View", "Help"]
     shortcuts = {
         action.text().replace("&", ""): action.shortcut().toString()
         for menu in menus.values()
@@ -203,15 +203,19 @@ def test_the_menus_hold_every_command_with_its_shortcut(qtbot):
     }
     assert shortcuts == {
         "Add profile…": "",
-        "Reload profiles": "",
+        "Reload profiles": QKeySequence("Ctrl+R").toString(),
         "Quit": QKeySequence("Ctrl+Q").toString(),
+        "Connect selected profile": QKeySequence("Ctrl+K").toString(),
         "Rotate keys…": "",
+        "Order ticket": QKeySequence("Ctrl+T").toString(),
+        "Everything back to SHADOW": QKeySequence("Ctrl+Shift+S").toString(),
         "Connections": QKeySequence("Ctrl+Shift+C").toString(),
         "Trading": QKeySequence("Ctrl+Shift+T").toString(),
         "Accounts": QKeySequence("Ctrl+Shift+A").toString(),
         "Check health now": "F5",
         "Reconcile orders": "",
         "Find instrument": QKeySequence("Ctrl+L").toString(),
+        "Theme": "",
         "Open log folder": "",
         "About Brokerdeck": "",
     }

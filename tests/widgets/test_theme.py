@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QWidget
 
 from resources import resource_path
 from widgets.add_profile_dialog import AddProfileDialog, FormField
 from widgets.main_window import MainWindow
 from widgets.market_view_models import COLORS
-from widgets.severity import SEVERITY_COLORS
-from widgets.theme import THEME, dark_palette, themed_style_sheet
+from widgets.mode_badge import ModeBadge
+from widgets.severity import LIGHT_SEVERITY_COLORS, SEVERITY_COLORS, severity_color
+from widgets.theme import LIGHT, THEME, THEMES, apply_theme, dark_palette, theme_palette, themed_style_sheet
+from widgets.trading_views import MODE_COLORS
 from widgets.view_models import CredentialRow, ProfileRow, StatusView
 
 DARK = 80  # HSL lightness out of 255: the theme's surfaces are below 45, Qt's light default above 230
@@ -136,3 +138,57 @@ def test_the_style_sheet_names_only_known_colours():
     assert "url(/opt/brokerdeck/icons/check.svg)" in sheet
     with pytest.raises(KeyError, match="@bogus"):
         themed_style_sheet("QLabel { color: @bogus; }", "")
+
+
+@pytest.mark.parametrize("theme", sorted(THEMES))
+def test_live_is_unmistakable_in_every_theme(theme, qtbot):
+    colors = THEMES[theme]
+    shadow, live = ModeBadge(), ModeBadge()
+    qtbot.addWidget(shadow)
+    qtbot.addWidget(live)
+    live.show_mode("LIVE", "LIVE")
+    assert live.background() != shadow.background()
+    live_fill, live_text = QColor(MODE_COLORS["LIVE"][0]), QColor(MODE_COLORS["LIVE"][1])
+    assert contrast(live_text, live_fill) >= 4.5  # the word reads on the badge
+    border = QColor("#ffffff")  # LIVE's outline (mode_badge): it carries the badge on the dark panels
+    assert f"border: 2px solid {border.name()}" in live.styleSheet()
+    for surface in ("window", "base", "raised"):
+        panel = QColor(colors[surface])
+        edge = max(contrast(live_fill, panel), contrast(border, panel))
+        assert edge >= 3.0, surface  # the badge stands out of the panel, by its fill or its outline
+    assert contrast(live_fill, QColor(MODE_COLORS["SHADOW"][0])) >= 1.5  # and from SHADOW's slate
+
+
+@pytest.mark.parametrize("surface", ["base", "window", "raised"])
+def test_the_light_themes_text_reads_on_its_surfaces(surface):
+    for text in ("text", "muted", "error", "gain", "loss", "stale", "accent"):
+        assert contrast(QColor(LIGHT[text]), QColor(LIGHT[surface])) >= 4.5, text
+
+
+def test_the_light_style_sheet_fills_every_name():
+    sheet = themed_style_sheet(resource_path("style.qss").read_text("utf-8"), "/icons", LIGHT)
+    assert "@" not in sheet
+    assert LIGHT["window"] in sheet
+    palette = theme_palette(LIGHT)
+    assert palette.color(QPalette.ColorRole.Window).lightness() > 200
+
+
+@pytest.mark.parametrize("severity", list(LIGHT_SEVERITY_COLORS))
+@pytest.mark.parametrize("surface", ["base", "window", "raised"])
+def test_the_light_themes_severity_colours_read_on_its_surfaces(severity, surface):
+    assert contrast(LIGHT_SEVERITY_COLORS[severity], QColor(LIGHT[surface])) >= 4.5
+
+
+def test_the_theme_in_use_picks_the_severity_colours(qapp):
+    template, icons = resource_path("style.qss").read_text("utf-8"), str(resource_path("icons"))
+    style, palette, font, sheet = qapp.style().name(), QPalette(qapp.palette()), QFont(qapp.font()), qapp.styleSheet()
+    try:
+        apply_theme(qapp, "light", template, icons)
+        assert severity_color("ok") == LIGHT_SEVERITY_COLORS["ok"]
+        apply_theme(qapp, "dark", template, icons)
+        assert severity_color("ok") == SEVERITY_COLORS["ok"]
+    finally:
+        qapp.setStyleSheet(sheet)
+        qapp.setPalette(palette)
+        qapp.setFont(font)
+        qapp.setStyle(style)
