@@ -18,7 +18,7 @@ PACKAGE_DEBS := gnome-keyring dbus-daemon libfontconfig1 libglib2.0-0 fonts-deja
 PACKAGE_STAMP := $(VENV)/.package-installed
 RUN_DEBS    := libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 gnome-keyring
 
-.PHONY: run test bench package lint layering typecheck pytest venv peers debs-test debs-run debs-package clean
+.PHONY: run test bench screenshots package lint layering typecheck pytest venv peers debs-test debs-run debs-package clean
 
 run: venv debs-run
 	$(VENV)/bin/brokerdeck --sandbox
@@ -65,6 +65,11 @@ $(PACKAGE_STAMP): pyproject.toml requirements.lock
 
 debs-package:
 	@scripts/ensure-debs $(PACKAGE_DEBS)
+
+# The README's pictures of the main window (docs/screenshots/), taken under Xvfb with the sandbox connected.
+screenshots: venv debs-test debs-run
+	@scripts/ensure-debs xvfb xauth
+	xvfb-run -a -s "-screen 0 1600x1000x24" scripts/with-secret-service $(PY) scripts/screenshots.py
 
 lint: venv
 	$(VENV)/bin/ruff check .
