@@ -187,7 +187,8 @@ def test_arm_trade_answer_and_fall_back(desk: Desk, qtbot: Any) -> None:
     assert desk.errors == []
 
 
-def test_back_to_shadow_is_one_click(desk: Desk, qtbot: Any) -> None:
+def arm_live(desk: Desk, qtbot: Any) -> None:
+    """Set the limits, arm LIVE and type the phrase, as a trader does, until the profile is LIVE."""
     switch = desk.window.mode_switch
     qtbot.waitUntil(lambda: ready_but_limits(desk), timeout=45_000)
     type_into(qtbot, switch.per_order_edit, "100000")
@@ -200,6 +201,11 @@ def test_back_to_shadow_is_one_click(desk: Desk, qtbot: Any) -> None:
     qtbot.keyClicks(dialog.field, dialog.phrase_label.text())
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: desk.row(PROFILE).mode == "LIVE", timeout=5_000)
+
+
+def test_back_to_shadow_is_one_click(desk: Desk, qtbot: Any) -> None:
+    switch = desk.window.mode_switch
+    arm_live(desk, qtbot)
 
     qtbot.mouseClick(switch.shadow_button, Qt.MouseButton.LeftButton)
     assert desk.row(PROFILE).mode == "SHADOW"  # at once: no dialog, no wait
@@ -366,18 +372,7 @@ def test_a_live_brackets_question_is_asked_once_on_its_entry(desk: Desk, qtbot: 
 
 
 def test_the_trays_everything_back_to_shadow_drops_every_live_profile(desk: Desk, qtbot: Any) -> None:
-    switch = desk.window.mode_switch
-    qtbot.waitUntil(lambda: ready_but_limits(desk), timeout=45_000)
-    type_into(qtbot, switch.per_order_edit, "100000")
-    type_into(qtbot, switch.daily_edit, "300000")
-    qtbot.mouseClick(switch.limits_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(switch.arm_button.isEnabled, timeout=5_000)
-    qtbot.mouseClick(switch.arm_button, Qt.MouseButton.LeftButton)
-    dialog = desk.window.confirm_dialog
-    qtbot.waitUntil(dialog.isVisible, timeout=3_000)
-    qtbot.keyClicks(dialog.field, dialog.phrase_label.text())
-    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: desk.row(PROFILE).mode == "LIVE", timeout=5_000)
+    arm_live(desk, qtbot)
     tray = desk.window.tray
     assert tray is not None
     assert (PROFILE, "LIVE") in tray.state.modes
