@@ -202,18 +202,13 @@ async def _arm(
 
 
 def _to_shadow(context: AppContext, gate: ModeGate, name: str | None) -> int:
-    from brokers.core.orders import Mode
-
     if name is not None:
         if find_profile(context, name) is None:
             return WRONG
         gate.to_shadow(name, "the trader ran `brokerdeck mode shadow`")
         print(f"{name} is SHADOW.")
         return DONE
-    profiles = context.profiles(context.sandbox()).profiles
-    for profile in profiles:
-        if gate.mode(profile.name) is Mode.LIVE:
-            gate.to_shadow(profile.name, "the trader ran `brokerdeck mode shadow` for every profile")
+    gate.everything_to_shadow("the trader ran `brokerdeck mode shadow` for every profile")
     print("Every profile is SHADOW.")
     return DONE
 

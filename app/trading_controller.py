@@ -329,10 +329,9 @@ class TradingController(QObject):
         self.supervise()
 
     def everything_to_shadow(self) -> None:
-        """Every profile back to SHADOW in one step (the Trading menu, the tray), as the CLI's `mode shadow`."""
-        for profile in self._profiles():
-            self.gate.to_shadow(profile.name, "the trader chose Everything back to SHADOW")
-            self._notes[profile.name] = "Back to SHADOW (by you, every profile)."
+        """Every profile back to SHADOW in one step (the Trading menu, the tray), through the gate as `mode shadow`."""
+        for name in self.gate.everything_to_shadow("the trader chose Everything back to SHADOW"):
+            self._notes[name] = "Back to SHADOW (by you, every profile)."
         self.supervise()
 
     def set_limits(self, name: str, per_order: str, daily: str) -> None:

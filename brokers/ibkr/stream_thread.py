@@ -58,11 +58,6 @@ class ThreadedMarketStream:
     def book(self) -> BookModel:
         return self._stream.book
 
-    @property
-    def worker(self) -> MarketStream:
-        """The stream itself; touch it only through this object's calls while `run` is awaited."""
-        return self._stream
-
     # ---- the worker -------------------------------------------------------------------------------
 
     async def run(self) -> None:

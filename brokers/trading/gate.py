@@ -163,6 +163,17 @@ class ModeGate:
         """The trader's return to SHADOW: one step, no confirmation."""
         self._drop(profile, "mode.shadow", why)
 
+    def everything_to_shadow(self, why: str) -> tuple[str, ...]:
+        """Every LIVE profile, and every pending phrase, back to SHADOW in one step; the profiles that were LIVE.
+
+        The window's (and the tray's) Everything back to SHADOW and `brokerdeck mode shadow` without a
+        profile both end here, so they drop and audit the same profiles."""
+        state = self._store.read()
+        live = sorted(name for name, current in state.profiles.items() if current.mode is Mode.LIVE)
+        for name in sorted({*live, *state.pending}):
+            self.to_shadow(name, why)
+        return tuple(live)
+
     def fall_back(self, profile: str, why: str) -> None:
         """Something failed (connection, credential, data, an error): SHADOW at once, and say why."""
         self._drop(profile, "mode.fallback", why)

@@ -183,6 +183,7 @@ def test_a_stale_phrase_from_an_earlier_arming_never_arms(tmp_path_factory, earl
         (lambda gate: gate.supervise("paper", ready(market="stale")), "mode.fallback"),
         (lambda gate: gate.supervise("paper", ready(clock_offset_s=9.0)), "mode.fallback"),
         (lambda gate: gate.reset_all("the window started"), "mode.reset"),
+        (lambda gate: gate.everything_to_shadow("the trader chose Everything back to SHADOW"), "mode.shadow"),
     ],
 )
 def test_every_way_back_returns_to_shadow_and_is_audited(tmp_path, drop, event):
@@ -195,6 +196,18 @@ def test_every_way_back_returns_to_shadow_and_is_audited(tmp_path, drop, event):
     assert record.who == "window"
     assert record.why
     assert AuditLog(tmp_path).verify().ok
+
+
+def test_everything_back_to_shadow_drops_the_live_profiles_and_every_pending_phrase(tmp_path):
+    gate = _armed(tmp_path)
+    gate.begin_arming("other", ready(), ACCOUNT)
+    assert gate.everything_to_shadow("the tray's Everything back to SHADOW") == ("paper",)
+    assert (gate.mode("paper"), gate.mode("other")) == (Mode.SHADOW, Mode.SHADOW)
+    assert gate.pending("other") is None
+    dropped = [r.profile for r in AuditLog(tmp_path).records() if r.event == "mode.shadow"]
+    assert dropped == ["other", "paper"]
+    assert gate.everything_to_shadow("again") == ()  # nothing LIVE, nothing pending: nothing to audit
+    assert [r.profile for r in AuditLog(tmp_path).records() if r.event == "mode.shadow"] == dropped
 
 
 def test_supervision_names_the_failing_item(tmp_path):
